@@ -1,0 +1,1 @@
+//! Data sets: IDX files (MNIST, Fashion-MNIST), raw or gzip.

@@ -1,0 +1,52 @@
+//! Global average pooling, as PyTorch's `AdaptiveAvgPool2d(1)`: each channel
+//! becomes its mean, `C×H×W → C×1×1`.
+
+use super::{batch_len, Layer};
+
+/// `AdaptiveAvgPool2d(1)` over `C` channels of `H`×`W`.
+pub struct AdaptiveAvgPool2d<const C: usize, const H: usize, const W: usize>;
+
+impl<const C: usize, const H: usize, const W: usize> Layer for AdaptiveAvgPool2d<C, H, W> {
+    const IN: usize = C * H * W;
+    const OUT: usize = C;
+    const WEIGHTS: usize = 0;
+    const BIASES: usize = 0;
+
+    fn forward(_w: &[f32], _b: &[f32], x: &[f32], y: &mut [f32]) {
+        let planes = batch_len(x.len(), Self::IN) * C;
+        scalar::forward::<H, W>(planes, x, y);
+    }
+
+    fn backward(
+        _w: &[f32],
+        x: &[f32],
+        _y: &[f32],
+        dy: &[f32],
+        dx: Option<&mut [f32]>,
+        _dw: &mut [f32],
+        _db: &mut [f32],
+    ) {
+        if let Some(dx) = dx {
+            let planes = batch_len(x.len(), Self::IN) * C;
+            scalar::backward::<H, W>(planes, dy, dx);
+        }
+    }
+}
+
+/// The specification, over `planes` independent `H`×`W` planes.
+pub mod scalar {
+    /// `y[p] = mean of x[p]`.
+    pub fn forward<const H: usize, const W: usize>(planes: usize, x: &[f32], y: &mut [f32]) {
+        for p in 0..planes {
+            let sum: f32 = x[p * H * W..(p + 1) * H * W].iter().sum();
+            y[p] = sum / (H * W) as f32;
+        }
+    }
+
+    /// `dx[p, ·] = dy[p] / (H·W)`.
+    pub fn backward<const H: usize, const W: usize>(planes: usize, dy: &[f32], dx: &mut [f32]) {
+        for p in 0..planes {
+            dx[p * H * W..(p + 1) * H * W].fill(dy[p] / (H * W) as f32);
+        }
+    }
+}

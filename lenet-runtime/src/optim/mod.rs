@@ -1,0 +1,1 @@
+//! Optimisers that update a network in place from its gradients.

@@ -1,0 +1,1 @@
+//! Vectorised kernels and the one place that picks them for this CPU.

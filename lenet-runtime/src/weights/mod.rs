@@ -1,0 +1,53 @@
+//! Weights in and out: safetensors with PyTorch's names, and a raw
+//! little-endian form for `include_bytes!`.
+
+use crate::error::{Error, WeightsFault};
+use crate::network::Network;
+
+/// Bytes of the raw little-endian form of `N`'s parameters.
+pub const fn le_len<N: Network>() -> usize {
+    N::PARAM_COUNT * 4
+}
+
+/// A network from its parameters as little-endian f32, in the order of
+/// [`Network::PARAMS`] (the form [`write_le_bytes`] writes). No allocation.
+pub fn from_le_bytes<N: Network>(bytes: &[u8]) -> Result<N, Error> {
+    let expected = N::PARAM_COUNT * 4;
+    if bytes.len() != expected {
+        let tensor = N::PARAMS.iter().find(|p| (p.offset + p.len) * 4 > bytes.len()).map(|p| p.name);
+        return Err(Error::Weights {
+            tensor: if bytes.len() < expected { tensor } else { None },
+            reason: WeightsFault::Truncated { expected, found: bytes.len() },
+        });
+    }
+    let mut net = N::zeroed();
+    for (v, b) in net.params_mut().iter_mut().zip(bytes.chunks_exact(4)) {
+        *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    }
+    Ok(net)
+}
+
+/// Writes the parameters as little-endian f32 to `out`, which must hold
+/// exactly `PARAM_COUNT · 4` bytes. No allocation.
+pub fn write_le_bytes<N: Network>(net: &N, out: &mut [u8]) -> Result<(), Error> {
+    let expected = N::PARAM_COUNT * 4;
+    if out.len() != expected {
+        return Err(Error::Weights {
+            tensor: None,
+            reason: WeightsFault::Truncated { expected, found: out.len() },
+        });
+    }
+    for (b, v) in out.chunks_exact_mut(4).zip(net.params()) {
+        b.copy_from_slice(&v.to_le_bytes());
+    }
+    Ok(())
+}
+
+/// The parameters as little-endian f32.
+#[cfg(feature = "std")]
+pub fn to_le_bytes<N: Network>(net: &N) -> Vec<u8> {
+    net.params().iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+#[cfg(feature = "std")]
+pub mod safetensors;
