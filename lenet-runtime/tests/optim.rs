@@ -2,9 +2,9 @@
 //! PyTorch's formulas, and a fixture written by PyTorch itself
 //! (`scripts/make_optim_fixture.py`).
 
-mod common;
+mod linear_model;
 
-use common::Tiny;
+use linear_model::Tiny;
 use lenet_runtime::optim::{Adam, Optimizer, Sgd};
 use serde_json::Value;
 

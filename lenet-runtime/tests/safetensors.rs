@@ -1,14 +1,14 @@
 //! safetensors files: round trips, compatibility with the reference
 //! implementation, every fault naming its tensor, and atomic saves.
 
-mod common;
+mod linear_model;
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Big, Tiny};
+use linear_model::{Big, Tiny};
 use lenet_runtime::error::{Error, WeightsFault};
 use lenet_runtime::network::{init, Network};
 use lenet_runtime::weights::safetensors::{from_safetensors, load_safetensors, save_safetensors, to_safetensors};
@@ -66,9 +66,9 @@ fn round_trip_is_bit_identical() {
         net.p.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
     );
     // Bigger, initialised network; and no temporary file left behind.
-    let big: common::Mnist = init(3);
+    let big: linear_model::Mnist = init(3);
     save_safetensors(&big, &path).unwrap();
-    assert_eq!(load_safetensors::<common::Mnist>(&path).unwrap(), big);
+    assert_eq!(load_safetensors::<linear_model::Mnist>(&path).unwrap(), big);
     let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names, ["tiny.safetensors"]);
 }

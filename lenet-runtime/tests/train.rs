@@ -1,11 +1,11 @@
 //! The training loop and evaluation, on the bundled digits with a
 //! hand-written softmax-regression network.
 
-mod common;
+mod linear_model;
 
 use std::path::Path;
 
-use common::{Padded, Tiny};
+use linear_model::{Padded, Tiny};
 use lenet_runtime::data::{load_dir, Dataset, Split, Transform, MNIST_MEAN, MNIST_STD};
 use lenet_runtime::network::{init, Network};
 use lenet_runtime::optim::{Adam, Sgd};
