@@ -42,6 +42,15 @@ pub enum OptimizerKind {
     Adam,
 }
 
+/// How the learning rate changes over the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScheduleKind {
+    /// The same rate throughout.
+    Constant,
+    /// Cosine annealing from --lr to 0 over all the steps.
+    Cosine,
+}
+
 /// Options of `train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -61,6 +70,9 @@ pub struct TrainArgs {
     /// Optimiser.
     #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
     pub optimizer: OptimizerKind,
+    /// Learning-rate schedule.
+    #[arg(long, value_enum, default_value_t = ScheduleKind::Cosine)]
+    pub schedule: ScheduleKind,
     /// Seed of the initialisation and of the shuffle.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
