@@ -59,12 +59,12 @@ pub struct TrainArgs {
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Passes over the training set.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 8)]
     pub epochs: usize,
     /// Images per mini-batch.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
     pub batch_size: u32,
-    /// Learning rate [default: 0.001 for adam, 0.01 for sgd]
+    /// Learning rate [default: 0.002 for adam, 0.02 for sgd]
     #[arg(long)]
     pub lr: Option<f64>,
     /// Optimiser.

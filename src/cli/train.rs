@@ -49,11 +49,11 @@ fn optimizer(kind: OptimizerKind, lr: Option<f64>) -> Result<(AnyOptimizer, Stri
     }
     Ok(match kind {
         OptimizerKind::Sgd => {
-            let lr = lr.unwrap_or(0.01);
+            let lr = lr.unwrap_or(0.02);
             (AnyOptimizer::Sgd(Sgd::new(lr).momentum(0.9)), format!("SGD lr {lr} momentum 0.9"))
         }
         OptimizerKind::Adam => {
-            let lr = lr.unwrap_or(1e-3);
+            let lr = lr.unwrap_or(2e-3);
             (AnyOptimizer::Adam(Adam::new(lr)), format!("Adam lr {lr}"))
         }
     })
