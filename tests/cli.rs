@@ -26,10 +26,11 @@ fn fails_with(args: &[&str], says: &str) {
     assert!(!err.contains("panicked"), "{err}");
 }
 
-/// Trains briefly once and returns the weights (shared by the tests).
-fn weights() -> PathBuf {
-    static ONCE: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
-    let (_, path) = ONCE.get_or_init(|| {
+/// Trains briefly once and returns the weights and what `train` printed
+/// (shared by the tests).
+fn trained() -> &'static (tempfile::TempDir, PathBuf, String) {
+    static ONCE: std::sync::OnceLock<(tempfile::TempDir, PathBuf, String)> = std::sync::OnceLock::new();
+    ONCE.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.safetensors");
         let o = lenet(&[
@@ -41,9 +42,12 @@ fn weights() -> PathBuf {
         assert!(out.contains("epoch 1/2: loss") && out.contains("epoch 2/2: loss"), "{out}");
         assert!(out.contains("test acc") && out.contains("img/s"), "{out}");
         assert!(out.contains(&format!("weights saved to {}", path.display())), "{out}");
-        (dir, path)
-    });
-    path.clone()
+        (dir, path, out)
+    })
+}
+
+fn weights() -> PathBuf {
+    trained().1.clone()
 }
 
 #[test]
@@ -54,19 +58,22 @@ fn summary_prints_the_table() {
     assert!(out.contains("conv1 (Conv2d(1, 6, 5))") && out.contains("MaxPool2d") && out.contains("61,706"), "{out}");
 }
 
+/// The number after `key` in `text`, up to the next space.
+fn number_after(text: &str, key: &str) -> f64 {
+    text.split(key).nth(1).and_then(|s| s.split(' ').next()).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no `{key}` in {text}"))
+}
+
 #[test]
-fn train_then_eval_agree() {
-    let w = weights();
+fn eval_of_the_saved_weights_repeats_the_final_test_accuracy() {
+    let (_, w, train_out) = trained();
     let o = lenet(&["eval", "--weights", w.to_str().unwrap(), "--data", &data()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = stdout(&o);
-    let pct: f64 = out
-        .strip_prefix("test accuracy ")
-        .and_then(|s| s.split(' ').next())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("{out}"));
-    assert!(pct > 90.0, "{out}");
     assert!(out.contains("/ 2,000 correct"), "{out}");
+    let eval = number_after(&out, "test accuracy ");
+    let last_epoch = train_out.lines().rfind(|l| l.starts_with("epoch ")).unwrap();
+    assert_eq!(eval, number_after(last_epoch, "test acc "), "{train_out}\n{out}");
+    assert!(eval > 80.0, "{out}");
 }
 
 #[test]
@@ -132,7 +139,7 @@ fn failures_are_one_line() {
     fails_with(&["eval", "--weights", w, "--data", "/nonexistent"], "/nonexistent");
     fails_with(&["train", "--epochs", "many"], "many");
     fails_with(&["--batch-size", "0"], "0");
-    fails_with(&["train", "--lr", "-1"], "learning rate");
+    fails_with(&["train", "--lr=-1"], "learning rate");
     fails_with(&["predict", "--weights", w, "--data", &data(), "--index", "99999"], "2,000 images");
     fails_with(&["predict", "--weights", w, junk], "junk.bin");
     fails_with(&["predict", "--weights", w], "required");
