@@ -82,7 +82,8 @@ pub struct TrainArgs {
     /// Where to save the weights (safetensors).
     #[arg(long, value_name = "FILE", default_value = "lenet5.safetensors")]
     pub out: PathBuf,
-    /// Train on the first N training images only.
+    /// Use only the first N training and the first N test images (quick
+    /// runs).
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
 }

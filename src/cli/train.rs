@@ -68,6 +68,7 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
     let mut split = data::load(&dir)?;
     if let Some(n) = a.limit {
         split.train.truncate(n);
+        split.test.truncate(n);
     }
     let t = transform_for::<LeNet5>(&split.train, MNIST_MEAN, MNIST_STD)?;
     println!("{}", Summary::of::<LeNet5>());
