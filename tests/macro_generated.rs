@@ -57,13 +57,16 @@ fn lenet5_constants() {
     assert_eq!(<LeNet5 as lenet::Network>::PARAM_COUNT, 61_706);
 }
 
+/// `(name, kind, input, output, params)` of one row of `LAYERS`.
+type Row<'a> = (&'a str, &'a str, &'a [usize], &'a [usize], usize);
+
 #[test]
 fn lenet5_layers_match_the_spec_table() {
-    let rows: Vec<(&str, &str, &[usize], &[usize], usize)> = LeNet5::LAYERS
+    let rows: Vec<Row> = LeNet5::LAYERS
         .iter()
         .map(|l| (l.name, l.kind, l.input, l.output, l.params))
         .collect();
-    let want: Vec<(&str, &str, &[usize], &[usize], usize)> = vec![
+    let want: Vec<Row> = vec![
         ("conv1", "Conv2d(1, 6, 5)", &[1, 32, 32], &[6, 28, 28], 156),
         ("relu", "ReLU", &[6, 28, 28], &[6, 28, 28], 0),
         ("pool1", "AvgPool2d(2, 2)", &[6, 28, 28], &[6, 14, 14], 0),
