@@ -33,7 +33,12 @@ pub struct TrainConfig {
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        Self { epochs: 3, batch_size: 32, seed: 0, schedule: Schedule::Constant }
+        Self {
+            epochs: 3,
+            batch_size: 32,
+            seed: 0,
+            schedule: Schedule::Constant,
+        }
     }
 }
 
@@ -137,7 +142,9 @@ pub fn transform_for<N: Network>(data: &Dataset, mean: f32, std: f32) -> Result<
             N::NAME
         )));
     }
-    let t = Transform::new(data.rows, data.cols).pad_to(h, w).normalize(mean, std);
+    let t = Transform::new(data.rows, data.cols)
+        .pad_to(h, w)
+        .normalize(mean, std);
     t.check(data.rows, data.cols)?;
     Ok(t)
 }
@@ -172,7 +179,11 @@ pub fn train<N: Network, O: Optimizer>(
     let total_steps = batches * config.epochs;
     for epoch in 1..=config.epochs {
         shuffle(&mut order, &mut rng);
-        observe(Event::EpochStart { epoch, epochs: config.epochs, batches });
+        observe(Event::EpochStart {
+            epoch,
+            epochs: config.epochs,
+            batches,
+        });
         let start = Instant::now();
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
         for (b, indices) in order.chunks(config.batch_size).enumerate() {
@@ -190,7 +201,11 @@ pub fn train<N: Network, O: Optimizer>(
                     b + 1
                 )));
             }
-            opt.set_lr(config.schedule.lr(base_lr, (epoch - 1) * batches + b, total_steps));
+            opt.set_lr(
+                config
+                    .schedule
+                    .lr(base_lr, (epoch - 1) * batches + b, total_steps),
+            );
             opt.step(net, &grads);
             loss_sum += loss as f64 * n as f64;
             seen += n;
@@ -234,18 +249,28 @@ fn check_transform<N: Network>(data: &Dataset, transform: &Transform) -> Result<
     transform.check(data.rows, data.cols)?;
     let [c, h, w] = N::INPUT_SHAPE;
     if c != 1 || [transform.height, transform.width] != [h, w] {
-        return Err(Error::InputShape { expected: N::INPUT_SHAPE, found: [0, 1, transform.height, transform.width] });
+        return Err(Error::InputShape {
+            expected: N::INPUT_SHAPE,
+            found: [0, 1, transform.height, transform.width],
+        });
     }
     Ok(())
 }
 
 /// Index of the largest value (the first one on ties).
 pub fn argmax(v: &[f32]) -> usize {
-    v.iter().enumerate().fold(0, |best, (i, &x)| if x > v[best] { i } else { best })
+    v.iter()
+        .enumerate()
+        .fold(0, |best, (i, &x)| if x > v[best] { i } else { best })
 }
 
 fn count_correct(logits: ArrayView2<'_, f32>, labels: &[usize]) -> usize {
-    logits.rows().into_iter().zip(labels).filter(|(row, &l)| argmax(row.as_slice().unwrap_or(&[])) == l).count()
+    logits
+        .rows()
+        .into_iter()
+        .zip(labels)
+        .filter(|(row, &l)| argmax(row.as_slice().unwrap_or(&[])) == l)
+        .count()
 }
 
 /// How a network does on a data set.
@@ -272,7 +297,11 @@ impl Evaluation {
 
 /// Classifies every image of `data` with `forward_batch` (in chunks, so that
 /// memory stays small) and counts the correct ones.
-pub fn evaluate<N: Network>(net: &N, data: &Dataset, transform: &Transform) -> Result<Evaluation, Error> {
+pub fn evaluate<N: Network>(
+    net: &N,
+    data: &Dataset,
+    transform: &Transform,
+) -> Result<Evaluation, Error> {
     check_transform::<N>(data, transform)?;
     let [c, h, w] = N::INPUT_SHAPE;
     let (mut x, mut y) = (Vec::new(), Vec::new());
@@ -293,5 +322,9 @@ pub fn evaluate<N: Network>(net: &N, data: &Dataset, transform: &Transform) -> R
         }
     }
     let total = data.len();
-    Ok(Evaluation { correct, total, mean_loss: if total == 0 { 0.0 } else { loss / total as f64 } })
+    Ok(Evaluation {
+        correct,
+        total,
+        mean_loss: if total == 0 { 0.0 } else { loss / total as f64 },
+    })
 }

@@ -33,7 +33,9 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn err_images(bytes: &[u8]) -> String {
-    idx::parse_images(bytes, Path::new("some/file")).unwrap_err().to_string()
+    idx::parse_images(bytes, Path::new("some/file"))
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
@@ -46,8 +48,14 @@ fn bundled_digits_load_with_the_documented_class_counts() {
         d.labels.iter().for_each(|&l| c[l as usize] += 1);
         c
     };
-    assert_eq!(count(&split.train), [801, 902, 793, 826, 784, 690, 811, 856, 755, 782]);
-    assert_eq!(count(&split.test), [200, 225, 198, 206, 196, 173, 203, 214, 189, 196]);
+    assert_eq!(
+        count(&split.train),
+        [801, 902, 793, 826, 784, 690, 811, 856, 755, 782]
+    );
+    assert_eq!(
+        count(&split.test),
+        [200, 225, 198, 206, 196, 173, 203, 214, 189, 196]
+    );
     // Digits are white on black: the background dominates.
     let zeros = split.test.images.iter().filter(|&&p| p == 0).count();
     assert!(zeros * 10 > split.test.images.len() * 7, "{zeros}");
@@ -75,7 +83,10 @@ fn a_missing_file_names_the_spellings_looked_for() {
     let dir = tempfile::tempdir().unwrap();
     let e = load_dir(dir.path()).unwrap_err().to_string();
     assert!(e.contains("no train images"), "{e}");
-    assert!(e.contains("train-images-idx3-ubyte[.gz]") && e.contains("train-images.idx3-ubyte[.gz]"), "{e}");
+    assert!(
+        e.contains("train-images-idx3-ubyte[.gz]") && e.contains("train-images.idx3-ubyte[.gz]"),
+        "{e}"
+    );
     let e = load_dir(&dir.path().join("nope")).unwrap_err().to_string();
     assert!(e.contains("nope") && e.contains("not a directory"), "{e}");
 }
@@ -84,22 +95,44 @@ fn a_missing_file_names_the_spellings_looked_for() {
 fn bad_magic_says_what_was_found() {
     let e = err_images(&labels(&[1, 2]));
     assert!(e.starts_with("some/file: bad magic"), "{e}");
-    assert!(e.contains("expected 2051") && e.contains("found 2049") && e.contains("label file"), "{e}");
+    assert!(
+        e.contains("expected 2051") && e.contains("found 2049") && e.contains("label file"),
+        "{e}"
+    );
     let e = err_images(b"PK\x03\x04 a zip file, not IDX at all");
-    assert!(e.contains("bad magic") && e.contains("not an IDX file"), "{e}");
-    let e = idx::parse_labels(&images(1, 2, 2), Path::new("l")).unwrap_err().to_string();
-    assert!(e.contains("expected 2049") && e.contains("image file"), "{e}");
+    assert!(
+        e.contains("bad magic") && e.contains("not an IDX file"),
+        "{e}"
+    );
+    let e = idx::parse_labels(&images(1, 2, 2), Path::new("l"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("expected 2049") && e.contains("image file"),
+        "{e}"
+    );
 }
 
 #[test]
 fn truncation_says_bytes_expected_and_present() {
     let img = images(4, 5, 6);
     let e = err_images(&img[..img.len() - 10]);
-    assert!(e.contains("truncated") && e.contains("4 images of 5×6 = 120 bytes") && e.contains("110 present"), "{e}");
+    assert!(
+        e.contains("truncated")
+            && e.contains("4 images of 5×6 = 120 bytes")
+            && e.contains("110 present"),
+        "{e}"
+    );
     let e = err_images(&img[..9]);
-    assert!(e.contains("truncated") && e.contains("holds 9 bytes") && e.contains("needs 16"), "{e}");
+    assert!(
+        e.contains("truncated") && e.contains("holds 9 bytes") && e.contains("needs 16"),
+        "{e}"
+    );
     let e = err_images(&[]);
-    assert!(e.contains("truncated") && e.contains("holds 0 bytes"), "{e}");
+    assert!(
+        e.contains("truncated") && e.contains("holds 0 bytes"),
+        "{e}"
+    );
     // The same through gzip: the stream decompresses fine but is short.
     let e = err_images(&gzip(&img[..img.len() - 10]));
     assert!(e.contains("truncated") && e.contains("110 present"), "{e}");
@@ -116,7 +149,10 @@ fn trailing_bytes_and_zero_sized_images_are_refused() {
     let e = err_images(&img);
     assert!(e.contains("3 unexpected bytes after the 18 bytes"), "{e}");
     let e = err_images(&images(2, 0, 3));
-    assert!(e.contains("unexpected dimensions") && e.contains("0×3"), "{e}");
+    assert!(
+        e.contains("unexpected dimensions") && e.contains("0×3"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -124,9 +160,15 @@ fn huge_header_counts_fail_without_allocating() {
     let mut img = images(1, 28, 28);
     img[4..8].copy_from_slice(&0x7fff_ffffu32.to_be_bytes());
     let e = err_images(&img);
-    assert!(e.contains("truncated") && e.contains("2147483647 images"), "{e}");
+    assert!(
+        e.contains("truncated") && e.contains("2147483647 images"),
+        "{e}"
+    );
     let e = err_images(&gzip(&img));
-    assert!(e.contains("more than a gzip file of this size can hold"), "{e}");
+    assert!(
+        e.contains("more than a gzip file of this size can hold"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -136,18 +178,25 @@ fn images_and_labels_must_agree() {
     std::fs::write(&i, images(3, 2, 2)).unwrap();
     std::fs::write(&l, labels(&[0, 1])).unwrap();
     let e = Dataset::load(&i, &l).unwrap_err().to_string();
-    assert!(e.contains("2 labels") && e.contains("3 images") && e.contains(&*i.to_string_lossy()), "{e}");
+    assert!(
+        e.contains("2 labels") && e.contains("3 images") && e.contains(&*i.to_string_lossy()),
+        "{e}"
+    );
     std::fs::write(&l, labels(&[0, 12, 1])).unwrap();
     let e = Dataset::load(&i, &l).unwrap_err().to_string();
     assert!(e.contains("label 12 at index 1"), "{e}");
-    let e = Dataset::load(&dir.path().join("absent"), &l).unwrap_err().to_string();
+    let e = Dataset::load(&dir.path().join("absent"), &l)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("absent"), "{e}");
 }
 
 #[test]
 fn transform_pads_28_to_32_with_normalised_background() {
     let split = load_dir(&bundled()).unwrap();
-    let t = Transform::new(28, 28).pad_to(32, 32).normalize(MNIST_MEAN, MNIST_STD);
+    let t = Transform::new(28, 28)
+        .pad_to(32, 32)
+        .normalize(MNIST_MEAN, MNIST_STD);
     t.check(28, 28).unwrap();
     let (mut x, mut y) = (Vec::new(), Vec::new());
     t.batch(&split.test, &[0, 5], &mut x, &mut y);
@@ -156,7 +205,10 @@ fn transform_pads_28_to_32_with_normalised_background() {
     let bg = -MNIST_MEAN / MNIST_STD;
     // Two rows and two columns of border on each side.
     assert!(x[..64].iter().all(|&v| v == bg));
-    assert_eq!(x[2 * 32 + 2 + 28 * 32 - 32 + 5], (split.test.image(0)[27 * 28 + 5] as f32 / 255.0 - MNIST_MEAN) / MNIST_STD);
+    assert_eq!(
+        x[2 * 32 + 2 + 28 * 32 - 32 + 5],
+        (split.test.image(0)[27 * 28 + 5] as f32 / 255.0 - MNIST_MEAN) / MNIST_STD
+    );
     let mean: f32 = x.iter().sum::<f32>() / x.len() as f32;
     assert!(mean.abs() < 0.5, "{mean}");
 }

@@ -54,7 +54,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         any::<usize>().prop_map(Mutation::Truncate),
         (any::<usize>(), 1u8..=255).prop_map(|(i, x)| Mutation::Flip(i, x)),
         // Words of the header: magic, count, rows, cols, with extreme values.
-        (0usize..4, prop_oneof![Just(u32::MAX), Just(0), Just(0x8000_0000), any::<u32>()])
+        (
+            0usize..4,
+            prop_oneof![Just(u32::MAX), Just(0), Just(0x8000_0000), any::<u32>()]
+        )
             .prop_map(|(w, v)| Mutation::HeaderWord(w, v)),
         proptest::collection::vec(any::<u8>(), 1..64).prop_map(Mutation::Append),
     ]
@@ -83,7 +86,9 @@ fn apply(mut bytes: Vec<u8>, muts: &[Mutation]) -> Vec<u8> {
 
 /// Parses as both kinds under the allocation ceiling; errors name the file.
 fn check(bytes: &[u8]) {
-    ALLOCATOR.set_limit(CEILING).expect("the tests themselves stay far below the ceiling");
+    ALLOCATOR
+        .set_limit(CEILING)
+        .expect("the tests themselves stay far below the ceiling");
     let a = idx::parse_images(bytes, Path::new("fuzz"));
     let b = idx::parse_labels(bytes, Path::new("fuzz"));
     for e in [a.err(), b.err()].into_iter().flatten() {
@@ -120,8 +125,14 @@ proptest! {
 #[test]
 fn the_unmutated_files_parse() {
     let img = idx::parse_images(&gzip(&valid_images()), Path::new("x")).unwrap();
-    assert_eq!((img.count, img.rows, img.cols, img.pixels.len()), (5, 28, 28, 5 * 784));
-    assert_eq!(idx::parse_labels(&valid_labels(), Path::new("x")).unwrap(), [3, 1, 4, 1, 5]);
+    assert_eq!(
+        (img.count, img.rows, img.cols, img.pixels.len()),
+        (5, 28, 28, 5 * 784)
+    );
+    assert_eq!(
+        idx::parse_labels(&valid_labels(), Path::new("x")).unwrap(),
+        [3, 1, 4, 1, 5]
+    );
 }
 
 #[test]

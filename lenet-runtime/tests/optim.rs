@@ -4,8 +4,8 @@
 
 mod linear_model;
 
-use linear_model::Tiny;
 use lenet_runtime::optim::{Adam, Optimizer, Sgd};
+use linear_model::Tiny;
 use serde_json::Value;
 
 fn run(opt: &mut impl Optimizer, p: f32, grads: &[f32]) -> Vec<f32> {
@@ -22,39 +22,70 @@ fn run(opt: &mut impl Optimizer, p: f32, grads: &[f32]) -> Vec<f32> {
 fn close(got: &[f32], want: &[f32], tol: f32) {
     assert_eq!(got.len(), want.len());
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= tol * w.abs().max(1.0), "step {i}: got {g}, want {w} (all: {got:?})");
+        assert!(
+            (g - w).abs() <= tol * w.abs().max(1.0),
+            "step {i}: got {g}, want {w} (all: {got:?})"
+        );
     }
 }
 
 #[test]
 fn plain_sgd_subtracts_lr_times_gradient() {
-    close(&run(&mut Sgd::new(0.1), 1.0, &[1.0, -2.0, 0.5]), &[0.9, 1.1, 1.05], 1e-6);
+    close(
+        &run(&mut Sgd::new(0.1), 1.0, &[1.0, -2.0, 0.5]),
+        &[0.9, 1.1, 1.05],
+        1e-6,
+    );
 }
 
 #[test]
 fn momentum_starts_from_the_first_gradient() {
     // buf = 1, 1.9, 2.71; p = 1 − 0.1·buf cumulatively.
-    close(&run(&mut Sgd::new(0.1).momentum(0.9), 1.0, &[1.0; 3]), &[0.9, 0.71, 0.439], 1e-6);
+    close(
+        &run(&mut Sgd::new(0.1).momentum(0.9), 1.0, &[1.0; 3]),
+        &[0.9, 0.71, 0.439],
+        1e-6,
+    );
 }
 
 #[test]
 fn weight_decay_is_added_to_the_gradient_before_momentum() {
     // g₁ = 1 + 0.1·1 = 1.1, buf = 1.1, p = 0.89;
     // g₂ = 1 + 0.1·0.89 = 1.089, buf = 0.99 + 1.089 = 2.079, p = 0.6821.
-    let got = run(&mut Sgd::new(0.1).momentum(0.9).weight_decay(0.1), 1.0, &[1.0; 2]);
+    let got = run(
+        &mut Sgd::new(0.1).momentum(0.9).weight_decay(0.1),
+        1.0,
+        &[1.0; 2],
+    );
     close(&got, &[0.89, 0.6821], 1e-6);
 }
 
 #[test]
 fn nesterov_looks_ahead_along_the_buffer() {
     // buf = 1, g = 1 + 0.9·1 = 1.9, p = 0.81; buf = 1.9, g = 2.71, p = 0.539.
-    close(&run(&mut Sgd::new(0.1).momentum(0.9).nesterov(true), 1.0, &[1.0; 2]), &[0.81, 0.539], 1e-6);
+    close(
+        &run(
+            &mut Sgd::new(0.1).momentum(0.9).nesterov(true),
+            1.0,
+            &[1.0; 2],
+        ),
+        &[0.81, 0.539],
+        1e-6,
+    );
 }
 
 #[test]
 fn dampening_scales_later_gradients_only() {
     // buf = 1 (no dampening on the first step), then 0.5·1 + 0.5·1 = 1.
-    close(&run(&mut Sgd::new(0.1).momentum(0.5).dampening(0.5), 1.0, &[1.0; 2]), &[0.9, 0.8], 1e-6);
+    close(
+        &run(
+            &mut Sgd::new(0.1).momentum(0.5).dampening(0.5),
+            1.0,
+            &[1.0; 2],
+        ),
+        &[0.9, 0.8],
+        1e-6,
+    );
 }
 
 #[test]
@@ -82,7 +113,9 @@ fn adam_after_a_zero_gradient_follows_the_moments() {
 #[test]
 fn step_updates_a_whole_network() {
     let mut net = Tiny { p: vec![1.0; 8] };
-    let grads = Tiny { p: (0..8).map(|i| i as f32).collect() };
+    let grads = Tiny {
+        p: (0..8).map(|i| i as f32).collect(),
+    };
     let mut sgd = Sgd::new(0.5);
     sgd.step(&mut net, &grads);
     assert_eq!(net.p, [1.0, 0.5, 0.0, -0.5, -1.0, -1.5, -2.0, -2.5]);
@@ -90,7 +123,11 @@ fn step_updates_a_whole_network() {
     adam.step(&mut net, &grads);
     assert_eq!(adam.steps(), 1);
     // The first Adam step moves every parameter with a gradient by lr.
-    assert!((net.p[3] - (-1.0)).abs() < 1e-6 && net.p[0] == 1.0, "{:?}", net.p);
+    assert!(
+        (net.p[3] - (-1.0)).abs() < 1e-6 && net.p[0] == 1.0,
+        "{:?}",
+        net.p
+    );
 }
 
 #[test]
@@ -104,7 +141,11 @@ fn learning_rate_can_change_between_steps() {
 }
 
 fn floats(v: &Value) -> Vec<f32> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
 }
 
 fn optimiser(kind: &str, o: &Value) -> Box<dyn Optimizer> {
@@ -118,7 +159,11 @@ fn optimiser(kind: &str, o: &Value) -> Box<dyn Optimizer> {
                 .nesterov(o.get("nesterov").and_then(Value::as_bool).unwrap_or(false)),
         ),
         "adam" => {
-            let b = |i: usize| o.get("betas").and_then(|b| b[i].as_f64()).unwrap_or([0.9, 0.999][i]);
+            let b = |i: usize| {
+                o.get("betas")
+                    .and_then(|b| b[i].as_f64())
+                    .unwrap_or([0.9, 0.999][i])
+            };
             Box::new(
                 Adam::new(f("lr").unwrap())
                     .betas(b(0), b(1))
@@ -139,7 +184,13 @@ fn matches_pytorch_step_by_step() {
     for (c, case) in cases.iter().enumerate() {
         let mut opt = optimiser(case["optimizer"].as_str().unwrap(), &case["options"]);
         let mut p = floats(&case["params"]);
-        for (s, (g, want)) in case["grads"].as_array().unwrap().iter().zip(case["after"].as_array().unwrap()).enumerate() {
+        for (s, (g, want)) in case["grads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(case["after"].as_array().unwrap())
+            .enumerate()
+        {
             opt.step_slice(&mut p, &floats(g));
             for (i, (got, want)) in p.iter().zip(floats(want)).enumerate() {
                 // A few ulps: PyTorch's kernels may fuse multiply-adds.

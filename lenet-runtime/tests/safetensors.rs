@@ -8,15 +8,19 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use linear_model::{Big, Tiny};
 use lenet_runtime::error::{Error, WeightsFault};
-use lenet_runtime::network::{init, Network};
-use lenet_runtime::weights::safetensors::{from_safetensors, load_safetensors, save_safetensors, to_safetensors};
+use lenet_runtime::network::init;
+use lenet_runtime::weights::safetensors::{
+    from_safetensors, load_safetensors, save_safetensors, to_safetensors,
+};
+use linear_model::{Big, Tiny};
 use safetensors::tensor::TensorView;
 use safetensors::Dtype;
 
 fn tiny() -> Tiny {
-    Tiny { p: vec![1.5, -2.0, 0.25, 3.0, 1e-30, -0.0, 7.0, -8.5] }
+    Tiny {
+        p: vec![1.5, -2.0, 0.25, 3.0, 1e-30, -0.0, 7.0, -8.5],
+    }
 }
 
 /// A file as the reference implementation writes it (PyTorch's
@@ -47,7 +51,9 @@ fn weights_error(r: Result<Tiny, Error>) -> (Option<&'static str>, WeightsFault,
     match r {
         Err(e @ Error::Weights { .. }) => {
             let msg = e.to_string();
-            let Error::Weights { tensor, reason } = e else { unreachable!() };
+            let Error::Weights { tensor, reason } = e else {
+                unreachable!()
+            };
             (tensor, reason, msg)
         }
         other => panic!("expected a weights error, got {other:?}"),
@@ -69,7 +75,10 @@ fn round_trip_is_bit_identical() {
     let big: linear_model::Mnist = init(3);
     save_safetensors(&big, &path).unwrap();
     assert_eq!(load_safetensors::<linear_model::Mnist>(&path).unwrap(), big);
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, ["tiny.safetensors"]);
 }
 
@@ -80,7 +89,10 @@ fn our_files_read_with_the_reference_implementation() {
     let w = st.tensor("fc.weight").unwrap();
     assert_eq!((w.dtype(), w.shape()), (Dtype::F32, &[2usize, 3][..]));
     assert_eq!(w.data(), f32_bytes(&tiny().p[..6]));
-    assert_eq!(st.tensor("fc.bias").unwrap().data(), f32_bytes(&tiny().p[6..]));
+    assert_eq!(
+        st.tensor("fc.bias").unwrap().data(),
+        f32_bytes(&tiny().p[6..])
+    );
     let (n, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
     assert_eq!((8 + n) % 8, 0, "data is 8-byte aligned");
     assert_eq!(meta.metadata().as_ref().unwrap()["format"], "pt");
@@ -104,10 +116,23 @@ fn a_missing_tensor_is_named() {
 #[test]
 fn an_extra_tensor_is_named() {
     let mut t = tiny_tensors();
-    t.push(("bn.num_batches_tracked", Dtype::F32, vec![1], f32_bytes(&[0.0])));
+    t.push((
+        "bn.num_batches_tracked",
+        Dtype::F32,
+        vec![1],
+        f32_bytes(&[0.0]),
+    ));
     let (_, reason, msg) = weights_error(from_safetensors(&reference_file(&t)));
-    assert_eq!(reason, WeightsFault::Unexpected { name: "bn.num_batches_tracked".into() });
-    assert!(msg.contains("`bn.num_batches_tracked`, which the network does not have"), "{msg}");
+    assert_eq!(
+        reason,
+        WeightsFault::Unexpected {
+            name: "bn.num_batches_tracked".into()
+        }
+    );
+    assert!(
+        msg.contains("`bn.num_batches_tracked`, which the network does not have"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -116,8 +141,17 @@ fn a_wrong_shape_says_expected_and_found() {
     t[1].2 = vec![3, 2];
     let (tensor, reason, msg) = weights_error(from_safetensors(&reference_file(&t)));
     assert_eq!(tensor, Some("fc.weight"));
-    assert_eq!(reason, WeightsFault::Shape { expected: &[2, 3], found: vec![3, 2] });
-    assert_eq!(msg, "weights: tensor `fc.weight`: shape should be [2, 3], the file has [3, 2]");
+    assert_eq!(
+        reason,
+        WeightsFault::Shape {
+            expected: &[2, 3],
+            found: vec![3, 2]
+        }
+    );
+    assert_eq!(
+        msg,
+        "weights: tensor `fc.weight`: shape should be [2, 3], the file has [3, 2]"
+    );
 }
 
 #[test]
@@ -125,11 +159,27 @@ fn a_wrong_dtype_says_what_was_found() {
     let mut t = tiny_tensors();
     t[1] = ("fc.weight", Dtype::F64, vec![2, 3], vec![0; 48]);
     let (tensor, reason, msg) = weights_error(from_safetensors(&reference_file(&t)));
-    assert_eq!((tensor, reason), (Some("fc.weight"), WeightsFault::Dtype { found: "F64".into() }));
-    assert!(msg.ends_with("dtype should be F32, the file has F64"), "{msg}");
+    assert_eq!(
+        (tensor, reason),
+        (
+            Some("fc.weight"),
+            WeightsFault::Dtype {
+                found: "F64".into()
+            }
+        )
+    );
+    assert!(
+        msg.ends_with("dtype should be F32, the file has F64"),
+        "{msg}"
+    );
     t[1] = ("fc.weight", Dtype::F16, vec![2, 3], vec![0; 12]);
     let (_, reason, _) = weights_error(from_safetensors(&reference_file(&t)));
-    assert_eq!(reason, WeightsFault::Dtype { found: "F16".into() });
+    assert_eq!(
+        reason,
+        WeightsFault::Dtype {
+            found: "F16".into()
+        }
+    );
 }
 
 #[test]
@@ -138,7 +188,13 @@ fn a_truncated_file_names_the_tensor_cut_off() {
     // fc.weight (24 bytes) then fc.bias (8 bytes): cut into the bias.
     let (tensor, reason, msg) = weights_error(from_safetensors(&bytes[..bytes.len() - 3]));
     assert_eq!(tensor, Some("fc.bias"));
-    assert_eq!(reason, WeightsFault::Truncated { expected: bytes.len(), found: bytes.len() - 3 });
+    assert_eq!(
+        reason,
+        WeightsFault::Truncated {
+            expected: bytes.len(),
+            found: bytes.len() - 3
+        }
+    );
     assert!(msg.contains("truncated"), "{msg}");
     let (tensor, _, _) = weights_error(from_safetensors(&bytes[..bytes.len() - 10]));
     assert_eq!(tensor, Some("fc.weight"));
@@ -146,7 +202,13 @@ fn a_truncated_file_names_the_tensor_cut_off() {
     let (tensor, reason, _) = weights_error(from_safetensors(&bytes[..20]));
     assert!(tensor.is_none() && matches!(reason, WeightsFault::Truncated { found: 20, .. }));
     let (_, reason, _) = weights_error(from_safetensors(&bytes[..5]));
-    assert_eq!(reason, WeightsFault::Truncated { expected: 8, found: 5 });
+    assert_eq!(
+        reason,
+        WeightsFault::Truncated {
+            expected: 8,
+            found: 5
+        }
+    );
 }
 
 #[test]
@@ -159,8 +221,14 @@ fn not_safetensors_at_all() {
         (b"\x02\0\0\0\0\0\0\0\xff\xfe", "not UTF-8"),
     ] {
         let (tensor, reason, msg) = weights_error(from_safetensors(bytes));
-        assert!(tensor.is_none() && matches!(reason, WeightsFault::Format { .. }), "{msg}");
-        assert!(msg.contains("not a safetensors file") && msg.contains(says), "{msg}");
+        assert!(
+            tensor.is_none() && matches!(reason, WeightsFault::Format { .. }),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("not a safetensors file") && msg.contains(says),
+            "{msg}"
+        );
     }
     // A header entry that is not a tensor description names the tensor.
     let header = br#"{"fc.weight":{"dtype":"F32","shape":"2x3","data_offsets":[0,24]}}"#;
@@ -180,14 +248,21 @@ fn offsets_that_disagree_with_the_shape_are_refused() {
     bytes.extend([0; 28]);
     let (tensor, _, msg) = weights_error(from_safetensors(&bytes));
     assert_eq!(tensor, Some("fc.weight"));
-    assert!(msg.contains("span 20 bytes") && msg.contains("needs 24"), "{msg}");
+    assert!(
+        msg.contains("span 20 bytes") && msg.contains("needs 24"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn io_errors_name_the_file() {
-    let e = load_safetensors::<Tiny>(Path::new("/nonexistent/w.safetensors")).unwrap_err().to_string();
+    let e = load_safetensors::<Tiny>(Path::new("/nonexistent/w.safetensors"))
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("/nonexistent/w.safetensors: "), "{e}");
-    let e = save_safetensors(&tiny(), Path::new("/nonexistent/dir/w.safetensors")).unwrap_err().to_string();
+    let e = save_safetensors(&tiny(), Path::new("/nonexistent/dir/w.safetensors"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("/nonexistent/dir"), "{e}");
 }
 
@@ -195,7 +270,9 @@ fn io_errors_name_the_file() {
 /// large networks over one file in turn until killed.
 #[test]
 fn child_saves_in_a_loop() {
-    let Some(path) = std::env::var_os("LENET_TEST_SAVE_LOOP") else { return };
+    let Some(path) = std::env::var_os("LENET_TEST_SAVE_LOOP") else {
+        return;
+    };
     let (a, b) = (big(1), big(2));
     loop {
         save_safetensors(&a, Path::new(&path)).unwrap();

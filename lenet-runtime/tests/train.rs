@@ -5,11 +5,11 @@ mod linear_model;
 
 use std::path::Path;
 
-use linear_model::{Padded, Tiny};
 use lenet_runtime::data::{load_dir, Dataset, Split, Transform, MNIST_MEAN, MNIST_STD};
 use lenet_runtime::network::{init, Network};
 use lenet_runtime::optim::{Adam, Sgd};
 use lenet_runtime::train::{argmax, evaluate, train, transform_for, Event, Schedule, TrainConfig};
+use linear_model::{Padded, Tiny};
 
 fn digits() -> Split {
     load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../data")).unwrap()
@@ -29,7 +29,12 @@ fn softmax_regression_learns_the_digits() {
     let mut net: Padded = init(1);
     let before = evaluate(&net, &split.test, &t).unwrap();
     let mut opt = Sgd::new(0.01).momentum(0.9);
-    let config = TrainConfig { epochs: 2, batch_size: 32, seed: 7, schedule: Schedule::Cosine };
+    let config = TrainConfig {
+        epochs: 2,
+        batch_size: 32,
+        seed: 7,
+        schedule: Schedule::Cosine,
+    };
     let epochs = train(&mut net, &mut opt, &data, &t, &config, |_| {}).unwrap();
     let after = evaluate(&net, &split.test, &t).unwrap();
     assert!(before.accuracy() < 0.3, "{before:?}");
@@ -46,12 +51,21 @@ fn same_seed_same_network_other_seed_other_network() {
     let t = transform_for::<Padded>(&data, MNIST_MEAN, MNIST_STD).unwrap();
     let run = |seed| {
         let mut net: Padded = init(3);
-        let config = TrainConfig { epochs: 2, batch_size: 50, seed, ..TrainConfig::default() };
+        let config = TrainConfig {
+            epochs: 2,
+            batch_size: 50,
+            seed,
+            ..TrainConfig::default()
+        };
         train(&mut net, &mut Adam::new(1e-3), &data, &t, &config, |_| {}).unwrap();
         net
     };
     let (a, b, c) = (run(11), run(11), run(12));
-    assert!(a.p.iter().zip(&b.p).all(|(x, y)| x.to_bits() == y.to_bits()));
+    assert!(a
+        .p
+        .iter()
+        .zip(&b.p)
+        .all(|(x, y)| x.to_bits() == y.to_bits()));
     assert_ne!(a, c);
 }
 
@@ -61,11 +75,20 @@ fn events_come_in_order_with_consistent_counts() {
     let data = small_train(&split, 100);
     let t = transform_for::<Padded>(&data, 0.0, 1.0).unwrap();
     let mut net: Padded = init(0);
-    let config = TrainConfig { epochs: 2, batch_size: 32, seed: 0, ..TrainConfig::default() };
+    let config = TrainConfig {
+        epochs: 2,
+        batch_size: 32,
+        seed: 0,
+        ..TrainConfig::default()
+    };
     let mut log = Vec::new();
     train(&mut net, &mut Sgd::new(0.01), &data, &t, &config, |e| {
         log.push(match e {
-            Event::EpochStart { epoch, epochs, batches } => format!("start {epoch}/{epochs} {batches}"),
+            Event::EpochStart {
+                epoch,
+                epochs,
+                batches,
+            } => format!("start {epoch}/{epochs} {batches}"),
             Event::Batch(s) => {
                 assert!(s.images_per_sec > 0.0 && (0.0..=1.0).contains(&s.accuracy));
                 format!("batch {}.{}/{} {}", s.epoch, s.batch, s.batches, s.images)
@@ -107,18 +130,31 @@ fn a_zero_network_predicts_class_zero_with_loss_ln_10() {
 fn misfits_are_errors_not_panics() {
     let split = digits();
     let data = small_train(&split, 10);
-    let e = transform_for::<Tiny>(&data, 0.0, 1.0).unwrap_err().to_string();
+    let e = transform_for::<Tiny>(&data, 0.0, 1.0)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("28×28") && e.contains("1×3"), "{e}");
     let t = Transform::new(28, 28).pad_to(32, 32);
     let mut net: Padded = init(0);
-    let zero = TrainConfig { batch_size: 0, ..TrainConfig::default() };
+    let zero = TrainConfig {
+        batch_size: 0,
+        ..TrainConfig::default()
+    };
     let e = train(&mut net, &mut Sgd::new(0.1), &data, &t, &zero, |_| {}).unwrap_err();
     assert!(e.to_string().contains("batch size"), "{e}");
     let wrong = Transform::new(28, 28);
     assert!(evaluate(&net, &data, &wrong).is_err());
     let mut empty = data.clone();
     empty.truncate(0);
-    assert!(train(&mut net, &mut Sgd::new(0.1), &empty, &t, &TrainConfig::default(), |_| {}).is_err());
+    assert!(train(
+        &mut net,
+        &mut Sgd::new(0.1),
+        &empty,
+        &t,
+        &TrainConfig::default(),
+        |_| {}
+    )
+    .is_err());
 }
 
 #[test]
@@ -127,9 +163,19 @@ fn divergence_is_reported() {
     let data = small_train(&split, 64);
     let t = transform_for::<Padded>(&data, 0.0, 1.0).unwrap();
     let mut net: Padded = init(0);
-    let config = TrainConfig { epochs: 5, batch_size: 8, seed: 0, ..TrainConfig::default() };
-    let e = train(&mut net, &mut Sgd::new(1e38), &data, &t, &config, |_| {}).unwrap_err().to_string();
-    assert!(e.contains("diverged") && e.contains("lower learning rate"), "{e}");
+    let config = TrainConfig {
+        epochs: 5,
+        batch_size: 8,
+        seed: 0,
+        ..TrainConfig::default()
+    };
+    let e = train(&mut net, &mut Sgd::new(1e38), &data, &t, &config, |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("diverged") && e.contains("lower learning rate"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -145,7 +191,12 @@ fn cosine_schedule_anneals_to_zero_and_restores_the_rate() {
     let t = transform_for::<Padded>(&data, 0.0, 1.0).unwrap();
     let mut net: Padded = init(0);
     let mut opt = Sgd::new(0.05);
-    let config = TrainConfig { epochs: 1, batch_size: 32, seed: 0, schedule: Schedule::Cosine };
+    let config = TrainConfig {
+        epochs: 1,
+        batch_size: 32,
+        seed: 0,
+        schedule: Schedule::Cosine,
+    };
     train(&mut net, &mut opt, &data, &t, &config, |_| {}).unwrap();
     assert_eq!(lenet_runtime::optim::Optimizer::lr(&opt), 0.05);
 }

@@ -126,7 +126,9 @@ pub struct PredictArgs {
 pub fn usage_error(e: clap::Error) -> Result<(), CliError> {
     use clap::error::ErrorKind;
     match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             print!("{e}");
             Ok(())
         }

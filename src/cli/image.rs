@@ -50,12 +50,19 @@ pub fn to_mnist(grey: &GrayImage) -> Vec<u8> {
     let digit = imageops::crop_imm(&img, x0, y0, x1 - x0 + 1, y1 - y0 + 1).to_image();
     let (w, h) = digit.dimensions();
     let scale = DIGIT as f64 / w.max(h) as f64;
-    let (nw, nh) = (((w as f64 * scale).round() as u32).max(1), ((h as f64 * scale).round() as u32).max(1));
+    let (nw, nh) = (
+        ((w as f64 * scale).round() as u32).max(1),
+        ((h as f64 * scale).round() as u32).max(1),
+    );
     let digit = imageops::resize(&digit, nw, nh, FilterType::Triangle);
     // Put the centre of mass at the centre of the 28×28 frame, staying inside.
     let (cx, cy) = centre_of_mass(&digit).unwrap_or((nw as f64 / 2.0, nh as f64 / 2.0));
-    let left = (SIDE as f64 / 2.0 - cx).round().clamp(0.0, (SIDE - nw) as f64) as i64;
-    let top = (SIDE as f64 / 2.0 - cy).round().clamp(0.0, (SIDE - nh) as f64) as i64;
+    let left = (SIDE as f64 / 2.0 - cx)
+        .round()
+        .clamp(0.0, (SIDE - nw) as f64) as i64;
+    let top = (SIDE as f64 / 2.0 - cy)
+        .round()
+        .clamp(0.0, (SIDE - nh) as f64) as i64;
     let mut out = GrayImage::new(SIDE, SIDE);
     imageops::overlay(&mut out, &digit, left, top);
     out.into_raw()
@@ -115,7 +122,13 @@ mod tests {
 
     /// A dark bar on white paper, off-centre.
     fn drawing() -> GrayImage {
-        GrayImage::from_fn(100, 60, |x, y| Luma([if (10..20).contains(&x) && (5..55).contains(&y) { 0 } else { 255 }]))
+        GrayImage::from_fn(100, 60, |x, y| {
+            Luma([if (10..20).contains(&x) && (5..55).contains(&y) {
+                0
+            } else {
+                255
+            }])
+        })
     }
 
     #[test]
@@ -125,9 +138,14 @@ mod tests {
         let img = GrayImage::from_raw(28, 28, out).unwrap();
         assert_eq!(img.get_pixel(0, 0)[0], 0, "background is black");
         let (cx, cy) = centre_of_mass(&img).unwrap();
-        assert!((cx - 14.0).abs() < 1.0 && (cy - 14.0).abs() < 1.0, "{cx} {cy}");
+        assert!(
+            (cx - 14.0).abs() < 1.0 && (cy - 14.0).abs() < 1.0,
+            "{cx} {cy}"
+        );
         // The bar, 50 px tall, is scaled to 20 px.
-        let rows = (0..28).filter(|&y| (0..28).any(|x| img.get_pixel(x, y)[0] > 128)).count();
+        let rows = (0..28)
+            .filter(|&y| (0..28).any(|x| img.get_pixel(x, y)[0] > 128))
+            .count();
         assert!((19..=21).contains(&rows), "{rows}");
     }
 

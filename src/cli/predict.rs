@@ -16,7 +16,9 @@ pub fn run(a: &PredictArgs) -> Result<(), CliError> {
     let net: LeNet5 = load_safetensors(&a.weights).map_err(|e| CliError::weights(&a.weights, e))?;
     let [_, h, w] = LeNet5::INPUT_SHAPE;
     let side = SIDE as usize;
-    let t = Transform::new(side, side).pad_to(h, w).normalize(MNIST_MEAN, MNIST_STD);
+    let t = Transform::new(side, side)
+        .pad_to(h, w)
+        .normalize(MNIST_MEAN, MNIST_STD);
     t.check(side, side)?;
     let mut inputs: Vec<(String, Vec<u8>, usize, usize)> = Vec::new();
     if a.index.is_empty() {
@@ -49,7 +51,11 @@ pub fn run(a: &PredictArgs) -> Result<(), CliError> {
         softmax(&logits, &mut probs);
         let mut order: Vec<usize> = (0..probs.len()).collect();
         order.sort_by(|&i, &j| probs[j].total_cmp(&probs[i]));
-        let top: Vec<String> = order.iter().take(3).map(|&k| format!("{k} ({:.1} %)", 100.0 * probs[k])).collect();
+        let top: Vec<String> = order
+            .iter()
+            .take(3)
+            .map(|&k| format!("{k} ({:.1} %)", 100.0 * probs[k]))
+            .collect();
         println!("{what}: {}", top.join(", "));
     }
     Ok(())

@@ -44,13 +44,18 @@ impl Optimizer for AnyOptimizer {
 fn optimizer(kind: OptimizerKind, lr: Option<f64>) -> Result<(AnyOptimizer, String), CliError> {
     if let Some(lr) = lr {
         if !(lr > 0.0 && lr.is_finite()) {
-            return Err(CliError::new(format!("--lr {lr}: the learning rate must be a positive number")));
+            return Err(CliError::new(format!(
+                "--lr {lr}: the learning rate must be a positive number"
+            )));
         }
     }
     Ok(match kind {
         OptimizerKind::Sgd => {
             let lr = lr.unwrap_or(0.02);
-            (AnyOptimizer::Sgd(Sgd::new(lr).momentum(0.9)), format!("SGD lr {lr} momentum 0.9"))
+            (
+                AnyOptimizer::Sgd(Sgd::new(lr).momentum(0.9)),
+                format!("SGD lr {lr} momentum 0.9"),
+            )
         }
         OptimizerKind::Adam => {
             let lr = lr.unwrap_or(2e-3);
@@ -93,13 +98,22 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
         ScheduleKind::Constant => Schedule::Constant,
         ScheduleKind::Cosine => Schedule::Cosine,
     };
-    let config = TrainConfig { epochs: a.epochs, batch_size: a.batch_size as usize, seed: a.seed, schedule };
+    let config = TrainConfig {
+        epochs: a.epochs,
+        batch_size: a.batch_size as usize,
+        seed: a.seed,
+        schedule,
+    };
     let start = Instant::now();
     let mut bar = None;
     let mut failure = None;
     let mut last_test = None;
     train(&mut net, &mut opt, &split.train, &t, &config, |e| match e {
-        Event::EpochStart { epoch, epochs, batches } => bar = Some(progress::epoch_bar(epoch, epochs, batches)),
+        Event::EpochStart {
+            epoch,
+            epochs,
+            batches,
+        } => bar = Some(progress::epoch_bar(epoch, epochs, batches)),
         Event::Batch(s) => {
             if let Some(b) = &bar {
                 progress::update(b, s);
@@ -142,7 +156,10 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
             a.epochs,
             a.out.display()
         ),
-        None => println!("no epochs trained; initial weights saved to {}", a.out.display()),
+        None => println!(
+            "no epochs trained; initial weights saved to {}",
+            a.out.display()
+        ),
     }
     Ok(())
 }

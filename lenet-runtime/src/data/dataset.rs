@@ -63,7 +63,12 @@ impl Dataset {
                 reason: format!("label {l} at index {i} is not a class 0–{}", CLASSES - 1),
             });
         }
-        Ok(Self { images: img.pixels, labels: lab, rows: img.rows, cols: img.cols })
+        Ok(Self {
+            images: img.pixels,
+            labels: lab,
+            rows: img.rows,
+            cols: img.cols,
+        })
     }
 
     /// Number of images.
@@ -101,10 +106,19 @@ impl Dataset {
 /// with `.gz` and in the `train-images.idx3-ubyte` spelling.
 pub fn load_dir(dir: &Path) -> Result<Split, Error> {
     if !dir.is_dir() {
-        return Err(Error::Other(format!("{}: not a directory of IDX files", dir.display())));
+        return Err(Error::Other(format!(
+            "{}: not a directory of IDX files",
+            dir.display()
+        )));
     }
-    let train = Dataset::load(&find(dir, "train", "images", 3)?, &find(dir, "train", "labels", 1)?)?;
-    let test = Dataset::load(&find(dir, "t10k", "images", 3)?, &find(dir, "t10k", "labels", 1)?)?;
+    let train = Dataset::load(
+        &find(dir, "train", "images", 3)?,
+        &find(dir, "train", "labels", 1)?,
+    )?;
+    let test = Dataset::load(
+        &find(dir, "t10k", "images", 3)?,
+        &find(dir, "t10k", "labels", 1)?,
+    )?;
     if (train.rows, train.cols) != (test.rows, test.cols) {
         return Err(Error::Other(format!(
             "{}: training images are {}×{} but test images are {}×{}",
@@ -159,13 +173,22 @@ pub struct Transform {
 impl Transform {
     /// Pixels to `[0, 1]`, no padding, no normalisation.
     pub fn new(rows: usize, cols: usize) -> Self {
-        Self { height: rows, width: cols, mean: 0.0, std: 1.0 }
+        Self {
+            height: rows,
+            width: cols,
+            mean: 0.0,
+            std: 1.0,
+        }
     }
 
     /// Zero-pads to `height × width`, centred (LeNet-5 pads MNIST's 28×28
     /// to 32×32).
     pub fn pad_to(self, height: usize, width: usize) -> Self {
-        Self { height, width, ..self }
+        Self {
+            height,
+            width,
+            ..self
+        }
     }
 
     /// Normalises with `mean` and `std` (of pixels in `[0, 1]`).
@@ -220,7 +243,13 @@ impl Transform {
     /// Converts the images `indices` of `data` into `images` (one
     /// [`Transform::len`] block each) and their labels into `labels`. Both
     /// are cleared first.
-    pub fn batch(&self, data: &Dataset, indices: &[usize], images: &mut Vec<f32>, labels: &mut Vec<usize>) {
+    pub fn batch(
+        &self,
+        data: &Dataset,
+        indices: &[usize],
+        images: &mut Vec<f32>,
+        labels: &mut Vec<usize>,
+    ) {
         let n = self.len();
         images.clear();
         images.resize(indices.len() * n, 0.0);
@@ -251,6 +280,9 @@ mod tests {
         ];
         assert_eq!(out, want);
         assert!(t.check(5, 4).is_err());
-        assert!(Transform::new(2, 2).normalize(0.0, 0.0).check(2, 2).is_err());
+        assert!(Transform::new(2, 2)
+            .normalize(0.0, 0.0)
+            .check(2, 2)
+            .is_err());
     }
 }

@@ -82,7 +82,12 @@ pub fn read_labels(path: &Path) -> Result<Vec<u8>, Error> {
 /// file in errors.
 pub fn parse_images(bytes: &[u8], path: &Path) -> Result<Images, Error> {
     let (dims, pixels) = decode(bytes, Kind::Images).map_err(|reason| idx_error(path, reason))?;
-    Ok(Images { count: dims[0], rows: dims[1], cols: dims[2], pixels })
+    Ok(Images {
+        count: dims[0],
+        rows: dims[1],
+        cols: dims[2],
+        pixels,
+    })
 }
 
 /// Parses the bytes of an IDX label file, raw or gzip. `path` only names the
@@ -93,17 +98,25 @@ pub fn parse_labels(bytes: &[u8], path: &Path) -> Result<Vec<u8>, Error> {
 }
 
 fn idx_error(path: &Path, reason: String) -> Error {
-    Error::Idx { path: path.to_path_buf(), reason }
+    Error::Idx {
+        path: path.to_path_buf(),
+        reason,
+    }
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
-    std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+    std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// The dimensions and the values of an IDX file of the expected kind.
 fn decode(bytes: &[u8], kind: Kind) -> Result<(Vec<usize>, Vec<u8>), String> {
     if bytes.starts_with(&GZIP_MAGIC) {
-        let limit = (bytes.len() as u64).saturating_mul(MAX_GZIP_RATIO).saturating_add(1 << 16);
+        let limit = (bytes.len() as u64)
+            .saturating_mul(MAX_GZIP_RATIO)
+            .saturating_add(1 << 16);
         decode_stream(flate2::read::MultiGzDecoder::new(bytes), limit, true, kind)
     } else {
         decode_stream(bytes, bytes.len() as u64, false, kind)
@@ -148,12 +161,19 @@ fn decode_stream<R: Read>(
             kind.header_len()
         ));
     }
-    let dims: Vec<usize> =
-        dims_raw.chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize).collect();
+    let dims: Vec<usize> = dims_raw
+        .chunks_exact(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
+        .collect();
     if kind == Kind::Images && (dims[1] == 0 || dims[2] == 0) {
-        return Err(format!("unexpected dimensions: images of {}×{} pixels", dims[1], dims[2]));
+        return Err(format!(
+            "unexpected dimensions: images of {}×{} pixels",
+            dims[1], dims[2]
+        ));
     }
-    let announced = dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d as u64));
+    let announced = dims
+        .iter()
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64));
     let Some(announced) = announced else {
         return Err(format!("unexpected dimensions: {dims:?} overflows"));
     };
@@ -225,7 +245,9 @@ fn describe_magic(m: [u8; 4]) -> String {
     match u32::from_be_bytes(m) {
         IMAGES_MAGIC => "an IDX image file".into(),
         LABELS_MAGIC => "an IDX label file".into(),
-        _ if m[0] == 0 && m[1] == 0 => format!("IDX of type 0x{:02x} with {} dimensions", m[2], m[3]),
+        _ if m[0] == 0 && m[1] == 0 => {
+            format!("IDX of type 0x{:02x} with {} dimensions", m[2], m[3])
+        }
         _ if m[..2] == GZIP_MAGIC => "gzip inside gzip".into(),
         _ => "not an IDX file".into(),
     }
@@ -263,6 +285,9 @@ mod tests {
         let mut v = images(1, 28, 28);
         v[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
         let e = parse_images(&v, Path::new("x")).unwrap_err().to_string();
-        assert!(e.contains("truncated") && e.contains("4294967295 images"), "{e}");
+        assert!(
+            e.contains("truncated") && e.contains("4294967295 images"),
+            "{e}"
+        );
     }
 }

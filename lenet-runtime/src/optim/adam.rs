@@ -30,12 +30,25 @@ impl Adam {
     /// Adam with learning rate `lr` and PyTorch's defaults: betas (0.9,
     /// 0.999), eps 1e-8, no weight decay.
     pub fn new(lr: f64) -> Self {
-        Self { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, t: 0, m: Vec::new(), v: Vec::new() }
+        Self {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            t: 0,
+            m: Vec::new(),
+            v: Vec::new(),
+        }
     }
 
     /// Decay rates of the first and second moment estimates.
     pub fn betas(self, beta1: f64, beta2: f64) -> Self {
-        Self { beta1, beta2, ..self }
+        Self {
+            beta1,
+            beta2,
+            ..self
+        }
     }
 
     /// Added to the denominator for numerical stability.
@@ -46,7 +59,10 @@ impl Adam {
     /// L2 penalty added to the gradient (PyTorch's `weight_decay`; not
     /// AdamW's decoupled decay).
     pub fn weight_decay(self, weight_decay: f64) -> Self {
-        Self { weight_decay, ..self }
+        Self {
+            weight_decay,
+            ..self
+        }
     }
 
     /// Steps taken so far.
@@ -72,7 +88,12 @@ impl Optimizer for Adam {
         let w2 = (1.0 - self.beta2) as f32;
         let eps = self.eps as f32;
         let wd = self.weight_decay as f32;
-        for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(&mut self.m).zip(&mut self.v) {
+        for (((p, &g), m), v) in params
+            .iter_mut()
+            .zip(grads)
+            .zip(&mut self.m)
+            .zip(&mut self.v)
+        {
             let g = if wd != 0.0 { g + wd * *p } else { g };
             *m += w1 * (g - *m);
             *v = *v * b2 + w2 * g * g;

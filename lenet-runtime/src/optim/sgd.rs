@@ -26,7 +26,14 @@ pub struct Sgd {
 impl Sgd {
     /// Plain SGD with learning rate `lr`: no momentum, no weight decay.
     pub fn new(lr: f64) -> Self {
-        Self { lr, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false, buf: Vec::new() }
+        Self {
+            lr,
+            momentum: 0.0,
+            dampening: 0.0,
+            weight_decay: 0.0,
+            nesterov: false,
+            buf: Vec::new(),
+        }
     }
 
     /// Momentum factor (PyTorch's `momentum`, 0 by default).
@@ -41,7 +48,10 @@ impl Sgd {
 
     /// L2 penalty added to the gradient (PyTorch's `weight_decay`).
     pub fn weight_decay(self, weight_decay: f64) -> Self {
-        Self { weight_decay, ..self }
+        Self {
+            weight_decay,
+            ..self
+        }
     }
 
     /// Nesterov momentum (PyTorch's `nesterov`, off by default).

@@ -43,13 +43,18 @@ pub fn from_safetensors<N: Network>(bytes: &[u8]) -> Result<N, Error> {
     let (header, data_start) = parse_header(bytes)?;
     let mut net = N::zeroed();
     for spec in N::PARAMS {
-        let entry = header.get(spec.name).ok_or(fault(Some(spec.name), WeightsFault::Missing))?;
+        let entry = header
+            .get(spec.name)
+            .ok_or(fault(Some(spec.name), WeightsFault::Missing))?;
         let (start, end) = check_entry(spec, entry)?;
         let (from, to) = (data_start + start, data_start + end);
         if to > bytes.len() {
             return Err(fault(
                 Some(spec.name),
-                WeightsFault::Truncated { expected: to, found: bytes.len() },
+                WeightsFault::Truncated {
+                    expected: to,
+                    found: bytes.len(),
+                },
             ));
         }
         let dst = &mut net.params_mut()[spec.offset..spec.offset + spec.len];
@@ -57,11 +62,18 @@ pub fn from_safetensors<N: Network>(bytes: &[u8]) -> Result<N, Error> {
             *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
         }
     }
-    let mut extra: Vec<&String> =
-        header.keys().filter(|k| *k != METADATA_KEY && !N::PARAMS.iter().any(|p| p.name == *k)).collect();
+    let mut extra: Vec<&String> = header
+        .keys()
+        .filter(|k| *k != METADATA_KEY && !N::PARAMS.iter().any(|p| p.name == *k))
+        .collect();
     extra.sort();
     if let Some(name) = extra.first() {
-        return Err(fault(None, WeightsFault::Unexpected { name: name.to_string() }));
+        return Err(fault(
+            None,
+            WeightsFault::Unexpected {
+                name: name.to_string(),
+            },
+        ));
     }
     Ok(net)
 }
@@ -69,18 +81,32 @@ pub fn from_safetensors<N: Network>(bytes: &[u8]) -> Result<N, Error> {
 /// The header's tensor table and where the data begins.
 fn parse_header(bytes: &[u8]) -> Result<(Map<String, Value>, usize), Error> {
     let Some(len) = bytes.get(..8) else {
-        return Err(fault(None, WeightsFault::Truncated { expected: 8, found: bytes.len() }));
+        return Err(fault(
+            None,
+            WeightsFault::Truncated {
+                expected: 8,
+                found: bytes.len(),
+            },
+        ));
     };
     let n = u64::from_le_bytes(len.try_into().unwrap_or([0; 8]));
     if n > MAX_HEADER {
         return Err(format_fault(
             None,
-            format!("the first 8 bytes announce a header of {n} bytes (at most {MAX_HEADER} allowed)"),
+            format!(
+                "the first 8 bytes announce a header of {n} bytes (at most {MAX_HEADER} allowed)"
+            ),
         ));
     }
     let end = 8 + n as usize;
     if end > bytes.len() {
-        return Err(fault(None, WeightsFault::Truncated { expected: end, found: bytes.len() }));
+        return Err(fault(
+            None,
+            WeightsFault::Truncated {
+                expected: end,
+                found: bytes.len(),
+            },
+        ));
     }
     let text = std::str::from_utf8(&bytes[8..end])
         .map_err(|e| format_fault(None, format!("the header is not UTF-8 ({e})")))?;
@@ -100,17 +126,35 @@ fn parse_header(bytes: &[u8]) -> Result<(Map<String, Value>, usize), Error> {
 fn check_entry(spec: &ParamSpec, entry: &Value) -> Result<(usize, usize), Error> {
     let bad = |what: &str| format_fault(Some(spec.name), format!("malformed header entry: {what}"));
     let entry = entry.as_object().ok_or_else(|| bad("not an object"))?;
-    let dtype = entry.get("dtype").and_then(Value::as_str).ok_or_else(|| bad("no `dtype` string"))?;
+    let dtype = entry
+        .get("dtype")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no `dtype` string"))?;
     if dtype != "F32" {
-        return Err(fault(Some(spec.name), WeightsFault::Dtype { found: dtype.to_string() }));
+        return Err(fault(
+            Some(spec.name),
+            WeightsFault::Dtype {
+                found: dtype.to_string(),
+            },
+        ));
     }
     let shape = entry
         .get("shape")
         .and_then(Value::as_array)
-        .and_then(|s| s.iter().map(|d| d.as_u64().map(|d| d as usize)).collect::<Option<Vec<_>>>())
+        .and_then(|s| {
+            s.iter()
+                .map(|d| d.as_u64().map(|d| d as usize))
+                .collect::<Option<Vec<_>>>()
+        })
         .ok_or_else(|| bad("no `shape` list of sizes"))?;
     if shape != spec.shape {
-        return Err(fault(Some(spec.name), WeightsFault::Shape { expected: spec.shape, found: shape }));
+        return Err(fault(
+            Some(spec.name),
+            WeightsFault::Shape {
+                expected: spec.shape,
+                found: shape,
+            },
+        ));
     }
     let offsets = entry
         .get("data_offsets")
@@ -137,7 +181,10 @@ fn check_entry(spec: &ParamSpec, entry: &Value) -> Result<(usize, usize), Error>
 
 /// Reads a network from a safetensors file (see [`from_safetensors`]).
 pub fn load_safetensors<N: Network>(path: &Path) -> Result<N, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     from_safetensors(&bytes)
 }
 
@@ -186,7 +233,10 @@ pub fn save_safetensors<N: Network>(net: &N, path: &Path) -> Result<(), Error> {
 static SAVES: AtomicU64 = AtomicU64::new(0);
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io { path: path.to_path_buf(), source }
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
@@ -195,7 +245,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         _ => PathBuf::from("."),
     };
     let Some(file_name) = path.file_name() else {
-        return Err(Error::Other(format!("{}: not a file name to save weights to", path.display())));
+        return Err(Error::Other(format!(
+            "{}: not a file name to save weights to",
+            path.display()
+        )));
     };
     let tmp = dir.join(format!(
         ".{}.{}.{}.tmp",

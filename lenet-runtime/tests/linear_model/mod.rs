@@ -62,7 +62,9 @@ macro_rules! linear_model {
             ];
 
             fn zeroed() -> Self {
-                Self { p: vec![0.0; Self::PARAM_COUNT] }
+                Self {
+                    p: vec![0.0; Self::PARAM_COUNT],
+                }
             }
             fn params(&self) -> &[f32] {
                 &self.p
@@ -72,14 +74,23 @@ macro_rules! linear_model {
             }
             fn forward_slice(&self, x: &[f32], logits: &mut [f32]) {
                 let (w, b) = self.p.split_at(Self::O * Self::I);
-                for (x, y) in x.chunks_exact(Self::I).zip(logits.chunks_exact_mut(Self::O)) {
+                for (x, y) in x
+                    .chunks_exact(Self::I)
+                    .zip(logits.chunks_exact_mut(Self::O))
+                {
                     for (o, y) in y.iter_mut().enumerate() {
                         let row = &w[o * Self::I..(o + 1) * Self::I];
                         *y = b[o] + row.iter().zip(x).map(|(a, b)| a * b).sum::<f32>();
                     }
                 }
             }
-            fn loss_grad_slice(&self, x: &[f32], labels: &[usize], scale: f32, grads: &mut [f32]) -> f32 {
+            fn loss_grad_slice(
+                &self,
+                x: &[f32],
+                labels: &[usize],
+                scale: f32,
+                grads: &mut [f32],
+            ) -> f32 {
                 let mut z = vec![0.0; Self::O];
                 let mut dz = vec![0.0; Self::O];
                 let mut total = 0.0;
