@@ -1,5 +1,6 @@
 //! The training loop: epochs over a data set in a seeded random order,
-//! mini-batches through `loss_and_grad`, an optimiser step after each, and
+//! mini-batches through the network's loss and gradient (as
+//! [`loss_and_grad`] computes them), an optimiser step after each, and
 //! progress reported to an observer; and the evaluation of a network on a
 //! data set.
 //!
@@ -11,7 +12,11 @@ use std::time::Instant;
 
 use ndarray::{ArrayView2, ArrayView4};
 
-use crate::batch::{forward_batch, loss_and_grad};
+use rayon::prelude::*;
+
+#[cfg(doc)]
+use crate::batch::loss_and_grad;
+use crate::batch::{check_images, check_labels, forward_batch};
 use crate::data::{Dataset, Transform};
 use crate::error::Error;
 use crate::init::SplitMix64;
@@ -173,6 +178,7 @@ pub fn train<N: Network, O: Optimizer>(
     let mut rng = SplitMix64::new(config.seed);
     let mut order: Vec<usize> = (0..data.len()).collect();
     let (mut x, mut y) = (Vec::new(), Vec::new());
+    let mut grad = BatchGrad::default();
     let mut epochs = Vec::with_capacity(config.epochs);
     let batches = data.len().div_ceil(config.batch_size);
     let base_lr = opt.lr();
@@ -193,7 +199,7 @@ pub fn train<N: Network, O: Optimizer>(
                 .map_err(|e| Error::Other(format!("batch of {n} images: {e}")))?;
             let logits = forward_batch(net, images)?;
             correct += count_correct(logits.view(), &y);
-            let (loss, grads) = loss_and_grad(net, images, &y)?;
+            let loss = grad.compute(net, images, &y)?;
             if !loss.is_finite() {
                 return Err(Error::Other(format!(
                     "training diverged: the loss is {loss} at epoch {epoch}, batch {}; \
@@ -206,7 +212,7 @@ pub fn train<N: Network, O: Optimizer>(
                     .schedule
                     .lr(base_lr, (epoch - 1) * batches + b, total_steps),
             );
-            opt.step(net, &grads);
+            opt.step_slice(net.params_mut(), &grad.sum);
             loss_sum += loss as f64 * n as f64;
             seen += n;
             let secs = start.elapsed().as_secs_f64();
@@ -235,6 +241,56 @@ pub fn train<N: Network, O: Optimizer>(
     }
     opt.set_lr(base_lr);
     Ok(epochs)
+}
+
+/// The mean loss and gradient of a batch, in buffers kept from batch to
+/// batch: the batch cut into one contiguous chunk per thread and the chunk
+/// gradients summed in order, exactly as [`loss_and_grad`] does (so the
+/// result is bit-identical to it), but without a network-sized value on the
+/// stack or a fresh allocation per batch.
+#[derive(Default)]
+struct BatchGrad {
+    parts: Vec<(f32, Vec<f32>)>,
+    sum: Vec<f32>,
+}
+
+impl BatchGrad {
+    fn compute<N: Network>(
+        &mut self,
+        net: &N,
+        images: ArrayView4<'_, f32>,
+        labels: &[usize],
+    ) -> Result<f32, Error> {
+        check_images::<N>(&images)?;
+        let n = images.dim().0;
+        check_labels::<N>(n, labels)?;
+        let x = images
+            .to_slice()
+            .ok_or_else(|| Error::Other("batch images are not contiguous".into()))?;
+        let scale = 1.0 / n as f32;
+        let chunk = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
+        let chunks = n.div_ceil(chunk);
+        self.parts
+            .resize_with(chunks, || (0.0, vec![0.0; N::PARAM_COUNT]));
+        self.parts
+            .par_iter_mut()
+            .zip(x.par_chunks(chunk * N::INPUT_LEN))
+            .zip(labels.par_chunks(chunk))
+            .for_each(|(((loss, g), x), labels)| {
+                g.fill(0.0);
+                *loss = net.loss_grad_slice(x, labels, scale, g);
+            });
+        self.sum.clear();
+        self.sum.resize(N::PARAM_COUNT, 0.0);
+        let mut loss = 0.0f64;
+        for (l, g) in &self.parts[..chunks] {
+            loss += *l as f64;
+            for (acc, v) in self.sum.iter_mut().zip(g) {
+                *acc += v;
+            }
+        }
+        Ok((loss / n as f64) as f32)
+    }
 }
 
 /// Fisher–Yates: `i` from the last index down to 1, swapped with a uniform

@@ -202,6 +202,34 @@ fn cosine_schedule_anneals_to_zero_and_restores_the_rate() {
 }
 
 #[test]
+fn one_full_batch_step_is_loss_and_grad_then_sgd() {
+    let split = digits();
+    let data = small_train(&split, 64);
+    let t = transform_for::<Padded>(&data, MNIST_MEAN, MNIST_STD).unwrap();
+    let start: Padded = init(4);
+    let mut net = start.clone();
+    let config = TrainConfig {
+        epochs: 1,
+        batch_size: 64,
+        ..TrainConfig::default()
+    };
+    let stats = train(&mut net, &mut Sgd::new(0.5), &data, &t, &config, |_| {}).unwrap();
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    t.batch(&data, &(0..64).collect::<Vec<_>>(), &mut x, &mut y);
+    let images = ndarray::ArrayView4::from_shape((64, 1, 32, 32), &x).unwrap();
+    let (loss, grads) = lenet_runtime::batch::loss_and_grad(&start, images, &y).unwrap();
+    // The loop shuffles the batch, so sums differ only by rounding.
+    assert!(
+        (stats[0].mean_loss - loss as f64).abs() < 1e-5,
+        "{stats:?} vs {loss}"
+    );
+    for ((p, p0), g) in net.p.iter().zip(&start.p).zip(&grads.p) {
+        assert!((p - (p0 - 0.5 * g)).abs() < 1e-5, "{p} vs {p0} - 0.5·{g}");
+    }
+    assert_ne!(net, start);
+}
+
+#[test]
 fn argmax_takes_the_first_maximum() {
     assert_eq!(argmax(&[0.0, 3.0, 3.0, 1.0]), 1);
     assert_eq!(argmax(&[-1.0]), 0);
