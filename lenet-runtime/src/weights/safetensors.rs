@@ -251,7 +251,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         )));
     };
     let tmp = dir.join(format!(
-        ".{}.{}.{}.tmp",
+        ".{}.tmp.{}.{}",
         file_name.to_string_lossy(),
         std::process::id(),
         SAVES.fetch_add(1, Ordering::Relaxed)
