@@ -213,6 +213,17 @@ fn predict_reads_drawings_like_the_test_digits() {
     assert!(agree >= 10, "{from_png:?} vs {from_idx:?}");
 }
 
+/// Weights PyTorch wrote with `safetensors.torch.save_file` (see
+/// `scripts/make_fixtures.py`) load in the binary.
+#[test]
+fn eval_reads_weights_written_by_pytorch() {
+    let w =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lenet5_max.weights.safetensors");
+    let o = lenet(&["eval", "--weights", w.to_str().unwrap(), "--data", &data()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).starts_with("test accuracy "));
+}
+
 #[test]
 fn failures_are_one_line() {
     let w = weights();
@@ -226,6 +237,12 @@ fn failures_are_one_line() {
         "/nonexistent/w.safetensors",
     );
     fails_with(&["eval", "--weights", junk], "junk.bin: weights");
+    let not_weights =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lenet5_avg.io.safetensors");
+    fails_with(
+        &["eval", "--weights", not_weights.to_str().unwrap()],
+        "tensor `conv1.weight`: missing",
+    );
     fails_with(
         &["eval", "--weights", w, "--data", "/nonexistent"],
         "/nonexistent",
