@@ -18,6 +18,7 @@ pub fn check(net: &Net, trace: &Trace, cx: &mut Ctxt) {
     for issue in &trace.issues {
         report(net, trace, issue, cx);
     }
+    cx.set_position(usize::MAX);
     let total = trace
         .params
         .iter()
@@ -35,6 +36,7 @@ pub fn check(net: &Net, trace: &Trace, cx: &mut Ctxt) {
 }
 
 fn check_input(net: &Net, cx: &mut Ctxt) {
+    cx.set_position(net.input.as_ref().map_or(0, |i| i.entry));
     match &net.input {
         None if net.input_broken => {}
         None => cx.error_spanned_by(
@@ -58,6 +60,7 @@ fn check_input(net: &Net, cx: &mut Ctxt) {
 fn check_names(net: &Net, cx: &mut Ctxt) {
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (k, step) in net.steps.iter().enumerate() {
+        cx.set_position(step.entry);
         if let Some(name) = &step.name {
             let text = name.unraw().to_string();
             match seen.get(&text) {
@@ -67,17 +70,7 @@ fn check_names(net: &Net, cx: &mut Ctxt) {
                         .get(*first)
                         .map(|s| s.word.to_string())
                         .unwrap_or_default();
-                    let stem = text.trim_end_matches(|c: char| c.is_ascii_digit());
-                    let stem = if stem.is_empty() { "layer" } else { stem };
-                    let used = |n: &String| {
-                        net.steps
-                            .iter()
-                            .any(|s| s.name.as_ref().is_some_and(|i| i.unraw() == n))
-                    };
-                    let fresh = (1..)
-                        .map(|i| format!("{stem}{i}"))
-                        .find(|n| !used(n))
-                        .unwrap_or_default();
+                    let fresh = fresh_name(net, &text);
                     cx.error_spanned_by(
                         name,
                         format!(
@@ -107,6 +100,7 @@ fn check_names(net: &Net, cx: &mut Ctxt) {
         if step.name.is_some() {
             continue;
         }
+        cx.set_position(step.entry);
         let mut n = *count;
         while seen.contains_key(&format!("{prefix}{n}")) {
             n += 1;
@@ -120,6 +114,24 @@ fn check_names(net: &Net, cx: &mut Ctxt) {
             ),
         );
     }
+}
+
+/// A name like `text` that no step uses: the same stem with the next
+/// number (`conv1` → `conv3` when `conv2` exists too).
+fn fresh_name(net: &Net, text: &str) -> String {
+    let stem = text.trim_end_matches(|c: char| c.is_ascii_digit());
+    let stem = if stem.is_empty() { "layer" } else { stem };
+    let highest = net
+        .steps
+        .iter()
+        .filter_map(|s| s.name.as_ref())
+        .filter_map(|n| {
+            let n = n.unraw().to_string();
+            n.strip_prefix(stem).and_then(|d| d.parse::<u64>().ok())
+        })
+        .max()
+        .unwrap_or(0);
+    format!("{stem}{}", highest.saturating_add(1))
 }
 
 /// `input 1×28×28 → conv1 6×24×24 → relu → … ` up to (not including) step `upto`.
@@ -192,6 +204,11 @@ fn rewrite(step: &Step, slot: usize, slot_name: &str, value: u64) -> String {
 
 fn report(net: &Net, trace: &Trace, issue: &Issue, cx: &mut Ctxt) {
     let k = issue.step();
+    let entry = match net.steps.get(k) {
+        Some(s) => s.entry,
+        None => net.input.as_ref().map_or(0, |i| i.entry),
+    };
+    cx.set_position(entry);
     let Some(step) = net.steps.get(k) else {
         if let (Issue::TooLarge { what, .. }, Some(input)) = (issue, &net.input) {
             cx.error_spanned_by(

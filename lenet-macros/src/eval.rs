@@ -52,6 +52,14 @@ fn eval_inner(expr: &Expr, depth: usize) -> syn::Result<u64> {
         ));
     }
     match expr {
+        Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(lit), .. })
+            if lit.base10_digits().starts_with('-') =>
+        {
+            Err(syn::Error::new_spanned(
+                lit,
+                format!("`{}` is negative: sizes are positive integers", lit.base10_digits()),
+            ))
+        }
         Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(lit), .. }) => {
             lit.base10_parse::<u64>().map_err(|_| {
                 syn::Error::new_spanned(
@@ -165,6 +173,11 @@ mod tests {
             .contains("divides by zero"));
         assert!(value("3 - 5").unwrap_err().contains("negative"));
         assert!(value("-1").unwrap_err().contains("negative"));
+        // A negative literal token, as `macro_rules!` can pass one.
+        let neg = proc_macro2::Literal::i64_unsuffixed(-5);
+        let lit: Expr = syn::parse2(quote::quote!(#neg)).unwrap();
+        let message = eval(&lit).unwrap_err().to_string();
+        assert!(message.contains("negative"), "{message}");
         assert!(value("4294967296")
             .unwrap_err()
             .contains("more than lenet allows"));

@@ -41,6 +41,8 @@ pub struct Input {
     pub dims: Option<[u64; 3]>,
     /// How many steps come before it (0 when it is first).
     pub position: usize,
+    /// Its place among the entries of the declaration.
+    pub entry: usize,
 }
 
 /// An integer argument: its value (absent if it could not be read) and the
@@ -100,6 +102,8 @@ pub struct Step {
     /// Whether an argument was wrong (already reported): the layer's output
     /// shape is then unknown, so that the mistake does not cascade.
     pub broken: bool,
+    /// Its place among the entries of the declaration.
+    pub entry: usize,
 }
 
 /// The layers.
@@ -227,7 +231,8 @@ pub fn lower(decl: ast::Decl, cx: &mut Ctxt) -> Net {
         steps: Vec::new(),
         input_broken: false,
     };
-    for piece in ast::split_commas(decl.body) {
+    for (entry, piece) in ast::split_commas(decl.body).into_iter().enumerate() {
+        cx.set_position(entry);
         let tokens = match piece {
             Piece::Tokens(t) => t,
             Piece::Empty(comma) => {
@@ -254,6 +259,7 @@ pub fn lower(decl: ast::Decl, cx: &mut Ctxt) -> Net {
                         kind: Kind::Unknown,
                         written: Vec::new(),
                         broken: true,
+                        entry,
                     }),
                 }
                 continue;
@@ -281,6 +287,7 @@ pub fn lower(decl: ast::Decl, cx: &mut Ctxt) -> Net {
                     tokens: whole,
                     dims,
                     position: net.steps.len(),
+                    entry,
                 });
             }
             ast::Step::Layer { name, word, args } => {
@@ -300,7 +307,9 @@ pub fn lower(decl: ast::Decl, cx: &mut Ctxt) -> Net {
                         continue;
                     }
                 }
-                net.steps.push(lower_step(name, word, args, cx));
+                let mut step = lower_step(name, word, args, cx);
+                step.entry = entry;
+                net.steps.push(step);
             }
         }
     }
@@ -413,6 +422,7 @@ fn lower_step(
                         kind: Kind::Unknown,
                         written: Vec::new(),
                         broken: true,
+                        entry: 0,
                     }
                 }
             }
@@ -439,6 +449,7 @@ fn lower_step(
                 kind,
                 written: Vec::new(),
                 broken: false,
+                entry: 0,
             }
         }
         Word::Layer(layer, params, required) => {
@@ -453,6 +464,7 @@ fn lower_step(
                 kind,
                 written,
                 broken,
+                entry: 0,
             }
         }
     }
