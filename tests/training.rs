@@ -35,7 +35,7 @@ fn loss_falls_and_accuracy_rises_on_bundled_digits() {
     let mut net = LeNet5::new(1);
     let before = evaluate(&net, &split.test, &transform).unwrap().accuracy();
     let mut opt = Adam::new(2e-3);
-    let config = TrainConfig { epochs: 4, batch_size: 16, seed: 5 };
+    let config = TrainConfig { epochs: 4, batch_size: 16, seed: 5, ..TrainConfig::default() };
     let epochs = train(&mut net, &mut opt, &split.train, &transform, &config, |_| {}).unwrap();
     let after = evaluate(&net, &split.test, &transform).unwrap().accuracy();
 
@@ -56,7 +56,7 @@ fn same_seed_and_threads_give_bit_identical_weights() {
         pool.install(|| {
             let mut net = LeNet5::new(9);
             let mut opt = lenet::optim::Sgd::new(0.05).momentum(0.9).weight_decay(5e-4);
-            let config = TrainConfig { epochs: 1, batch_size: 32, seed: 11 };
+            let config = TrainConfig { epochs: 1, batch_size: 32, seed: 11, ..TrainConfig::default() };
             train(&mut net, &mut opt, &split.train, &transform, &config, |_| {}).unwrap();
             net
         })

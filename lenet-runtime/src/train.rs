@@ -27,11 +27,39 @@ pub struct TrainConfig {
     pub batch_size: usize,
     /// Seed of the shuffle.
     pub seed: u64,
+    /// How the learning rate changes over the run.
+    pub schedule: Schedule,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        Self { epochs: 3, batch_size: 32, seed: 0 }
+        Self { epochs: 3, batch_size: 32, seed: 0, schedule: Schedule::Constant }
+    }
+}
+
+/// The learning rate over a run, relative to the optimiser's rate at the
+/// start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Schedule {
+    /// The optimiser's rate throughout.
+    #[default]
+    Constant,
+    /// Cosine annealing to zero over all the batches of the run, step by
+    /// step (PyTorch's `CosineAnnealingLR` with `T_max` = total steps,
+    /// `eta_min` = 0): `lr₀ · (1 + cos(π · t / T)) / 2` at step `t`.
+    Cosine,
+}
+
+impl Schedule {
+    /// The rate for step `t` (from 0) of `total`, starting from `base`.
+    pub fn lr(&self, base: f64, t: usize, total: usize) -> f64 {
+        match self {
+            Schedule::Constant => base,
+            Schedule::Cosine => {
+                let x = t as f64 / total.max(1) as f64;
+                base * 0.5 * (1.0 + (std::f64::consts::PI * x).cos())
+            }
+        }
     }
 }
 
@@ -140,6 +168,8 @@ pub fn train<N: Network, O: Optimizer>(
     let (mut x, mut y) = (Vec::new(), Vec::new());
     let mut epochs = Vec::with_capacity(config.epochs);
     let batches = data.len().div_ceil(config.batch_size);
+    let base_lr = opt.lr();
+    let total_steps = batches * config.epochs;
     for epoch in 1..=config.epochs {
         shuffle(&mut order, &mut rng);
         observe(Event::EpochStart { epoch, epochs: config.epochs, batches });
@@ -160,6 +190,7 @@ pub fn train<N: Network, O: Optimizer>(
                     b + 1
                 )));
             }
+            opt.set_lr(config.schedule.lr(base_lr, (epoch - 1) * batches + b, total_steps));
             opt.step(net, &grads);
             loss_sum += loss as f64 * n as f64;
             seen += n;
@@ -187,6 +218,7 @@ pub fn train<N: Network, O: Optimizer>(
         observe(Event::EpochEnd { stats: &stats, net });
         epochs.push(stats);
     }
+    opt.set_lr(base_lr);
     Ok(epochs)
 }
 

@@ -9,7 +9,7 @@ use linear_model::{Padded, Tiny};
 use lenet_runtime::data::{load_dir, Dataset, Split, Transform, MNIST_MEAN, MNIST_STD};
 use lenet_runtime::network::{init, Network};
 use lenet_runtime::optim::{Adam, Sgd};
-use lenet_runtime::train::{argmax, evaluate, train, transform_for, Event, TrainConfig};
+use lenet_runtime::train::{argmax, evaluate, train, transform_for, Event, Schedule, TrainConfig};
 
 fn digits() -> Split {
     load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../data")).unwrap()
@@ -29,7 +29,7 @@ fn softmax_regression_learns_the_digits() {
     let mut net: Padded = init(1);
     let before = evaluate(&net, &split.test, &t).unwrap();
     let mut opt = Sgd::new(0.01).momentum(0.9);
-    let config = TrainConfig { epochs: 2, batch_size: 32, seed: 7 };
+    let config = TrainConfig { epochs: 2, batch_size: 32, seed: 7, schedule: Schedule::Cosine };
     let epochs = train(&mut net, &mut opt, &data, &t, &config, |_| {}).unwrap();
     let after = evaluate(&net, &split.test, &t).unwrap();
     assert!(before.accuracy() < 0.3, "{before:?}");
@@ -46,7 +46,7 @@ fn same_seed_same_network_other_seed_other_network() {
     let t = transform_for::<Padded>(&data, MNIST_MEAN, MNIST_STD).unwrap();
     let run = |seed| {
         let mut net: Padded = init(3);
-        let config = TrainConfig { epochs: 2, batch_size: 50, seed };
+        let config = TrainConfig { epochs: 2, batch_size: 50, seed, ..TrainConfig::default() };
         train(&mut net, &mut Adam::new(1e-3), &data, &t, &config, |_| {}).unwrap();
         net
     };
@@ -61,7 +61,7 @@ fn events_come_in_order_with_consistent_counts() {
     let data = small_train(&split, 100);
     let t = transform_for::<Padded>(&data, 0.0, 1.0).unwrap();
     let mut net: Padded = init(0);
-    let config = TrainConfig { epochs: 2, batch_size: 32, seed: 0 };
+    let config = TrainConfig { epochs: 2, batch_size: 32, seed: 0, ..TrainConfig::default() };
     let mut log = Vec::new();
     train(&mut net, &mut Sgd::new(0.01), &data, &t, &config, |e| {
         log.push(match e {
@@ -127,9 +127,27 @@ fn divergence_is_reported() {
     let data = small_train(&split, 64);
     let t = transform_for::<Padded>(&data, 0.0, 1.0).unwrap();
     let mut net: Padded = init(0);
-    let config = TrainConfig { epochs: 5, batch_size: 8, seed: 0 };
+    let config = TrainConfig { epochs: 5, batch_size: 8, seed: 0, ..TrainConfig::default() };
     let e = train(&mut net, &mut Sgd::new(1e38), &data, &t, &config, |_| {}).unwrap_err().to_string();
     assert!(e.contains("diverged") && e.contains("lower learning rate"), "{e}");
+}
+
+#[test]
+fn cosine_schedule_anneals_to_zero_and_restores_the_rate() {
+    let s = Schedule::Cosine;
+    assert_eq!(s.lr(0.1, 0, 100), 0.1);
+    assert!((s.lr(0.1, 50, 100) - 0.05).abs() < 1e-12);
+    assert!(s.lr(0.1, 99, 100) < 1e-4);
+    assert_eq!(Schedule::Constant.lr(0.1, 99, 100), 0.1);
+    // The loop applies it step by step and leaves the optimiser's rate as found.
+    let split = digits();
+    let data = small_train(&split, 64);
+    let t = transform_for::<Padded>(&data, 0.0, 1.0).unwrap();
+    let mut net: Padded = init(0);
+    let mut opt = Sgd::new(0.05);
+    let config = TrainConfig { epochs: 1, batch_size: 32, seed: 0, schedule: Schedule::Cosine };
+    train(&mut net, &mut opt, &data, &t, &config, |_| {}).unwrap();
+    assert_eq!(lenet_runtime::optim::Optimizer::lr(&opt), 0.05);
 }
 
 #[test]

@@ -42,6 +42,15 @@ pub enum OptimizerKind {
     Adam,
 }
 
+/// How the learning rate changes over the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScheduleKind {
+    /// The same rate throughout.
+    Constant,
+    /// Cosine annealing from --lr to 0 over all the steps.
+    Cosine,
+}
+
 /// Options of `train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -50,17 +59,20 @@ pub struct TrainArgs {
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Passes over the training set.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 8)]
     pub epochs: usize,
     /// Images per mini-batch.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
     pub batch_size: u32,
-    /// Learning rate [default: 0.001 for adam, 0.01 for sgd]
+    /// Learning rate [default: 0.002 for adam, 0.02 for sgd]
     #[arg(long)]
     pub lr: Option<f64>,
     /// Optimiser.
     #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
     pub optimizer: OptimizerKind,
+    /// Learning-rate schedule.
+    #[arg(long, value_enum, default_value_t = ScheduleKind::Cosine)]
+    pub schedule: ScheduleKind,
     /// Seed of the initialisation and of the shuffle.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,

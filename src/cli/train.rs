@@ -5,10 +5,10 @@ use std::time::Instant;
 use lenet::data::{MNIST_MEAN, MNIST_STD};
 use lenet::optim::{Adam, Optimizer, Sgd};
 use lenet::summary::Summary;
-use lenet::train::{evaluate, train, transform_for, Event, TrainConfig};
+use lenet::train::{evaluate, train, transform_for, Event, Schedule, TrainConfig};
 use lenet::weights::safetensors::save_safetensors;
 
-use super::args::{OptimizerKind, TrainArgs};
+use super::args::{OptimizerKind, ScheduleKind, TrainArgs};
 use super::data::{self, thousands};
 use super::model::LeNet5;
 use super::progress;
@@ -49,11 +49,11 @@ fn optimizer(kind: OptimizerKind, lr: Option<f64>) -> Result<(AnyOptimizer, Stri
     }
     Ok(match kind {
         OptimizerKind::Sgd => {
-            let lr = lr.unwrap_or(0.01);
+            let lr = lr.unwrap_or(0.02);
             (AnyOptimizer::Sgd(Sgd::new(lr).momentum(0.9)), format!("SGD lr {lr} momentum 0.9"))
         }
         OptimizerKind::Adam => {
-            let lr = lr.unwrap_or(1e-3);
+            let lr = lr.unwrap_or(2e-3);
             (AnyOptimizer::Adam(Adam::new(lr)), format!("Adam lr {lr}"))
         }
     })
@@ -80,14 +80,19 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
         split.train.cols
     );
     println!(
-        "training: {} epochs, batch {}, {opt_desc}, seed {}, {} threads",
+        "training: {} epochs, batch {}, {opt_desc}, {:?} schedule, seed {}, {} threads",
         a.epochs,
         a.batch_size,
+        a.schedule,
         a.seed,
         rayon::current_num_threads()
     );
     let mut net = LeNet5::new(a.seed);
-    let config = TrainConfig { epochs: a.epochs, batch_size: a.batch_size as usize, seed: a.seed };
+    let schedule = match a.schedule {
+        ScheduleKind::Constant => Schedule::Constant,
+        ScheduleKind::Cosine => Schedule::Cosine,
+    };
+    let config = TrainConfig { epochs: a.epochs, batch_size: a.batch_size as usize, seed: a.seed, schedule };
     let start = Instant::now();
     let mut bar = None;
     let mut failure = None;
