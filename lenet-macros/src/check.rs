@@ -9,7 +9,7 @@ use syn::ext::IdentExt;
 use crate::ctxt::Ctxt;
 use crate::eval::{MAX_SIZE, MAX_SIZE_TEXT};
 use crate::model::{Kind, Net, Step};
-use crate::shape::{infer, Issue, Shape, Trace};
+use crate::shape::{infer, thousands, Issue, Shape, Trace};
 
 /// Applies every cross-layer rule to `net`, whose shapes are `trace`.
 pub fn check(net: &Net, trace: &Trace, cx: &mut Ctxt) {
@@ -19,19 +19,37 @@ pub fn check(net: &Net, trace: &Trace, cx: &mut Ctxt) {
         report(net, trace, issue, cx);
     }
     cx.set_position(usize::MAX);
+    // Each layer is at most 2^31, so the sum of a few billion layers fits.
     let total = trace
         .params
         .iter()
         .flatten()
-        .try_fold(0u64, |acc, p| acc.checked_add(*p));
-    if total.is_none_or(|t| t > MAX_SIZE) {
+        .fold(0u128, |acc, p| acc + u128::from(*p));
+    if total > u128::from(MAX_SIZE) {
+        let largest = net
+            .steps
+            .iter()
+            .zip(&trace.params)
+            .filter_map(|(s, p)| p.map(|p| (p, s.label())))
+            .max_by_key(|(p, _)| *p)
+            .map(|(p, label)| format!("; the largest is {label} with {}", thousands(p)))
+            .unwrap_or_default();
         cx.error_spanned_by(
             &net.ident,
             format!(
-                "{}: the network has more parameters than lenet allows ({MAX_SIZE_TEXT} floats)",
-                net.ident
+                "{}: the network has {} parameters, more than lenet allows ({MAX_SIZE_TEXT} floats){largest}",
+                net.ident,
+                thousands_u128(total)
             ),
         );
+    }
+}
+
+/// `3200080000` as `3,200,080,000`.
+fn thousands_u128(n: u128) -> String {
+    match u64::try_from(n) {
+        Ok(n) => thousands(n),
+        Err(_) => n.to_string(),
     }
 }
 
