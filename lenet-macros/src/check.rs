@@ -416,3 +416,97 @@ fn padding_fix(net: &Net, k: usize, declared: Option<u64>) -> Option<String> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::lower;
+
+    fn run(body: &str) -> (Net, Trace, Vec<String>) {
+        let decl: crate::ast::Decl = syn::parse_str(&format!("struct N {{ {body} }}")).unwrap();
+        let mut cx = Ctxt::new();
+        let net = lower(decl, &mut cx);
+        let trace = infer(&net, None);
+        check(&net, &trace, &mut cx);
+        let errors = cx.into_compile_errors().to_string();
+        let messages = errors
+            .split("compile_error !")
+            .skip(1)
+            .map(|m| m.replace("\\n", "\n"))
+            .collect();
+        (net, trace, messages)
+    }
+
+    const MNIST: &str =
+        "input: [1, 28, 28], conv1: Conv2d(1, 6, 5), relu, pool1: AvgPool2d(2, 2), \
+        conv2: Conv2d(6, 16, 5), relu, pool2: AvgPool2d(2, 2), flatten, \
+        fc1: Linear(16 * 5 * 5, 120), relu, fc2: Linear(120, 84), relu, fc3: Linear(84, 10)";
+
+    #[test]
+    fn the_headline_case_is_one_error_with_flow_and_fixes() {
+        let (net, trace, messages) = run(MNIST);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        let m = &messages[0];
+        assert!(
+            m.contains(
+                "fc1: Linear expects 400 = 16 * 5 * 5 inputs, but flatten produces 256 (16×4×4)"
+            ),
+            "{m}"
+        );
+        assert!(m.contains(
+            "input 1×28×28 → conv1 6×24×24 → relu → pool1 6×12×12 → conv2 16×8×8 → relu → pool2 16×4×4 → flatten 256"
+        ));
+        assert!(m.contains("write `Linear(256, 120)`"));
+        assert!(m.contains("give conv1 `padding = 2` to keep 16×5×5 for a 28×28 input"));
+        assert_eq!(
+            padding_fix(&net, 7, Some(400)).as_deref(),
+            Some("give conv1 `padding = 2` to keep 16×5×5 for a 28×28 input")
+        );
+        assert_eq!(padding_fix(&net, 7, Some(999)), None);
+        assert_eq!(trace.shapes.len(), 13);
+    }
+
+    #[test]
+    fn rewrites_keep_what_was_written() {
+        let (net, _, _) =
+            run("input: [1, 8, 8], c: Conv2d(3, 6, kernel_size = 2 + 1, padding = 1)");
+        assert_eq!(
+            rewrite(&net.steps[0], 0, "in_channels", 1),
+            "Conv2d(1, 6, kernel_size = 2 + 1, padding = 1)"
+        );
+        let (net, _, _) =
+            run("input: [1, 8, 8], flatten, f: Linear(out_features = 3, in_features = 5)");
+        assert_eq!(
+            rewrite(&net.steps[1], 0, "in_features", 64),
+            "Linear(out_features = 3, in_features = 64)"
+        );
+    }
+
+    #[test]
+    fn names_and_input_rules() {
+        let (_, _, m) = run("c: Conv2d(1, 2, 3)");
+        assert!(m[0].contains("missing `input"), "{m:?}");
+        let (_, _, m) = run("flatten, input: [1, 2, 2]");
+        assert!(
+            m[0].contains("`input` must come first, before `flatten`"),
+            "{m:?}"
+        );
+        let (_, _, m) = run("input: [1, 8, 8], conv1: Conv2d(1, 2, 3), conv2: Conv2d(2, 2, 3), conv1: Conv2d(2, 2, 1)");
+        assert!(
+            m[0].contains("duplicate name `conv1`") && m[0].contains("e.g. `conv3`"),
+            "{m:?}"
+        );
+        let (_, _, m) = run("input: [1, 8, 8], conv1: Conv2d(1, 2, 3), Conv2d(2, 2, 3)");
+        assert!(m[0].contains("e.g. `conv2: Conv2d(...)`"), "{m:?}");
+    }
+
+    #[test]
+    fn errors_come_in_the_order_of_the_declaration() {
+        let (_, _, m) = run("input: [1, 8, 8], a: Conv2d(3, 2, 3), Linear(1, 2), b: Relu");
+        assert_eq!(m.len(), 4, "{m:?}");
+        assert!(m[0].contains("a: Conv2d expects 3"), "{m:?}");
+        assert!(m[1].contains("`Linear` needs a name"), "{m:?}");
+        assert!(m[2].contains("Linear takes a vector"), "{m:?}");
+        assert!(m[3].contains("did you mean `relu`"), "{m:?}");
+    }
+}
