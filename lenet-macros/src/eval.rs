@@ -185,6 +185,14 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("{}5{}", "(".repeat(100), ")".repeat(100));
+        assert!(value(&deep).unwrap_err().contains("nested too deeply"));
+        let ok = format!("{}5{}", "(".repeat(30), ")".repeat(30));
+        assert_eq!(value(&ok), Ok(5));
+    }
+
+    #[test]
     fn other_expressions_are_errors() {
         assert!(value("5 % 2").unwrap_err().contains("not allowed"));
         assert!(value("2.5").unwrap_err().contains("not an integer"));
