@@ -108,8 +108,25 @@ fn train_reports_every_epoch_and_saves_weights_eval_can_read() {
         number_after(final_line, "test accuracy "),
         "{out}"
     );
-    let o = lenet(&["eval", "--weights", w.to_str().unwrap(), "--data", &data()]);
+    // Evaluated again on the same 256 test digits, the saved weights score
+    // exactly what training reported.
+    let o = lenet(&[
+        "eval",
+        "--weights",
+        w.to_str().unwrap(),
+        "--data",
+        &data(),
+        "--limit",
+        "256",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let eval = stdout(&o);
+    assert!(eval.contains("/ 256 correct"), "{eval}");
+    assert_eq!(
+        number_after(&eval, "test accuracy "),
+        number_after(final_line, "test accuracy "),
+        "{out}\n{eval}"
+    );
 }
 
 #[test]
@@ -219,9 +236,17 @@ fn predict_reads_drawings_like_the_test_digits() {
 fn eval_reads_weights_written_by_pytorch() {
     let w =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lenet5_max.weights.safetensors");
-    let o = lenet(&["eval", "--weights", w.to_str().unwrap(), "--data", &data()]);
+    let o = lenet(&[
+        "eval",
+        "--weights",
+        w.to_str().unwrap(),
+        "--data",
+        &data(),
+        "--limit",
+        "100",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(stdout(&o).starts_with("test accuracy "));
+    assert!(stdout(&o).contains("/ 100 correct"), "{}", stdout(&o));
 }
 
 #[test]

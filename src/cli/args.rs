@@ -100,6 +100,9 @@ pub struct EvalArgs {
     /// Worker threads [default: one per core]
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub threads: Option<u32>,
+    /// Evaluate the first N test images only.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
 }
 
 /// Options of `predict`.

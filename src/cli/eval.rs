@@ -14,7 +14,10 @@ pub fn run(a: &EvalArgs) -> Result<(), CliError> {
     data::threads(a.threads)?;
     let net: LeNet5 = load_safetensors(&a.weights).map_err(|e| CliError::weights(&a.weights, e))?;
     let dir = data::resolve(a.data.as_deref())?;
-    let split = data::load(&dir)?;
+    let mut split = data::load(&dir)?;
+    if let Some(n) = a.limit {
+        split.test.truncate(n);
+    }
     let t = transform_for::<LeNet5>(&split.test, MNIST_MEAN, MNIST_STD)?;
     let e = evaluate(&net, &split.test, &t)?;
     println!(
