@@ -7,11 +7,9 @@ use lenet::train::BatchStats;
 /// throughput. Hidden when stderr is not a terminal.
 pub fn epoch_bar(epoch: usize, epochs: usize, batches: usize) -> ProgressBar {
     let bar = ProgressBar::new(batches as u64);
-    let style = ProgressStyle::with_template(
-        "{prefix} [{bar:30.cyan/blue}] {pos:>4}/{len} {msg} ({elapsed_precise})",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar())
-    .progress_chars("=> ");
+    let style = ProgressStyle::with_template("{prefix} [{bar:20.cyan/blue}] {pos:>4}/{len} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
     bar.set_style(style);
     bar.set_prefix(format!("epoch {epoch}/{epochs}"));
     bar
@@ -21,7 +19,7 @@ pub fn epoch_bar(epoch: usize, epochs: usize, batches: usize) -> ProgressBar {
 pub fn update(bar: &ProgressBar, s: &BatchStats) {
     bar.set_position(s.batch as u64);
     bar.set_message(format!(
-        "loss {:.4}  acc {:5.2} %  {:>6.0} img/s",
+        "loss {:.4} acc {:5.2} % {:>5.0} img/s",
         s.mean_loss,
         100.0 * s.accuracy,
         s.images_per_sec
