@@ -151,9 +151,10 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
     save_safetensors(&net, &a.out)?;
     match last_test {
         Some(test) => println!(
-            "test accuracy {:.2} % after {} epochs in {secs:.1} s; weights saved to {}",
+            "test accuracy {:.2} % after {} epoch{} in {secs:.1} s; weights saved to {}",
             100.0 * test.accuracy(),
             a.epochs,
+            if a.epochs == 1 { "" } else { "s" },
             a.out.display()
         ),
         None => println!(
