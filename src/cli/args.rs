@@ -31,6 +31,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// The 3 most likely classes of images (PNG/JPEG) or of test digits.
     Predict(PredictArgs),
+    /// Write saved weights in the raw little-endian form that
+    /// `LeNet5::from_le_bytes` reads (for `include_bytes!`).
+    Export(ExportArgs),
 }
 
 /// Which optimiser to train with.
@@ -103,6 +106,17 @@ pub struct EvalArgs {
     /// Evaluate the first N test images only.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+}
+
+/// Options of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Weights saved by `train` (safetensors).
+    #[arg(long, value_name = "FILE")]
+    pub weights: PathBuf,
+    /// Where to write the raw little-endian f32 parameters.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// Options of `predict`.

@@ -4,6 +4,7 @@ mod args;
 mod data;
 mod error;
 mod eval;
+mod export;
 mod image;
 mod model;
 mod predict;
@@ -32,6 +33,7 @@ pub fn run() -> Result<(), CliError> {
         }
         Some(Command::Eval(a)) => eval::run(&a),
         Some(Command::Predict(a)) => predict::run(&a),
+        Some(Command::Export(a)) => export::run(&a),
     }
 }
 
