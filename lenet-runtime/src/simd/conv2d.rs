@@ -1,0 +1,553 @@
+//! 2-D convolution (stride 1) as an implicit matrix product over the "wide"
+//! output.
+//!
+//! With stride 1, output `(r, c)` reads input `(r + kr, c + kc)`. Number the
+//! outputs by their position in the *input's* row pitch, `p = r·pitch + c`:
+//! then for every tap `(i, kr, kc)` the inputs of consecutive `p` are
+//! consecutive floats, `x[i·plane + kr·pitch + kc + p]`. One unaligned load
+//! gives a vector of inputs for 16 outputs, with no copy (no im2col); the
+//! kernel keeps `MR` output channels × `NV` vectors of `p` in registers and
+//! runs over the `CI·K·K` taps, `K` a compile-time constant so the window
+//! unrolls. The `p` whose column `c ≥ WO` are computed and dropped: the
+//! valid lanes are compressed into the compact output, whose rows are
+//! contiguous across row ends.
+//!
+//! - Forward: the kernel on `x` (on a zero-padded copy when `P > 0`).
+//! - `∂L/∂x`: the same kernel on `dy` padded by `K − 1 − P`, with the
+//!   weights flipped and their channels swapped.
+//! - `∂L/∂w[o, i, kr, kc] = Σ_p dy[o, p] · x[i, p + kr·pitch + kc]`: `dy` is
+//!   laid out wide (zeros in the dropped columns), and `MR × K` vectors of
+//!   partial sums run over every image of the batch before their lanes are
+//!   summed.
+//!
+//! Strides other than 1 take the portable path. The backward pass and padded
+//! inputs need scratch memory, so they are vectorised with `std` only. The
+//! specification is [`crate::layers::conv2d::scalar`].
+
+use super::{runnable, Level};
+use crate::layers::conv2d::scalar;
+
+#[cfg(target_arch = "x86_64")]
+use super::vector::{Avx2, Avx512, Simd};
+
+/// Geometry of one wide convolution: `ci` planes of `plane` floats with rows
+/// of `pitch`, giving `co` planes of `ho × wo` (compact).
+#[derive(Clone, Copy)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+struct Wide {
+    ci: usize,
+    co: usize,
+    plane: usize,
+    pitch: usize,
+    ho: usize,
+    wo: usize,
+}
+
+impl Wide {
+    /// Number of wide positions `p` that hold an output.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    fn span(&self) -> usize {
+        (self.ho - 1) * self.pitch + self.wo
+    }
+}
+
+/// `y = conv(x) + b` for `n` images (`CI×H×W` in, `CO×HO×WO` out).
+///
+/// # Panics
+/// If a slice is shorter than the sizes require.
+#[allow(clippy::too_many_arguments)]
+pub fn forward<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
+    level: Level,
+    n: usize,
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+) {
+    let (inp, out) = (CI * H * W, CO * HO * WO);
+    assert!(w.len() >= CO * CI * K * K && b.len() >= CO, "conv2d: {CO}×{CI}×{K}×{K} weights");
+    assert!(x.len() >= n * inp && y.len() >= n * out, "conv2d: {n} images of {CI}×{H}×{W}");
+    let level = runnable(level);
+    let vectorised = level != Level::Portable && S == 1 && (P == 0 || cfg!(feature = "std"));
+    if !vectorised {
+        for s in 0..n {
+            let (x, y) = (&x[s * inp..(s + 1) * inp], &mut y[s * out..(s + 1) * out]);
+            scalar::forward::<CI, CO, K, S, P, H, W, HO, WO>(w, b, x, y);
+        }
+        return;
+    }
+    let (hp, wp) = (H + 2 * P, W + 2 * P);
+    let geo = Wide { ci: CI, co: CO, plane: hp * wp, pitch: wp, ho: HO, wo: WO };
+    if P == 0 {
+        for s in 0..n {
+            // SAFETY: the slices hold image `s` (checked above), and with
+            // stride 1 and no padding the kernel reads inside it.
+            unsafe { wide::<K>(level, geo, w.as_ptr(), b.as_ptr(), x[s * inp..].as_ptr(), y[s * out..].as_mut_ptr()) }
+        }
+        return;
+    }
+    #[cfg(feature = "std")]
+    super::scratch::with_zeroed(CI * hp * wp, |xp| {
+        for s in 0..n {
+            pad(&x[s * inp..(s + 1) * inp], xp, CI, H, W, P);
+            // SAFETY: `xp` is the padded image, `CI` planes of `hp × wp`.
+            unsafe { wide::<K>(level, geo, w.as_ptr(), b.as_ptr(), xp.as_ptr(), y[s * out..].as_mut_ptr()) }
+        }
+    });
+}
+
+/// Adds `∂L/∂w` and `∂L/∂b` of `n` images to `dw` and `db`, and writes
+/// `∂L/∂x` to `dx` when given.
+///
+/// # Panics
+/// If a slice is shorter than the sizes require.
+#[allow(clippy::too_many_arguments)]
+pub fn backward<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
+    level: Level,
+    n: usize,
+    w: &[f32],
+    x: &[f32],
+    dy: &[f32],
+    mut dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: &mut [f32],
+) {
+    let (inp, out, taps) = (CI * H * W, CO * HO * WO, CI * K * K);
+    assert!(w.len() >= CO * taps && dw.len() >= CO * taps && db.len() >= CO, "conv2d: weights");
+    assert!(x.len() >= n * inp && dy.len() >= n * out, "conv2d: {n} images of {CI}×{H}×{W}");
+    if let Some(dx) = &dx {
+        assert!(dx.len() >= n * inp, "conv2d: dx holds {n} images of {CI}×{H}×{W}");
+    }
+    let level = runnable(level);
+    let vectorised = level != Level::Portable && S == 1 && P < K && cfg!(feature = "std");
+    if !vectorised {
+        for s in 0..n {
+            let xs = &x[s * inp..(s + 1) * inp];
+            let dys = &dy[s * out..(s + 1) * out];
+            scalar::backward_params::<CI, CO, K, S, P, H, W, HO, WO>(xs, dys, dw, db);
+            if let Some(dx) = dx.as_deref_mut() {
+                let dxs = &mut dx[s * inp..(s + 1) * inp];
+                scalar::backward_input::<CI, CO, K, S, P, H, W, HO, WO>(w, dys, dxs);
+            }
+        }
+        return;
+    }
+    #[cfg(feature = "std")]
+    backward_wide::<CI, CO, K, P, H, W, HO, WO>(level, n, w, x, dy, dx, dw, db);
+}
+
+/// The vectorised backward pass (stride 1, `P < K`), in one scratch buffer:
+/// padded images, `dy` laid out wide, one padded `dy` image, flipped weights.
+#[cfg(feature = "std")]
+#[allow(clippy::too_many_arguments)]
+fn backward_wide<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const P: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
+    level: Level,
+    n: usize,
+    w: &[f32],
+    x: &[f32],
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: &mut [f32],
+) {
+    let (inp, out, kk) = (CI * H * W, CO * HO * WO, K * K);
+    for s in 0..n {
+        for (o, db) in db[..CO].iter_mut().enumerate() {
+            let plane = &dy[s * out + o * HO * WO..s * out + (o + 1) * HO * WO];
+            *db += plane.iter().sum::<f32>();
+        }
+    }
+    let (hp, wp) = (H + 2 * P, W + 2 * P);
+    let geo = Wide { ci: CI, co: CO, plane: hp * wp, pitch: wp, ho: HO, wo: WO };
+    let span = geo.span();
+    let span16 = span.div_ceil(16) * 16;
+    let q = K - 1 - P;
+    let (hq, wq) = (HO + 2 * q, WO + 2 * q);
+    let padded_len = if P > 0 { n * CI * hp * wp } else { 0 };
+    let wide_len = n * CO * span16;
+    let dyp_len = if dx.is_some() { CO * hq * wq + CI * CO * kk } else { 0 };
+    super::scratch::with_zeroed(padded_len + wide_len + dyp_len, |buf| {
+        let (xpad, rest) = buf.split_at_mut(padded_len);
+        let (dyw, rest) = rest.split_at_mut(wide_len);
+        let xs: &[f32] = if P > 0 {
+            for s in 0..n {
+                let dst = &mut xpad[s * CI * hp * wp..(s + 1) * CI * hp * wp];
+                pad(&x[s * inp..(s + 1) * inp], dst, CI, H, W, P);
+            }
+            xpad
+        } else {
+            &x[..n * inp]
+        };
+        for s in 0..n {
+            for o in 0..CO {
+                let src = &dy[s * out + o * HO * WO..];
+                let dst = &mut dyw[(s * CO + o) * span16..];
+                for r in 0..HO {
+                    dst[r * wp..r * wp + WO].copy_from_slice(&src[r * WO..(r + 1) * WO]);
+                }
+            }
+        }
+        // SAFETY: `xs` holds `n` images of `CI` planes of `hp × wp`, `dyw`
+        // `n · CO` rows of `span16` floats, `dw` `CO · CI · K · K` floats.
+        unsafe { weights_grad::<K>(level, n, geo, xs.as_ptr(), dyw.as_ptr(), span16, dw.as_mut_ptr()) };
+
+        let Some(dx) = dx else { return };
+        let (dyp, wflip) = rest.split_at_mut(CO * hq * wq);
+        for i in 0..CI {
+            for o in 0..CO {
+                for t in 0..kk {
+                    wflip[(i * CO + o) * kk + t] = w[(o * CI + i) * kk + (kk - 1 - t)];
+                }
+            }
+        }
+        let back = Wide { ci: CO, co: CI, plane: hq * wq, pitch: wq, ho: H, wo: W };
+        for s in 0..n {
+            for o in 0..CO {
+                for r in 0..HO {
+                    let src = &dy[s * out + (o * HO + r) * WO..][..WO];
+                    dyp[o * hq * wq + (r + q) * wq + q..][..WO].copy_from_slice(src);
+                }
+            }
+            // SAFETY: `dyp` is `CO` planes of `hq × wq` (zero border), and
+            // the full correlation with the flipped kernel gives `H × W`.
+            unsafe {
+                wide::<K>(level, back, wflip.as_ptr(), core::ptr::null(), dyp.as_ptr(), dx[s * inp..].as_mut_ptr())
+            };
+        }
+    });
+}
+
+/// Copies `c` planes of `h × w` into the middle of planes of
+/// `(h + 2p) × (w + 2p)` whose border is already zero.
+#[cfg(feature = "std")]
+fn pad(x: &[f32], dst: &mut [f32], c: usize, h: usize, w: usize, p: usize) {
+    let (hp, wp) = (h + 2 * p, w + 2 * p);
+    for i in 0..c {
+        for r in 0..h {
+            dst[(i * hp + r + p) * wp + p..][..w].copy_from_slice(&x[(i * h + r) * w..][..w]);
+        }
+    }
+}
+
+/// Runs the wide convolution at `level`. `b` may be null (no bias).
+///
+/// # Safety
+/// `level` runs on this CPU (or is `Portable`, which does nothing here);
+/// `w` holds `co · ci · K · K` floats, `b` `co` (unless null), `x` `ci`
+/// planes of `plane ≥ (ho + K − 1) · pitch` floats with `pitch ≥ wo + K − 1`,
+/// and `y` `co · ho · wo`.
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+unsafe fn wide<const K: usize>(level: Level, geo: Wide, w: *const f32, b: *const f32, x: *const f32, y: *mut f32) {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => wide_avx512::<K>(geo, w, b, x, y),
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => wide_avx2::<K>(geo, w, b, x, y),
+        _ => {}
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn wide_avx512<const K: usize>(geo: Wide, w: *const f32, b: *const f32, x: *const f32, y: *mut f32) {
+    wide_conv::<Avx512, K, 3>(geo, w, b, x, y)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn wide_avx2<const K: usize>(geo: Wide, w: *const f32, b: *const f32, x: *const f32, y: *mut f32) {
+    wide_conv::<Avx2, K, 2>(geo, w, b, x, y)
+}
+
+/// Groups of `NV` vectors of wide positions, each run through the output
+/// channels `MR` at a time (8 with 16 lanes, else 6, then 4, 2, 1).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn wide_conv<S: Simd, const K: usize, const NV: usize>(
+    geo: Wide,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+) {
+    let span = geo.span();
+    let group = NV * S::LANES;
+    let mut p0 = 0;
+    while p0 < span {
+        let mut loads = [S::first(S::LANES); NV];
+        let mut keep = [0u32; NV];
+        let mut dst = [0usize; NV];
+        for v in 0..NV {
+            let start = p0 + v * S::LANES;
+            loads[v] = S::first(span.saturating_sub(start));
+            dst[v] = (start / geo.pitch) * geo.wo + (start % geo.pitch).min(geo.wo);
+            for l in 0..S::LANES {
+                let p = start + l;
+                if p < span && p % geo.pitch < geo.wo {
+                    keep[v] |= 1 << l;
+                }
+            }
+        }
+        let tail = p0 + group > span;
+        let mut o = 0;
+        while o < geo.co {
+            let rem = geo.co - o;
+            let (wo_, bo, yo) = (w.add(o * geo.ci * K * K), if b.is_null() { b } else { b.add(o) }, y.add(o * geo.ho * geo.wo));
+            let xo = x.add(p0);
+            let t = Tile { geo, w: wo_, b: bo, x: xo, y: yo };
+            let step = if S::LANES == 16 && rem >= 8 {
+                8
+            } else if rem >= 6 {
+                6
+            } else if rem >= 4 {
+                4
+            } else if rem >= 2 {
+                2
+            } else {
+                1
+            };
+            match (step, tail) {
+                (8, false) => wide_tile::<S, K, 8, NV, false>(t, &loads, &keep, &dst),
+                (8, true) => wide_tile::<S, K, 8, NV, true>(t, &loads, &keep, &dst),
+                (6, false) => wide_tile::<S, K, 6, NV, false>(t, &loads, &keep, &dst),
+                (6, true) => wide_tile::<S, K, 6, NV, true>(t, &loads, &keep, &dst),
+                (4, false) => wide_tile::<S, K, 4, NV, false>(t, &loads, &keep, &dst),
+                (4, true) => wide_tile::<S, K, 4, NV, true>(t, &loads, &keep, &dst),
+                (2, false) => wide_tile::<S, K, 2, NV, false>(t, &loads, &keep, &dst),
+                (2, true) => wide_tile::<S, K, 2, NV, true>(t, &loads, &keep, &dst),
+                (_, false) => wide_tile::<S, K, 1, NV, false>(t, &loads, &keep, &dst),
+                (_, true) => wide_tile::<S, K, 1, NV, true>(t, &loads, &keep, &dst),
+            }
+            o += step;
+        }
+        p0 += group;
+    }
+}
+
+/// Where one tile reads and writes: weights of its first output channel,
+/// its biases (or null), the inputs of its first wide position, the output
+/// plane of its first channel.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Tile {
+    geo: Wide,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+}
+
+/// `MR` output channels × `NV` vectors of wide positions, over all taps.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn wide_tile<S: Simd, const K: usize, const MR: usize, const NV: usize, const TAIL: bool>(
+    t: Tile,
+    loads: &[S::Mask; NV],
+    keep: &[u32; NV],
+    dst: &[usize; NV],
+) {
+    let Tile { geo, w, b, x, y } = t;
+    let row = geo.ci * K * K;
+    let mut acc = [[S::zero(); NV]; MR];
+    if !b.is_null() {
+        for (m, acc) in acc.iter_mut().enumerate() {
+            *acc = [S::splat(*b.add(m)); NV];
+        }
+    }
+    for i in 0..geo.ci {
+        let xi = x.add(i * geo.plane);
+        let wi = w.add(i * K * K);
+        for kr in 0..K {
+            for kc in 0..K {
+                let xp = xi.add(kr * geo.pitch + kc);
+                let mut xv = [S::zero(); NV];
+                for (v, xv) in xv.iter_mut().enumerate() {
+                    *xv = if TAIL {
+                        S::load_masked(xp.add(v * S::LANES), loads[v])
+                    } else {
+                        S::load(xp.add(v * S::LANES))
+                    };
+                }
+                let tap = kr * K + kc;
+                for (m, acc) in acc.iter_mut().enumerate() {
+                    let wv = S::splat(*wi.add(m * row + tap));
+                    for (a, &xv) in acc.iter_mut().zip(&xv) {
+                        *a = S::fma(wv, xv, *a);
+                    }
+                }
+            }
+        }
+    }
+    for (m, acc) in acc.iter().enumerate() {
+        let ym = y.add(m * geo.ho * geo.wo);
+        for v in 0..NV {
+            if keep[v] != 0 {
+                S::store_compressed(ym.add(dst[v]), acc[v], keep[v]);
+            }
+        }
+    }
+}
+
+/// Adds `Σ_images Σ_p dyw[o, p] · x[i, p + kr·pitch + kc]` to
+/// `dw[o, i, kr, kc]`.
+///
+/// # Safety
+/// `level` runs on this CPU; `x` holds `n` images of `geo.ci` planes of
+/// `geo.plane`, `dyw` `n · geo.co` rows of `stride ≥ span` floats, zero in
+/// the dropped columns and past `span`, `dw` `co · ci · K · K` floats.
+#[cfg(feature = "std")]
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+unsafe fn weights_grad<const K: usize>(
+    level: Level,
+    n: usize,
+    geo: Wide,
+    x: *const f32,
+    dyw: *const f32,
+    stride: usize,
+    dw: *mut f32,
+) {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => weights_grad_avx512::<K>(n, geo, x, dyw, stride, dw),
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => weights_grad_avx2::<K>(n, geo, x, dyw, stride, dw),
+        _ => {}
+    }
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn weights_grad_avx512<const K: usize>(n: usize, geo: Wide, x: *const f32, dyw: *const f32, stride: usize, dw: *mut f32) {
+    if 4 * K <= 24 {
+        dw_rows::<Avx512, K, 4>(n, geo, x, dyw, stride, dw)
+    } else if 2 * K <= 24 {
+        dw_rows::<Avx512, K, 2>(n, geo, x, dyw, stride, dw)
+    } else {
+        dw_rows::<Avx512, K, 1>(n, geo, x, dyw, stride, dw)
+    }
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn weights_grad_avx2<const K: usize>(n: usize, geo: Wide, x: *const f32, dyw: *const f32, stride: usize, dw: *mut f32) {
+    if 2 * K <= 12 {
+        dw_rows::<Avx2, K, 2>(n, geo, x, dyw, stride, dw)
+    } else {
+        dw_rows::<Avx2, K, 1>(n, geo, x, dyw, stride, dw)
+    }
+}
+
+/// Output channels `MR` at a time (then one at a time), each input channel
+/// and kernel row: `MR × K` vectors of partial sums over all images.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+unsafe fn dw_rows<S: Simd, const K: usize, const MR: usize>(
+    n: usize,
+    geo: Wide,
+    x: *const f32,
+    dyw: *const f32,
+    stride: usize,
+    dw: *mut f32,
+) {
+    let mut o = 0;
+    while o < geo.co {
+        let mr = if geo.co - o >= MR { MR } else { 1 };
+        for i in 0..geo.ci {
+            for kr in 0..K {
+                if mr == MR {
+                    dw_tile::<S, K, MR>(n, geo, x, dyw, stride, dw, o, i, kr);
+                } else {
+                    dw_tile::<S, K, 1>(n, geo, x, dyw, stride, dw, o, i, kr);
+                }
+            }
+        }
+        o += mr;
+    }
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn dw_tile<S: Simd, const K: usize, const MR: usize>(
+    n: usize,
+    geo: Wide,
+    x: *const f32,
+    dyw: *const f32,
+    stride: usize,
+    dw: *mut f32,
+    o: usize,
+    i: usize,
+    kr: usize,
+) {
+    let span = geo.span();
+    let full = span / S::LANES;
+    let rest = span % S::LANES;
+    let last = S::first(rest);
+    let mut acc = [[S::zero(); K]; MR];
+    for s in 0..n {
+        let xs = x.add((s * geo.ci + i) * geo.plane + kr * geo.pitch);
+        let ds = dyw.add((s * geo.co + o) * stride);
+        for v in 0..full {
+            let off = v * S::LANES;
+            let mut dv = [S::zero(); MR];
+            for (m, dv) in dv.iter_mut().enumerate() {
+                *dv = S::load(ds.add(m * stride + off));
+            }
+            for kc in 0..K {
+                let xv = S::load(xs.add(off + kc));
+                for (acc, &dv) in acc.iter_mut().zip(&dv) {
+                    acc[kc] = S::fma(dv, xv, acc[kc]);
+                }
+            }
+        }
+        if rest > 0 {
+            let off = full * S::LANES;
+            let mut dv = [S::zero(); MR];
+            for (m, dv) in dv.iter_mut().enumerate() {
+                *dv = S::load(ds.add(m * stride + off));
+            }
+            for kc in 0..K {
+                let xv = S::load_masked(xs.add(off + kc), last);
+                for (acc, &dv) in acc.iter_mut().zip(&dv) {
+                    acc[kc] = S::fma(dv, xv, acc[kc]);
+                }
+            }
+        }
+    }
+    let taps = geo.ci * K * K;
+    for (m, acc) in acc.iter().enumerate() {
+        let d = dw.add((o + m) * taps + i * K * K + kr * K);
+        for (kc, &a) in acc.iter().enumerate() {
+            *d.add(kc) += S::sum(a);
+        }
+    }
+}
