@@ -188,60 +188,98 @@ fn backward_wide<
     }
     let (hp, wp) = (H + 2 * P, W + 2 * P);
     let geo = Wide { ci: CI, co: CO, plane: hp * wp, pitch: wp, ho: HO, wo: WO };
-    let span = geo.span();
-    let span16 = span.div_ceil(16) * 16;
-    let q = K - 1 - P;
-    let (hq, wq) = (HO + 2 * q, WO + 2 * q);
-    let padded_len = if P > 0 { n * CI * hp * wp } else { 0 };
-    let wide_len = n * CO * span16;
-    let dyp_len = if dx.is_some() { CO * hq * wq + CI * CO * kk } else { 0 };
-    super::scratch::with_zeroed(padded_len + wide_len + dyp_len, |buf| {
+    // Each plane of `dy` is laid out wide (pitch `wp`, zero in the dropped
+    // columns) after `lead` zeros, so that the gradient of the input reads
+    // it at negative offsets without bounds checks.
+    let lead = (K - 1) * wp + K - 1;
+    let row = lead + hp * wp + 16;
+    let taps = CI * kk;
+    // Images are taken in groups that fit in about 48 KiB of scratch (the
+    // padded images and the wide `dy`), so that they stay in L1/L2.
+    let per_image = (if P > 0 { CI * hp * wp } else { 0 } + CO * row) * 4;
+    let group = (48 * 1024 / per_image).clamp(1, n.max(1));
+    let padded_len = if P > 0 { group * CI * hp * wp } else { 0 };
+    let dy_len = group * CO * row;
+    let acc_len = CO * taps * 16;
+    let dx_len = match (&dx, P) {
+        (None, _) => 0,
+        (Some(_), 0) => CI * CO * kk,
+        (Some(_), _) => CI * CO * kk + CI * hp * wp,
+    };
+    super::scratch::with_zeroed(padded_len + dy_len + acc_len + dx_len, |buf| {
         let (xpad, rest) = buf.split_at_mut(padded_len);
-        let (dyw, rest) = rest.split_at_mut(wide_len);
-        let xs: &[f32] = if P > 0 {
-            for s in 0..n {
-                let dst = &mut xpad[s * CI * hp * wp..(s + 1) * CI * hp * wp];
-                pad(&x[s * inp..(s + 1) * inp], dst, CI, H, W, P);
-            }
-            xpad
-        } else {
-            &x[..n * inp]
-        };
-        for s in 0..n {
-            for o in 0..CO {
-                let src = &dy[s * out + o * HO * WO..];
-                let dst = &mut dyw[(s * CO + o) * span16..];
-                for r in 0..HO {
-                    dst[r * wp..r * wp + WO].copy_from_slice(&src[r * WO..(r + 1) * WO]);
+        let (dyw, rest) = rest.split_at_mut(dy_len);
+        let (accv, rest) = rest.split_at_mut(acc_len);
+        let (wflip, dxpad) = rest.split_at_mut(if dx.is_some() { CI * CO * kk } else { 0 });
+        if dx.is_some() {
+            for i in 0..CI {
+                for o in 0..CO {
+                    for t in 0..kk {
+                        wflip[(i * CO + o) * kk + t] = w[(o * CI + i) * kk + (kk - 1 - t)];
+                    }
                 }
             }
         }
-        // SAFETY: `xs` holds `n` images of `CI` planes of `hp × wp`, `dyw`
-        // `n · CO` rows of `span16` floats, `dw` `CO · CI · K · K` floats.
-        unsafe { weights_grad::<K>(level, n, geo, xs.as_ptr(), dyw.as_ptr(), span16, dw.as_mut_ptr()) };
-
-        let Some(dx) = dx else { return };
-        let (dyp, wflip) = rest.split_at_mut(CO * hq * wq);
-        for i in 0..CI {
-            for o in 0..CO {
-                for t in 0..kk {
-                    wflip[(i * CO + o) * kk + t] = w[(o * CI + i) * kk + (kk - 1 - t)];
+        let mut dx = dx;
+        let mut s0 = 0;
+        while s0 < n {
+            let s1 = n.min(s0 + group);
+            let xs: &[f32] = if P > 0 {
+                for s in s0..s1 {
+                    let dst = &mut xpad[(s - s0) * CI * hp * wp..(s - s0 + 1) * CI * hp * wp];
+                    pad(&x[s * inp..(s + 1) * inp], dst, CI, H, W, P);
                 }
-            }
-        }
-        let back = Wide { ci: CO, co: CI, plane: hq * wq, pitch: wq, ho: H, wo: W };
-        for s in 0..n {
-            for o in 0..CO {
-                for r in 0..HO {
-                    let src = &dy[s * out + (o * HO + r) * WO..][..WO];
-                    dyp[o * hq * wq + (r + q) * wq + q..][..WO].copy_from_slice(src);
-                }
-            }
-            // SAFETY: `dyp` is `CO` planes of `hq × wq` (zero border), and
-            // the full correlation with the flipped kernel gives `H × W`.
-            unsafe {
-                wide::<K>(level, back, wflip.as_ptr(), core::ptr::null(), dyp.as_ptr(), dx[s * inp..].as_mut_ptr())
+                xpad
+            } else {
+                &x[s0 * inp..s1 * inp]
             };
+            // Only the kept columns are written: the rest stays zero.
+            for s in s0..s1 {
+                for o in 0..CO {
+                    let src = &dy[s * out + o * HO * WO..];
+                    let dst = &mut dyw[((s - s0) * CO + o) * row + lead..];
+                    for r in 0..HO {
+                        dst[r * wp..r * wp + WO].copy_from_slice(&src[r * WO..(r + 1) * WO]);
+                    }
+                }
+            }
+            // SAFETY: `xs` holds `s1 − s0` images of `CI` planes of
+            // `hp × wp`; `dyw` as many times `CO` rows of `row` floats, each
+            // `lead` zeros and the wide plane (zero past `span`, with 16
+            // floats to spare); `accv` 16 floats per weight.
+            unsafe {
+                let dyw = dyw[lead..].as_ptr();
+                weights_grad::<K>(level, s1 - s0, geo, xs.as_ptr(), dyw, row, accv.as_mut_ptr())
+            };
+            if let Some(dx) = dx.as_deref_mut() {
+                // dx_pad[i, a, b] = Σ w[o, i, kr, kc] · dy[o, a − kr, b − kc]:
+                // a convolution of the wide `dy` (read from `lead` floats
+                // before the plane) with the flipped kernel, every position
+                // of `hp × wp` kept.
+                let back = Wide { ci: CO, co: CI, plane: row, pitch: wp, ho: hp, wo: wp };
+                for s in s0..s1 {
+                    let src = dyw[(s - s0) * CO * row..].as_ptr();
+                    if P == 0 {
+                        // SAFETY: the planes hold `row ≥ hp·wp + lead`
+                        // floats, the most the flipped kernel reads; `dx`
+                        // holds image `s`.
+                        unsafe { wide::<K>(level, back, wflip.as_ptr(), core::ptr::null(), src, dx[s * inp..].as_mut_ptr()) };
+                    } else {
+                        // SAFETY: as above, into the padded image `dxpad`.
+                        unsafe { wide::<K>(level, back, wflip.as_ptr(), core::ptr::null(), src, dxpad.as_mut_ptr()) };
+                        for i in 0..CI {
+                            for r in 0..H {
+                                let from = &dxpad[(i * hp + r + P) * wp + P..][..W];
+                                dx[s * inp + (i * H + r) * W..][..W].copy_from_slice(from);
+                            }
+                        }
+                    }
+                }
+            }
+            s0 = s1;
+        }
+        for (d, lanes) in dw[..CO * taps].iter_mut().zip(accv.chunks_exact(16)) {
+            *d += lanes.iter().sum::<f32>();
         }
     });
 }
@@ -420,10 +458,15 @@ unsafe fn wide_tile<S: Simd, const K: usize, const MR: usize, const NV: usize, c
 /// Adds `Σ_images Σ_p dyw[o, p] · x[i, p + kr·pitch + kc]` to
 /// `dw[o, i, kr, kc]`.
 ///
+/// Every tile of `MR` output channels × `K` taps sums vectors over the
+/// images in registers and adds them to `accv` (16 floats per weight), whose
+/// lanes the caller sums once at the end.
+///
 /// # Safety
 /// `level` runs on this CPU; `x` holds `n` images of `geo.ci` planes of
-/// `geo.plane`, `dyw` `n · geo.co` rows of `stride ≥ span` floats, zero in
-/// the dropped columns and past `span`, `dw` `co · ci · K · K` floats.
+/// `geo.plane`, `dyw` `n · geo.co` rows of `stride` floats, each the wide
+/// plane, zero in the dropped columns and past `span` up to the next multiple
+/// of 16; `accv` 16 floats per weight.
 #[cfg(feature = "std")]
 #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
 unsafe fn weights_grad<const K: usize>(
@@ -433,60 +476,64 @@ unsafe fn weights_grad<const K: usize>(
     x: *const f32,
     dyw: *const f32,
     stride: usize,
-    dw: *mut f32,
+    accv: *mut f32,
 ) {
+    let a = Acc { x, dyw, stride, accv };
     match level {
         #[cfg(target_arch = "x86_64")]
-        Level::Avx512 => weights_grad_avx512::<K>(n, geo, x, dyw, stride, dw),
+        Level::Avx512 => weights_grad_avx512::<K>(n, geo, a),
         #[cfg(target_arch = "x86_64")]
-        Level::Avx2 => weights_grad_avx2::<K>(n, geo, x, dyw, stride, dw),
+        Level::Avx2 => weights_grad_avx2::<K>(n, geo, a),
         _ => {}
     }
 }
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[target_feature(enable = "avx512f")]
-unsafe fn weights_grad_avx512<const K: usize>(n: usize, geo: Wide, x: *const f32, dyw: *const f32, stride: usize, dw: *mut f32) {
+unsafe fn weights_grad_avx512<const K: usize>(n: usize, geo: Wide, a: Acc) {
     if 4 * K <= 24 {
-        dw_rows::<Avx512, K, 4>(n, geo, x, dyw, stride, dw)
+        dw_rows::<Avx512, K, 4>(n, geo, a)
     } else if 2 * K <= 24 {
-        dw_rows::<Avx512, K, 2>(n, geo, x, dyw, stride, dw)
+        dw_rows::<Avx512, K, 2>(n, geo, a)
     } else {
-        dw_rows::<Avx512, K, 1>(n, geo, x, dyw, stride, dw)
+        dw_rows::<Avx512, K, 1>(n, geo, a)
     }
 }
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn weights_grad_avx2<const K: usize>(n: usize, geo: Wide, x: *const f32, dyw: *const f32, stride: usize, dw: *mut f32) {
+unsafe fn weights_grad_avx2<const K: usize>(n: usize, geo: Wide, a: Acc) {
     if 2 * K <= 12 {
-        dw_rows::<Avx2, K, 2>(n, geo, x, dyw, stride, dw)
+        dw_rows::<Avx2, K, 2>(n, geo, a)
     } else {
-        dw_rows::<Avx2, K, 1>(n, geo, x, dyw, stride, dw)
+        dw_rows::<Avx2, K, 1>(n, geo, a)
     }
 }
 
-/// Output channels `MR` at a time (then one at a time), each input channel
-/// and kernel row: `MR × K` vectors of partial sums over all images.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[inline(always)]
-unsafe fn dw_rows<S: Simd, const K: usize, const MR: usize>(
-    n: usize,
-    geo: Wide,
+/// The operands of the weight gradient (see [`weights_grad`]).
+#[cfg(feature = "std")]
+#[derive(Clone, Copy)]
+struct Acc {
     x: *const f32,
     dyw: *const f32,
     stride: usize,
-    dw: *mut f32,
-) {
+    accv: *mut f32,
+}
+
+/// Output channels `MR` at a time (then one at a time), each input channel
+/// and kernel row.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+unsafe fn dw_rows<S: Simd, const K: usize, const MR: usize>(n: usize, geo: Wide, a: Acc) {
     let mut o = 0;
     while o < geo.co {
         let mr = if geo.co - o >= MR { MR } else { 1 };
         for i in 0..geo.ci {
             for kr in 0..K {
                 if mr == MR {
-                    dw_tile::<S, K, MR>(n, geo, x, dyw, stride, dw, o, i, kr);
+                    dw_tile::<S, K, MR>(0..n, geo, a, o, i, kr);
                 } else {
-                    dw_tile::<S, K, 1>(n, geo, x, dyw, stride, dw, o, i, kr);
+                    dw_tile::<S, K, 1>(0..n, geo, a, o, i, kr);
                 }
             }
         }
@@ -495,25 +542,22 @@ unsafe fn dw_rows<S: Simd, const K: usize, const MR: usize>(
 }
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn dw_tile<S: Simd, const K: usize, const MR: usize>(
-    n: usize,
+    images: core::ops::Range<usize>,
     geo: Wide,
-    x: *const f32,
-    dyw: *const f32,
-    stride: usize,
-    dw: *mut f32,
+    a: Acc,
     o: usize,
     i: usize,
     kr: usize,
 ) {
+    let Acc { x, dyw, stride, accv, .. } = a;
     let span = geo.span();
     let full = span / S::LANES;
     let rest = span % S::LANES;
     let last = S::first(rest);
     let mut acc = [[S::zero(); K]; MR];
-    for s in 0..n {
+    for s in images {
         let xs = x.add((s * geo.ci + i) * geo.plane + kr * geo.pitch);
         let ds = dyw.add((s * geo.co + o) * stride);
         for v in 0..full {
@@ -545,9 +589,10 @@ unsafe fn dw_tile<S: Simd, const K: usize, const MR: usize>(
     }
     let taps = geo.ci * K * K;
     for (m, acc) in acc.iter().enumerate() {
-        let d = dw.add((o + m) * taps + i * K * K + kr * K);
-        for (kc, &a) in acc.iter().enumerate() {
-            *d.add(kc) += S::sum(a);
+        let d = accv.add(((o + m) * taps + i * K * K + kr * K) * 16);
+        for (kc, &v) in acc.iter().enumerate() {
+            let p = d.add(kc * 16);
+            S::store(p, S::add(S::load(p), v));
         }
     }
 }
