@@ -183,7 +183,7 @@ fn backward_wide<
     for s in 0..n {
         for (o, db) in db[..CO].iter_mut().enumerate() {
             let plane = &dy[s * out + o * HO * WO..s * out + (o + 1) * HO * WO];
-            *db += plane.iter().sum::<f32>();
+            *db += sum(plane);
         }
     }
     let (hp, wp) = (H + 2 * P, W + 2 * P);
@@ -282,6 +282,21 @@ fn backward_wide<
             *d += lanes.iter().sum::<f32>();
         }
     });
+}
+
+/// Sum of `v` in 16 independent lanes (a single running sum would wait on
+/// each addition in turn).
+#[cfg(feature = "std")]
+fn sum(v: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 16];
+    let chunks = v.chunks_exact(16);
+    let rest: f32 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for (l, &x) in lanes.iter_mut().zip(c) {
+            *l += x;
+        }
+    }
+    lanes.iter().sum::<f32>() + rest
 }
 
 /// Copies `c` planes of `h × w` into the middle of planes of
