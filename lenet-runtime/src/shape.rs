@@ -30,7 +30,11 @@
 //! ```
 
 use core::marker::PhantomData;
+
 use core::ops::{Add, Div, Mul, Sub};
+/// typenum's numbers (`U1`, `U28`, …), so that shapes can be written
+/// without depending on typenum.
+pub use typenum::consts;
 use typenum::{Diff, Prod, Quot, Sum, Unsigned, U0, U1, U2};
 
 /// A `C×H×W` feature map.
@@ -55,8 +59,8 @@ impl<N: Unsigned> Shape for Shape1<N> {
 
 /// A layer as a function on shapes: `In` goes in, [`Stage::Out`] comes out.
 #[diagnostic::on_unimplemented(
-    message = "the layer `{Self}` cannot take an input of shape `{In}`",
-    label = "this layer does not fit the shape that arrives",
+    message = "a layer does not fit the shape that arrives at it",
+    label = "this layer, or a layer of this chain, does not fit the shape that arrives",
     note = "Conv2d and pooling take a Shape3 whose channels match; Linear takes a Shape1 (add `Flatten` first) whose length is its in_features; a kernel or window may not exceed its (padded) input"
 )]
 pub trait Stage<In> {
@@ -66,7 +70,7 @@ pub trait Stage<In> {
 
 /// Two shapes that are the same type.
 #[diagnostic::on_unimplemented(
-    message = "shape mismatch: `{Self}` arrives where `{Other}` is declared",
+    message = "shape mismatch: the shape that arrives is not the one declared",
     label = "these shapes differ"
 )]
 pub trait SameShape<Other> {}

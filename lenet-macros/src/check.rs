@@ -1,0 +1,383 @@
+//! Rules across layers: the input, names, and the shape problems that
+//! inference found, each turned into a message that names the layer, the
+//! number written, the number that arrives, the shape flow so far and a fix.
+
+use std::collections::HashMap;
+
+use syn::ext::IdentExt;
+
+use crate::ctxt::Ctxt;
+use crate::eval::{MAX_SIZE, MAX_SIZE_TEXT};
+use crate::model::{Kind, Net, Step};
+use crate::shape::{infer, Issue, Shape, Trace};
+
+/// Applies every cross-layer rule to `net`, whose shapes are `trace`.
+pub fn check(net: &Net, trace: &Trace, cx: &mut Ctxt) {
+    check_input(net, cx);
+    check_names(net, cx);
+    for issue in &trace.issues {
+        report(net, trace, issue, cx);
+    }
+    let total = trace
+        .params
+        .iter()
+        .flatten()
+        .try_fold(0u64, |acc, p| acc.checked_add(*p));
+    if total.is_none_or(|t| t > MAX_SIZE) {
+        cx.error_spanned_by(
+            &net.ident,
+            format!(
+                "{}: the network has more parameters than lenet allows ({MAX_SIZE_TEXT} floats)",
+                net.ident
+            ),
+        );
+    }
+}
+
+fn check_input(net: &Net, cx: &mut Ctxt) {
+    match &net.input {
+        None if net.input_broken => {}
+        None => cx.error_spanned_by(
+            &net.ident,
+            format!(
+                "{}: missing `input: [C, H, W]`: the first entry gives the shape of one image, such as `input: [1, 28, 28]` for MNIST",
+                net.ident
+            ),
+        ),
+        Some(input) if input.position > 0 => {
+            let first = net.steps.first().map(Step::label).unwrap_or_default();
+            cx.error_spanned_by(
+                &input.tokens,
+                format!("`input` must come first, before `{first}`: move this line to the top of the network"),
+            );
+        }
+        Some(_) => {}
+    }
+}
+
+fn check_names(net: &Net, cx: &mut Ctxt) {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (k, step) in net.steps.iter().enumerate() {
+        if let Some(name) = &step.name {
+            let text = name.unraw().to_string();
+            match seen.get(&text) {
+                Some(first) => {
+                    let first_word = net
+                        .steps
+                        .get(*first)
+                        .map(|s| s.word.to_string())
+                        .unwrap_or_default();
+                    let stem = text.trim_end_matches(|c: char| c.is_ascii_digit());
+                    let stem = if stem.is_empty() { "layer" } else { stem };
+                    let used = |n: &String| {
+                        net.steps
+                            .iter()
+                            .any(|s| s.name.as_ref().is_some_and(|i| i.unraw() == n))
+                    };
+                    let fresh = (1..)
+                        .map(|i| format!("{stem}{i}"))
+                        .find(|n| !used(n))
+                        .unwrap_or_default();
+                    cx.error_spanned_by(
+                        name,
+                        format!(
+                            "duplicate name `{text}`: step {} is already `{text}: {first_word}`; names become parameter prefixes (`{text}.weight`) and must be unique\n  help: rename this one, e.g. `{fresh}`",
+                            first + 1
+                        ),
+                    );
+                }
+                None => {
+                    seen.insert(text, k);
+                }
+            }
+        }
+    }
+    let mut counts = HashMap::new();
+    for step in &net.steps {
+        if !step.kind.has_params() {
+            continue;
+        }
+        let prefix = if matches!(step.kind, Kind::Conv2d { .. }) {
+            "conv"
+        } else {
+            "fc"
+        };
+        let count = counts.entry(prefix).or_insert(0usize);
+        *count += 1;
+        if step.name.is_some() {
+            continue;
+        }
+        let mut n = *count;
+        while seen.contains_key(&format!("{prefix}{n}")) {
+            n += 1;
+        }
+        let suggestion = format!("{prefix}{n}");
+        let word = step.kind.word();
+        cx.error_spanned_by(
+            &step.head,
+            format!(
+                "`{word}` needs a name: name it, e.g. `{suggestion}: {word}(...)` — the name becomes the parameter prefix `{suggestion}.weight`, `{suggestion}.bias`, as in PyTorch's named_parameters()"
+            ),
+        );
+    }
+}
+
+/// `input 1×28×28 → conv1 6×24×24 → relu → … ` up to (not including) step `upto`.
+pub fn flow(net: &Net, trace: &Trace, upto: usize) -> String {
+    let input = trace.shapes.first().map(Shape::text).unwrap_or_default();
+    let mut parts = vec![format!("input {input}")];
+    for (k, step) in net.steps.iter().enumerate().take(upto) {
+        if step.kind.is_activation() {
+            parts.push(step.label());
+        } else {
+            let shape = trace.shapes.get(k + 1).map(Shape::text).unwrap_or_default();
+            parts.push(format!("{} {shape}", step.label()));
+        }
+    }
+    parts.join(" → ")
+}
+
+/// What arrives at step `k`: `flatten produces 256 (16×4×4)`,
+/// `pool1 produces 6×12×12`, `the input is 1×28×28`.
+fn producer(net: &Net, trace: &Trace, k: usize, value: &str) -> String {
+    let arriving = trace
+        .shapes
+        .get(k)
+        .copied()
+        .unwrap_or(Shape::Unknown { flat: false });
+    let from = net
+        .steps
+        .iter()
+        .take(k)
+        .rposition(|s| !s.kind.is_activation());
+    match from {
+        None => format!("the input is {value} ({})", arriving.text()),
+        Some(j) => {
+            let label = net.steps.get(j).map(Step::label).unwrap_or_default();
+            let detail = match net.steps.get(j).map(|s| &s.kind) {
+                Some(Kind::Flatten) => trace.shapes.get(j).map(Shape::text).unwrap_or_default(),
+                _ => arriving.text(),
+            };
+            if detail == value {
+                format!("{label} produces {value}")
+            } else {
+                format!("{label} produces {value} ({detail})")
+            }
+        }
+    }
+}
+
+/// The layer as written with one argument replaced: `Linear(256, 120)`.
+fn rewrite(step: &Step, slot: usize, slot_name: &str, value: u64) -> String {
+    let mut positional = 0;
+    let args: Vec<String> = step
+        .written
+        .iter()
+        .map(|(key, text)| match key {
+            Some(k) if k == slot_name => format!("{k} = {value}"),
+            Some(k) => format!("{k} = {text}"),
+            None => {
+                let here = positional;
+                positional += 1;
+                if here == slot {
+                    value.to_string()
+                } else {
+                    text.clone()
+                }
+            }
+        })
+        .collect();
+    format!("{}({})", step.kind.word(), args.join(", "))
+}
+
+fn report(net: &Net, trace: &Trace, issue: &Issue, cx: &mut Ctxt) {
+    let k = issue.step();
+    let Some(step) = net.steps.get(k) else {
+        if let (Issue::TooLarge { what, .. }, Some(input)) = (issue, &net.input) {
+            cx.error_spanned_by(
+                &input.tokens,
+                format!("{what}, more than lenet allows ({MAX_SIZE_TEXT} floats per tensor)"),
+            );
+        }
+        return;
+    };
+    let label = step.label();
+    // "fc1: Linear expects …", or "Linear expects …" for an unnamed layer.
+    let named = match &step.name {
+        Some(n) => format!("{}: ", n.unraw()),
+        None => String::new(),
+    };
+    let flow = format!("\n  shape flow: {}", flow(net, trace, k));
+    let arriving = trace
+        .shapes
+        .get(k)
+        .copied()
+        .unwrap_or(Shape::Unknown { flat: false });
+    match (issue, &step.kind) {
+        (Issue::LinearFeatures { arriving: n, .. }, Kind::Linear { in_features, .. }) => {
+            let mut help = format!("write `{}`", rewrite(step, 0, "in_features", *n));
+            if let Some(fix) = padding_fix(net, k, in_features.value) {
+                help.push_str(&format!(", or {fix}"));
+            } else if let Some((j, s)) = net
+                .steps
+                .iter()
+                .enumerate()
+                .take(k)
+                .rev()
+                .find(|(_, s)| !s.kind.is_activation())
+            {
+                if let (Kind::Linear { .. }, Some(v)) = (&s.kind, in_features.value) {
+                    help.push_str(&format!(
+                        ", or make {} give {v}: `{}`",
+                        s.label(),
+                        rewrite(s, 1, "out_features", v)
+                    ));
+                    let _ = j;
+                }
+            }
+            cx.error_spanned_by(
+                &in_features.tokens,
+                format!(
+                    "{named}Linear expects {} inputs, but {}{flow}\n  help: {help}",
+                    in_features.described(),
+                    producer(net, trace, k, &n.to_string())
+                ),
+            );
+        }
+        (Issue::ConvChannels { arriving: c, .. }, Kind::Conv2d { in_channels, .. }) => {
+            cx.error_spanned_by(
+                &in_channels.tokens,
+                format!(
+                    "{named}Conv2d expects {} input channels, but {}{flow}\n  help: write `{}`",
+                    in_channels.described(),
+                    producer(net, trace, k, &c.to_string()),
+                    rewrite(step, 0, "in_channels", *c)
+                ),
+            );
+        }
+        (
+            Issue::WindowTooLarge {
+                window,
+                padded: (h, w),
+                ..
+            },
+            kind,
+        ) => {
+            let (kernel, padding, what) = match kind {
+                Kind::Conv2d {
+                    kernel, padding, ..
+                } => (kernel, padding.value.unwrap_or(0), "kernel"),
+                Kind::MaxPool2d { kernel, .. } | Kind::AvgPool2d { kernel, .. } => {
+                    (kernel, 0, "pooling window")
+                }
+                _ => return,
+            };
+            let fits = (*h).min(*w);
+            let input = match padding {
+                0 => format!("its {h}×{w} input"),
+                p => format!("its input, {h}×{w} with padding {p}"),
+            };
+            let help = if matches!(kind, Kind::Conv2d { .. }) {
+                let needed = padding + (window - fits).div_ceil(2);
+                format!("use a kernel of at most {fits}, or give {label} `padding = {needed}`")
+            } else {
+                format!(
+                    "use a window of at most {fits}, or remove {label}: the map is already {}",
+                    arriving.text()
+                )
+            };
+            cx.error_spanned_by(
+                &kernel.tokens,
+                format!(
+                    "{named}the {what} {}×{} is larger than {input} ({}){flow}\n  help: {help}",
+                    window,
+                    window,
+                    producer(net, trace, k, &arriving.text())
+                ),
+            );
+        }
+        (Issue::NeedsFlatten { .. }, _) => {
+            let gives = match arriving.numel() {
+                Some(n) => format!(" (it gives {n} features)"),
+                None => String::new(),
+            };
+            let what = match arriving {
+                Shape::Map { .. } => format!("{} feature map", arriving.text()),
+                _ => "feature map".to_string(),
+            };
+            cx.error_spanned_by(
+                &step.head,
+                format!(
+                    "{named}Linear takes a vector of features, but {} a {what}{flow}\n  help: add `flatten` before {label}{gives}",
+                    match net.steps.iter().take(k).rposition(|s| !s.kind.is_activation()).and_then(|j| net.steps.get(j)) {
+                        Some(s) => format!("{} produces", s.label()),
+                        None => "the input is".to_string(),
+                    }
+                ),
+            );
+        }
+        (Issue::AfterFlatten { .. }, kind) => {
+            let vector = match arriving {
+                Shape::Flat(n) => format!("a vector of {n} features"),
+                _ => "a vector".to_string(),
+            };
+            cx.error_spanned_by(
+                &step.head,
+                format!(
+                    "{named}{} takes a C×H×W feature map, but after `flatten` the data is {vector}{flow}\n  help: 2-D layers go before `flatten`: move {label} up, or remove the `flatten`",
+                    kind.word()
+                ),
+            );
+        }
+        (Issue::TooLarge { what, .. }, _) => {
+            cx.error_spanned_by(
+                &step.head,
+                format!("{named}{what}, more than lenet allows ({MAX_SIZE_TEXT} floats per tensor){flow}"),
+            );
+        }
+        _ => {}
+    }
+}
+
+/// A padding on an earlier convolution that makes `in_features` arrive at
+/// step `k`: `give conv1 `padding = 2` to keep 16×5×5 for a 28×28 input`.
+fn padding_fix(net: &Net, k: usize, declared: Option<u64>) -> Option<String> {
+    let declared = declared?;
+    for (j, step) in net.steps.iter().enumerate().take(k) {
+        let Kind::Conv2d {
+            kernel, padding, ..
+        } = &step.kind
+        else {
+            continue;
+        };
+        let (Some(kk), Some(p0)) = (kernel.value, padding.value) else {
+            continue;
+        };
+        for p in p0 + 1..=p0 + kk {
+            let t = infer(net, Some((j, p)));
+            if t.issues.iter().any(|i| i.step() <= k)
+                || t.shapes.get(k) != Some(&Shape::Flat(declared))
+            {
+                continue;
+            }
+            let kept = net
+                .steps
+                .iter()
+                .take(k)
+                .rposition(|s| matches!(s.kind, Kind::Flatten))
+                .and_then(|f| t.shapes.get(f))
+                .filter(|s| matches!(s, Shape::Map { .. }))
+                .map(|s| format!(" to keep {}", s.text()))
+                .unwrap_or_default();
+            let input = match net.input.as_ref().and_then(|i| i.dims) {
+                Some([_, h, w]) => format!(" for a {h}×{w} input"),
+                None => String::new(),
+            };
+            return Some(format!(
+                "give {} `padding = {p}`{kept}{input}",
+                step.label()
+            ));
+        }
+    }
+    None
+}

@@ -1,0 +1,182 @@
+//! Constant integer expressions: literals with `+ - * /` and parentheses,
+//! evaluated with checked arithmetic. Every failure is an error spanned on
+//! the expression at fault.
+
+use quote::ToTokens;
+use syn::{BinOp, Expr, UnOp};
+
+/// The largest size lenet accepts anywhere: a tensor, a layer's or a
+/// network's parameters, or any single argument (2^31 floats, 8 GiB).
+pub const MAX_SIZE: u64 = 1 << 31;
+
+/// `MAX_SIZE` as the messages write it.
+pub const MAX_SIZE_TEXT: &str = "2^31 = 2,147,483,648";
+
+/// An evaluated argument: its value and the expression as written.
+#[derive(Clone, Debug)]
+pub struct Value {
+    /// The value.
+    pub value: u64,
+    /// The expression as written, such as `16 * 5 * 5`.
+    pub text: String,
+}
+
+/// Evaluates `expr`, which must be a constant integer expression whose value
+/// (and every intermediate value) is between 0 and `u64::MAX`, and at most
+/// [`MAX_SIZE`] at the end.
+pub fn eval(expr: &Expr) -> syn::Result<Value> {
+    let value = eval_inner(expr, 0)?;
+    let text = text_of(expr);
+    if value > MAX_SIZE {
+        return Err(syn::Error::new_spanned(
+            expr,
+            format!("`{text}` is {value}, more than lenet allows for any size ({MAX_SIZE_TEXT})"),
+        ));
+    }
+    Ok(Value { value, text })
+}
+
+/// The expression as written, tokens separated as rustfmt would.
+pub fn text_of(expr: &Expr) -> String {
+    expr.to_token_stream().to_string()
+}
+
+/// Nesting deeper than this is refused rather than risk the stack.
+const MAX_DEPTH: usize = 64;
+
+fn eval_inner(expr: &Expr, depth: usize) -> syn::Result<u64> {
+    if depth > MAX_DEPTH {
+        return Err(syn::Error::new_spanned(
+            expr,
+            "this expression is nested too deeply",
+        ));
+    }
+    match expr {
+        Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(lit), .. }) => {
+            lit.base10_parse::<u64>().map_err(|_| {
+                syn::Error::new_spanned(
+                    lit,
+                    format!(
+                        "`{lit}` is too large: sizes are at most {MAX_SIZE_TEXT}",
+                        lit = lit.base10_digits()
+                    ),
+                )
+            })
+        }
+        Expr::Paren(p) => eval_inner(&p.expr, depth + 1),
+        Expr::Group(g) => eval_inner(&g.expr, depth + 1),
+        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => Err(syn::Error::new_spanned(
+            expr,
+            format!("`{}` is negative: sizes are positive integers", text_of(expr)),
+        )),
+        Expr::Binary(b) => {
+            let l = eval_inner(&b.left, depth + 1)?;
+            let r = eval_inner(&b.right, depth + 1)?;
+            let (result, what) = match b.op {
+                BinOp::Add(_) => (l.checked_add(r), "overflows"),
+                BinOp::Sub(_) => (l.checked_sub(r), "is negative"),
+                BinOp::Mul(_) => (l.checked_mul(r), "overflows"),
+                BinOp::Div(_) => (l.checked_div(r), "divides by zero"),
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        b.op,
+                        format!(
+                            "`{}` is not allowed here: sizes are integer literals combined with `+ - * /` and parentheses",
+                            b.op.to_token_stream()
+                        ),
+                    ))
+                }
+            };
+            result.ok_or_else(|| {
+                let detail = match what {
+                    "overflows" => " (more than 2^64 − 1)".to_string(),
+                    "is negative" => format!(" ({l} − {r})"),
+                    _ => String::new(),
+                };
+                syn::Error::new_spanned(expr, format!("`{}` {what}{detail}", text_of(expr)))
+            })
+        }
+        Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(_), .. }) => Err(syn::Error::new_spanned(
+            expr,
+            format!("`{}` is not an integer: sizes are whole numbers", text_of(expr)),
+        )),
+        Expr::Tuple(_) | Expr::Array(_) => Err(syn::Error::new_spanned(
+            expr,
+            format!(
+                "`{}`: lenet's kernels, strides and paddings are square, give one number",
+                text_of(expr)
+            ),
+        )),
+        _ => Err(syn::Error::new_spanned(
+            expr,
+            format!(
+                "expected a size such as `5` or `16 * 5 * 5`, found `{}`: sizes are integer literals combined with `+ - * /` and parentheses",
+                text_of(expr)
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(src: &str) -> Result<u64, String> {
+        let expr: Expr = syn::parse_str(src).map_err(|e| e.to_string())?;
+        eval(&expr).map(|v| v.value).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn precedence_and_parentheses() {
+        assert_eq!(value("16 * 5 * 5"), Ok(400));
+        assert_eq!(value("2 + 3 * 4"), Ok(14));
+        assert_eq!(value("(2 + 3) * 4"), Ok(20));
+        assert_eq!(value("20 - 4 - 3"), Ok(13));
+        assert_eq!(value("20 - (4 - 3)"), Ok(19));
+        assert_eq!(value("100 / 10 / 5"), Ok(2));
+        assert_eq!(value("7 / 2"), Ok(3));
+        assert_eq!(value("((((6))))"), Ok(6));
+        assert_eq!(value("1_000"), Ok(1000));
+        assert_eq!(value("5usize"), Ok(5));
+    }
+
+    #[test]
+    fn keeps_the_text_as_written() {
+        let expr: Expr = syn::parse_str("16 * 5 * 5").unwrap();
+        assert_eq!(eval(&expr).unwrap().text, "16 * 5 * 5");
+        let expr: Expr = syn::parse_str("(2+3)*4").unwrap();
+        assert_eq!(eval(&expr).unwrap().text, "(2 + 3) * 4");
+    }
+
+    #[test]
+    fn overflow_division_by_zero_and_negatives_are_errors() {
+        assert!(value("99999999999999999999")
+            .unwrap_err()
+            .contains("too large"));
+        assert!(value("4294967296 * 4294967296")
+            .unwrap_err()
+            .contains("overflows"));
+        assert!(value("18446744073709551615 + 1")
+            .unwrap_err()
+            .contains("overflows"));
+        assert!(value("5 / 0").unwrap_err().contains("divides by zero"));
+        assert!(value("5 / (3 - 3)")
+            .unwrap_err()
+            .contains("divides by zero"));
+        assert!(value("3 - 5").unwrap_err().contains("negative"));
+        assert!(value("-1").unwrap_err().contains("negative"));
+        assert!(value("4294967296")
+            .unwrap_err()
+            .contains("more than lenet allows"));
+        assert_eq!(value("2147483648"), Ok(MAX_SIZE));
+    }
+
+    #[test]
+    fn other_expressions_are_errors() {
+        assert!(value("5 % 2").unwrap_err().contains("not allowed"));
+        assert!(value("2.5").unwrap_err().contains("not an integer"));
+        assert!(value("(5, 5)").unwrap_err().contains("square"));
+        assert!(value("N").unwrap_err().contains("expected a size"));
+        assert!(value("\"5\"").unwrap_err().contains("expected a size"));
+    }
+}

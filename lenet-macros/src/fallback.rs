@@ -1,0 +1,107 @@
+//! The stub emitted beside the errors: the struct with the inherent items
+//! users call, typed as far as the declaration allows, so that a mistake in
+//! the network is not followed by a second wall of errors about a missing
+//! type or method (thiserror's `fallback.rs`). Its bodies never run: the
+//! crate does not compile while the errors stand.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::expand::lit;
+use crate::model::Net;
+use crate::shape::Trace;
+
+/// The struct and its inherent items, with bodies that cannot run.
+pub fn stub(net: &Net, trace: &Trace) -> TokenStream {
+    let name = &net.ident;
+    let vis = &net.vis;
+    let attrs = net.attrs.iter().filter(|a| a.path().is_ident("doc"));
+    let input = net.input.as_ref().and_then(|i| i.dims);
+    let input_len = lit(input
+        .and_then(|[c, h, w]| c.checked_mul(h)?.checked_mul(w))
+        .unwrap_or(0));
+    let input_shape = {
+        let [c, h, w] = input.unwrap_or([0, 0, 0]);
+        let (c, h, w) = (lit(c), lit(h), lit(w));
+        quote!([#c, #h, #w])
+    };
+    let output = trace
+        .shapes
+        .last()
+        .and_then(|s| s.dims())
+        .unwrap_or_else(|| vec![0]);
+    let output_len = lit(output
+        .iter()
+        .try_fold(1u64, |a, d| a.checked_mul(*d))
+        .unwrap_or(0));
+    let output_rank = lit(output.len() as u64);
+    let output_shape = {
+        let d = output.iter().map(|d| lit(*d));
+        quote!([#(#d),*])
+    };
+    let unreachable = quote!(::lenet::__private::core::unreachable!(
+        "the network declaration has errors"
+    ));
+    quote! {
+        #(#attrs)*
+        #vis struct #name {
+            params: [f32; 0],
+        }
+
+        #[allow(dead_code, unused_variables, clippy::all)]
+        impl #name {
+            /// `[C, H, W]` of one input image.
+            pub const INPUT_SHAPE: [usize; 3] = #input_shape;
+            /// Floats in one input image.
+            pub const INPUT_LEN: usize = #input_len;
+            /// Shape of one output.
+            pub const OUTPUT_SHAPE: [usize; #output_rank] = #output_shape;
+            /// Floats in one output.
+            pub const OUTPUT_LEN: usize = #output_len;
+            /// Number of parameters (unknown while the declaration has errors).
+            pub const PARAM_COUNT: usize = 0;
+            /// Every step (unknown while the declaration has errors).
+            pub const LAYERS: &'static [::lenet::__private::LayerInfo] = &[];
+
+            /// See the generated network's documentation.
+            pub fn new(seed: u64) -> Self { #unreachable }
+            /// See the generated network's documentation.
+            pub fn zeros() -> Self { #unreachable }
+            /// See the generated network's documentation.
+            pub fn summary() -> ::lenet::__private::Summary { #unreachable }
+            /// See the generated network's documentation.
+            pub fn named_parameters(&self) -> impl ::lenet::__private::core::iter::ExactSizeIterator<Item = (&'static str, &'static [usize], &[f32])> + '_ {
+                #unreachable;
+                #[allow(unreachable_code)]
+                [].into_iter()
+            }
+            /// See the generated network's documentation.
+            pub fn parameters(&self) -> &[f32] { #unreachable }
+            /// See the generated network's documentation.
+            pub fn parameters_mut(&mut self) -> &mut [f32] { #unreachable }
+            /// See the generated network's documentation.
+            pub fn parameter(&self, name: &str) -> ::lenet::__private::core::option::Option<&[f32]> { #unreachable }
+            /// See the generated network's documentation.
+            pub fn forward(&self, x: &[f32; #input_len]) -> [f32; #output_len] { #unreachable }
+            /// See the generated network's documentation.
+            pub fn from_le_bytes(bytes: &[u8]) -> ::lenet::__private::core::result::Result<Self, ::lenet::__private::Error> { #unreachable }
+            /// See the generated network's documentation.
+            pub fn write_le_bytes(&self, out: &mut [u8]) -> ::lenet::__private::core::result::Result<(), ::lenet::__private::Error> { #unreachable }
+
+            ::lenet::__private::if_std! {
+                /// See the generated network's documentation.
+                pub fn forward_batch(&self, images: ::lenet::__private::ArrayView4<'_, f32>) -> ::lenet::__private::core::result::Result<::lenet::__private::Array2<f32>, ::lenet::__private::Error> { #unreachable }
+                /// See the generated network's documentation.
+                pub fn loss_and_grad(&self, images: ::lenet::__private::ArrayView4<'_, f32>, labels: &[usize]) -> ::lenet::__private::core::result::Result<(f32, Self), ::lenet::__private::Error> { #unreachable }
+                /// See the generated network's documentation.
+                pub fn load_safetensors(path: impl ::lenet::__private::core::convert::AsRef<::lenet::__private::Path>) -> ::lenet::__private::core::result::Result<Self, ::lenet::__private::Error> { #unreachable }
+                /// See the generated network's documentation.
+                pub fn from_safetensors(bytes: &[u8]) -> ::lenet::__private::core::result::Result<Self, ::lenet::__private::Error> { #unreachable }
+                /// See the generated network's documentation.
+                pub fn save_safetensors(&self, path: impl ::lenet::__private::core::convert::AsRef<::lenet::__private::Path>) -> ::lenet::__private::core::result::Result<(), ::lenet::__private::Error> { #unreachable }
+                /// See the generated network's documentation.
+                pub fn to_le_bytes(&self) -> ::lenet::__private::Vec<u8> { #unreachable }
+            }
+        }
+    }
+}

@@ -1,0 +1,504 @@
+//! Shape inference: the shape of one image after every step, with the
+//! formulas of the SPEC. Pure: problems are returned as [`Issue`]s, which
+//! [`crate::check`] turns into messages.
+
+use crate::eval::MAX_SIZE;
+use crate::model::{Kind, Net};
+
+/// The shape of one image between two steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// A `C×H×W` feature map.
+    Map {
+        /// Channels.
+        c: u64,
+        /// Height.
+        h: u64,
+        /// Width.
+        w: u64,
+    },
+    /// A vector of features.
+    Flat(u64),
+    /// Not known, after a mistake already reported; `flat` says whether it
+    /// is a vector.
+    Unknown {
+        /// Whether a `flatten` or `Linear` made it flat.
+        flat: bool,
+    },
+}
+
+impl Shape {
+    /// Number of floats, when known.
+    pub fn numel(&self) -> Option<u64> {
+        match *self {
+            Shape::Map { c, h, w } => c.checked_mul(h)?.checked_mul(w),
+            Shape::Flat(n) => Some(n),
+            Shape::Unknown { .. } => None,
+        }
+    }
+
+    /// `6×28×28`, `400` or `?`.
+    pub fn text(&self) -> String {
+        match self {
+            Shape::Map { c, h, w } => format!("{c}×{h}×{w}"),
+            Shape::Flat(n) => n.to_string(),
+            Shape::Unknown { .. } => "?".to_string(),
+        }
+    }
+
+    /// The dimensions, when known.
+    pub fn dims(&self) -> Option<Vec<u64>> {
+        match *self {
+            Shape::Map { c, h, w } => Some(vec![c, h, w]),
+            Shape::Flat(n) => Some(vec![n]),
+            Shape::Unknown { .. } => None,
+        }
+    }
+
+    fn is_flat(&self) -> bool {
+        matches!(self, Shape::Flat(_) | Shape::Unknown { flat: true })
+    }
+}
+
+/// A shape problem at one step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Issue {
+    /// `Conv2d`'s `in_channels` differs from the channels that arrive.
+    ConvChannels {
+        /// The step.
+        step: usize,
+        /// Channels arriving.
+        arriving: u64,
+    },
+    /// A kernel or window larger than its (padded) input.
+    WindowTooLarge {
+        /// The step.
+        step: usize,
+        /// The kernel or window.
+        window: u64,
+        /// Padded height and width of the input.
+        padded: (u64, u64),
+    },
+    /// `Linear` on a feature map.
+    NeedsFlatten {
+        /// The step.
+        step: usize,
+    },
+    /// A 2-D layer on a flat vector.
+    AfterFlatten {
+        /// The step.
+        step: usize,
+    },
+    /// `Linear`'s `in_features` differs from the features that arrive.
+    LinearFeatures {
+        /// The step.
+        step: usize,
+        /// Features arriving.
+        arriving: u64,
+    },
+    /// A tensor or a layer's parameters over [`MAX_SIZE`] floats.
+    TooLarge {
+        /// The step.
+        step: usize,
+        /// What is too large, in words, with its size.
+        what: String,
+    },
+}
+
+impl Issue {
+    /// The step at fault.
+    pub fn step(&self) -> usize {
+        match self {
+            Issue::ConvChannels { step, .. }
+            | Issue::WindowTooLarge { step, .. }
+            | Issue::NeedsFlatten { step }
+            | Issue::AfterFlatten { step }
+            | Issue::LinearFeatures { step, .. }
+            | Issue::TooLarge { step, .. } => *step,
+        }
+    }
+}
+
+/// The shapes of a whole network.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    /// `shapes[0]` is the input, `shapes[k + 1]` the output of step `k`.
+    pub shapes: Vec<Shape>,
+    /// Parameters of each step (0 for steps without), when known.
+    pub params: Vec<Option<u64>>,
+    /// Problems found, in step order.
+    pub issues: Vec<Issue>,
+}
+
+/// `floor((size + 2·padding − kernel) / stride) + 1`, or `None` when the
+/// kernel does not fit or the stride is 0.
+pub fn conv_out(size: u64, kernel: u64, stride: u64, padding: u64) -> Option<u64> {
+    let padded = size.checked_add(padding.checked_mul(2)?)?;
+    padded
+        .checked_sub(kernel)?
+        .checked_div(stride)?
+        .checked_add(1)
+}
+
+/// `floor((size − kernel) / stride) + 1`, or `None` when the window does not
+/// fit or the stride is 0.
+pub fn pool_out(size: u64, kernel: u64, stride: u64) -> Option<u64> {
+    conv_out(size, kernel, stride, 0)
+}
+
+/// `61706` as `61,706`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Infers every shape of `net`. `padding` replaces the padding of one
+/// convolution (`(step, padding)`), to try fixes.
+pub fn infer(net: &Net, padding: Option<(usize, u64)>) -> Trace {
+    let input = match net.input.as_ref().and_then(|i| i.dims) {
+        Some([c, h, w]) => Shape::Map { c, h, w },
+        None => Shape::Unknown { flat: false },
+    };
+    let mut trace = Trace {
+        shapes: vec![input],
+        params: Vec::new(),
+        issues: Vec::new(),
+    };
+    if let Some(n) = input.numel().filter(|n| *n > MAX_SIZE) {
+        trace.issues.push(Issue::TooLarge {
+            step: usize::MAX,
+            what: format!("the input {} is {} floats", input.text(), thousands(n)),
+        });
+        if let Some(first) = trace.shapes.first_mut() {
+            *first = Shape::Unknown { flat: false };
+        }
+    }
+    for (k, step) in net.steps.iter().enumerate() {
+        let x = trace
+            .shapes
+            .last()
+            .copied()
+            .unwrap_or(Shape::Unknown { flat: false });
+        let (out, params) = step_shape(k, &step.kind, x, padding, &mut trace.issues);
+        let out = if step.broken {
+            Shape::Unknown {
+                flat: out.is_flat(),
+            }
+        } else {
+            out
+        };
+        let out = match out.numel() {
+            Some(n) if n > MAX_SIZE => {
+                trace.issues.push(Issue::TooLarge {
+                    step: k,
+                    what: format!("its output {} is {} floats", out.text(), thousands(n)),
+                });
+                Shape::Unknown {
+                    flat: out.is_flat(),
+                }
+            }
+            None if !matches!(out, Shape::Unknown { .. }) => {
+                trace.issues.push(Issue::TooLarge {
+                    step: k,
+                    what: format!("its output {} is more than 2^64 floats", out.text()),
+                });
+                Shape::Unknown {
+                    flat: out.is_flat(),
+                }
+            }
+            _ => out,
+        };
+        let params = match params {
+            Some(p) if p > MAX_SIZE => {
+                trace.issues.push(Issue::TooLarge {
+                    step: k,
+                    what: format!("it has {} parameters", thousands(p)),
+                });
+                None
+            }
+            p => p,
+        };
+        trace.shapes.push(out);
+        trace.params.push(params);
+    }
+    trace
+}
+
+fn step_shape(
+    k: usize,
+    kind: &Kind,
+    x: Shape,
+    padding_override: Option<(usize, u64)>,
+    issues: &mut Vec<Issue>,
+) -> (Shape, Option<u64>) {
+    let unknown_map = Shape::Unknown { flat: false };
+    match kind {
+        Kind::Relu | Kind::Tanh | Kind::Sigmoid => (x, Some(0)),
+        Kind::Unknown => (Shape::Unknown { flat: x.is_flat() }, Some(0)),
+        Kind::Flatten => match x.numel() {
+            Some(n) => (Shape::Flat(n), Some(0)),
+            None => (Shape::Unknown { flat: true }, Some(0)),
+        },
+        Kind::Conv2d {
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+            padding,
+        } => {
+            let (ci, co, kk) = (in_channels.value, out_channels.value, kernel.value);
+            let params = (|| {
+                co?.checked_mul(ci?)?
+                    .checked_mul(kk?)?
+                    .checked_mul(kk?)?
+                    .checked_add(co?)
+            })();
+            let p = match padding_override {
+                Some((step, p)) if step == k => Some(p),
+                _ => padding.value,
+            };
+            if x.is_flat() {
+                issues.push(Issue::AfterFlatten { step: k });
+                return (unknown_map, params);
+            }
+            let Shape::Map { c, h, w } = x else {
+                return (unknown_map, params);
+            };
+            if let Some(ci) = ci {
+                if ci != c {
+                    issues.push(Issue::ConvChannels {
+                        step: k,
+                        arriving: c,
+                    });
+                }
+            }
+            let (Some(co), Some(kk), Some(s), Some(p)) = (co, kk, stride.value, p) else {
+                return (unknown_map, params);
+            };
+            let padded = (
+                h.saturating_add(p.saturating_mul(2)),
+                w.saturating_add(p.saturating_mul(2)),
+            );
+            match (conv_out(h, kk, s, p), conv_out(w, kk, s, p)) {
+                (Some(ho), Some(wo)) => (
+                    Shape::Map {
+                        c: co,
+                        h: ho,
+                        w: wo,
+                    },
+                    params,
+                ),
+                _ => {
+                    issues.push(Issue::WindowTooLarge {
+                        step: k,
+                        window: kk,
+                        padded,
+                    });
+                    (unknown_map, params)
+                }
+            }
+        }
+        Kind::MaxPool2d { kernel, stride } | Kind::AvgPool2d { kernel, stride } => {
+            if x.is_flat() {
+                issues.push(Issue::AfterFlatten { step: k });
+                return (unknown_map, Some(0));
+            }
+            let Shape::Map { c, h, w } = x else {
+                return (unknown_map, Some(0));
+            };
+            let (Some(kk), Some(s)) = (kernel.value, stride.value) else {
+                return (unknown_map, Some(0));
+            };
+            match (pool_out(h, kk, s), pool_out(w, kk, s)) {
+                (Some(ho), Some(wo)) => (Shape::Map { c, h: ho, w: wo }, Some(0)),
+                _ => {
+                    issues.push(Issue::WindowTooLarge {
+                        step: k,
+                        window: kk,
+                        padded: (h, w),
+                    });
+                    (unknown_map, Some(0))
+                }
+            }
+        }
+        Kind::AdaptiveAvgPool2d => {
+            if x.is_flat() {
+                issues.push(Issue::AfterFlatten { step: k });
+                return (unknown_map, Some(0));
+            }
+            match x {
+                Shape::Map { c, .. } => (Shape::Map { c, h: 1, w: 1 }, Some(0)),
+                _ => (unknown_map, Some(0)),
+            }
+        }
+        Kind::Linear {
+            in_features,
+            out_features,
+        } => {
+            let (i, o) = (in_features.value, out_features.value);
+            let params = (|| o?.checked_mul(i?)?.checked_add(o?))();
+            match x {
+                Shape::Flat(n) => {
+                    if let Some(i) = i {
+                        if i != n {
+                            issues.push(Issue::LinearFeatures {
+                                step: k,
+                                arriving: n,
+                            });
+                        }
+                    }
+                }
+                Shape::Map { .. } => issues.push(Issue::NeedsFlatten { step: k }),
+                Shape::Unknown { .. } => {}
+            }
+            let out = match o {
+                Some(o) => Shape::Flat(o),
+                None => Shape::Unknown { flat: true },
+            };
+            (out, params)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ctxt::Ctxt;
+
+    fn trace(body: &str) -> (Trace, usize) {
+        let decl: crate::ast::Decl = syn::parse_str(&format!("struct N {{ {body} }}")).unwrap();
+        let mut cx = Ctxt::new();
+        let net = crate::model::lower(decl, &mut cx);
+        (infer(&net, None), cx.len())
+    }
+
+    const LENET: &str = "conv1: Conv2d(1, 6, 5), relu, pool1: AvgPool2d(2, 2), conv2: Conv2d(6, 16, 5), relu, \
+        pool2: AvgPool2d(2, 2), flatten, fc1: Linear(16 * 5 * 5, 120), relu, fc2: Linear(120, 84), relu, fc3: Linear(84, 10)";
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(61706), "61,706");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn formulas() {
+        assert_eq!(conv_out(32, 5, 1, 0), Some(28));
+        assert_eq!(conv_out(28, 5, 1, 2), Some(28));
+        assert_eq!(conv_out(28, 3, 2, 1), Some(14));
+        assert_eq!(conv_out(7, 3, 2, 0), Some(3));
+        assert_eq!(conv_out(4, 5, 1, 0), None);
+        assert_eq!(conv_out(4, 5, 1, 1), Some(2));
+        assert_eq!(conv_out(4, 2, 0, 0), None);
+        assert_eq!(pool_out(28, 2, 2), Some(14));
+        assert_eq!(pool_out(5, 2, 2), Some(2));
+        assert_eq!(pool_out(5, 3, 1), Some(3));
+        assert_eq!(pool_out(1, 2, 2), None);
+        assert_eq!(conv_out(u64::MAX, 1, 1, 1), None);
+    }
+
+    #[test]
+    fn lenet5_table() {
+        let (t, errors) = trace(&format!("input: [1, 32, 32], {LENET}"));
+        assert_eq!(errors, 0);
+        assert!(t.issues.is_empty(), "{:?}", t.issues);
+        let texts: Vec<String> = t.shapes.iter().map(Shape::text).collect();
+        assert_eq!(
+            texts,
+            [
+                "1×32×32",
+                "6×28×28",
+                "6×28×28",
+                "6×14×14",
+                "16×10×10",
+                "16×10×10",
+                "16×5×5",
+                "400",
+                "120",
+                "120",
+                "84",
+                "84",
+                "10"
+            ]
+        );
+        let params: Vec<u64> = t.params.iter().map(|p| p.unwrap()).collect();
+        assert_eq!(params, [156, 0, 0, 2416, 0, 0, 0, 48120, 0, 10164, 0, 850]);
+        assert_eq!(params.iter().sum::<u64>(), 61706);
+    }
+
+    #[test]
+    fn mnist_without_padding_ends_at_256() {
+        let (t, _) = trace(&format!("input: [1, 28, 28], {LENET}"));
+        assert_eq!(t.shapes[7], Shape::Flat(256));
+        assert_eq!(
+            t.issues,
+            [Issue::LinearFeatures {
+                step: 7,
+                arriving: 256
+            }]
+        );
+        let fixed = infer(
+            &{
+                let decl: crate::ast::Decl =
+                    syn::parse_str(&format!("struct N {{ input: [1, 28, 28], {LENET} }}")).unwrap();
+                crate::model::lower(decl, &mut Ctxt::new())
+            },
+            Some((0, 2)),
+        );
+        assert!(fixed.issues.is_empty());
+        assert_eq!(fixed.shapes[7], Shape::Flat(400));
+    }
+
+    #[test]
+    fn stride_padding_pools_and_adaptive() {
+        let (t, _) = trace(
+            "input: [3, 32, 32], c: Conv2d(3, 8, 3, stride = 2, padding = 1), p: MaxPool2d(3, 1), \
+             a: AdaptiveAvgPool2d(1), flatten, fc: Linear(8, 2)",
+        );
+        assert!(t.issues.is_empty());
+        let texts: Vec<String> = t.shapes.iter().map(Shape::text).collect();
+        assert_eq!(texts, ["3×32×32", "8×16×16", "8×14×14", "8×1×1", "8", "2"]);
+    }
+
+    #[test]
+    fn mistakes_become_issues_and_inference_goes_on() {
+        let (t, _) =
+            trace("input: [1, 8, 8], c: Conv2d(3, 4, 3), fc: Linear(10, 5), fc2: Linear(5, 2)");
+        assert_eq!(
+            t.issues,
+            [
+                Issue::ConvChannels {
+                    step: 0,
+                    arriving: 1
+                },
+                Issue::NeedsFlatten { step: 1 }
+            ]
+        );
+        assert_eq!(t.shapes[3], Shape::Flat(2));
+        let (t, _) = trace("input: [1, 4, 4], c: Conv2d(1, 4, 5)");
+        assert_eq!(
+            t.issues,
+            [Issue::WindowTooLarge {
+                step: 0,
+                window: 5,
+                padded: (4, 4)
+            }]
+        );
+        let (t, _) = trace("input: [1, 4, 4], flatten, c: Conv2d(1, 4, 1)");
+        assert_eq!(t.issues, [Issue::AfterFlatten { step: 1 }]);
+        let (t, _) = trace("input: [1, 4, 4], c: Conv2d(1, 4, 1, padding = 2147483648)");
+        assert!(matches!(
+            t.issues.as_slice(),
+            [Issue::TooLarge { step: 0, .. }]
+        ));
+    }
+}

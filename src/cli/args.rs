@@ -1,0 +1,139 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use super::CliError;
+
+/// Train, evaluate and run LeNet-5 (ReLU, max pooling) on MNIST-like
+/// digits. Without a subcommand: `train` with the options given.
+#[derive(Debug, Parser)]
+#[command(name = "lenet", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do (default: train).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of `train`, when no subcommand is given.
+    #[command(flatten)]
+    pub train: TrainArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the network's layers, output shapes and parameter counts.
+    Summary,
+    /// Train on a directory of IDX files, report test accuracy after every
+    /// epoch, save the weights.
+    Train(TrainArgs),
+    /// Test accuracy of saved weights.
+    Eval(EvalArgs),
+    /// The 3 most likely classes of images (PNG/JPEG) or of test digits.
+    Predict(PredictArgs),
+}
+
+/// Which optimiser to train with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OptimizerKind {
+    /// SGD with momentum 0.9.
+    Sgd,
+    /// Adam with betas (0.9, 0.999).
+    Adam,
+}
+
+/// How the learning rate changes over the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScheduleKind {
+    /// The same rate throughout.
+    Constant,
+    /// Cosine annealing from --lr to 0 over all the steps.
+    Cosine,
+}
+
+/// Options of `train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Directory with train-/t10k- images and labels (IDX, raw or gzip)
+    /// [default: the bundled digits]
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 8)]
+    pub epochs: usize,
+    /// Images per mini-batch.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch_size: u32,
+    /// Learning rate [default: 0.002 for adam, 0.02 for sgd]
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Optimiser.
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
+    pub optimizer: OptimizerKind,
+    /// Learning-rate schedule.
+    #[arg(long, value_enum, default_value_t = ScheduleKind::Cosine)]
+    pub schedule: ScheduleKind,
+    /// Seed of the initialisation and of the shuffle.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Worker threads [default: one per core]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
+    /// Where to save the weights (safetensors).
+    #[arg(long, value_name = "FILE", default_value = "lenet5.safetensors")]
+    pub out: PathBuf,
+    /// Train on the first N training images only.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+/// Options of `eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Weights saved by `train` (or by PyTorch with the same names).
+    #[arg(long, value_name = "FILE")]
+    pub weights: PathBuf,
+    /// Directory with the t10k- images and labels [default: the bundled digits]
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Worker threads [default: one per core]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
+}
+
+/// Options of `predict`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["images", "index"])))]
+pub struct PredictArgs {
+    /// Weights saved by `train`.
+    #[arg(long, value_name = "FILE")]
+    pub weights: PathBuf,
+    /// Images of digits (PNG or JPEG), any size, dark on light or light on
+    /// dark.
+    #[arg(value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
+    /// Classify test image N of the data set instead.
+    #[arg(long, value_name = "N", conflicts_with = "images")]
+    pub index: Vec<usize>,
+    /// Directory of the test set for `--index` [default: the bundled digits]
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
+
+/// Help and version go to stdout as clap prints them; a usage error becomes
+/// one line.
+pub fn usage_error(e: clap::Error) -> Result<(), CliError> {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            print!("{e}");
+            Ok(())
+        }
+        _ => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            Err(CliError::new(format!("{first} (see `lenet --help`)")))
+        }
+    }
+}

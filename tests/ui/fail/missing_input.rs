@@ -1,0 +1,10 @@
+// No input line.
+lenet::network! {
+    pub struct Net {
+        conv1: Conv2d(1, 6, 5),
+        flatten,
+        fc1: Linear(6 * 24 * 24, 10),
+    }
+}
+
+fn main() {}

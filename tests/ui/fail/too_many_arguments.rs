@@ -1,0 +1,10 @@
+// Linear takes two arguments.
+lenet::network! {
+    pub struct Net {
+        input: [1, 4, 4],
+        flatten,
+        fc1: Linear(16, 8, 2),
+    }
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+// A layer lenet does not have.
+lenet::network! {
+    pub struct Net {
+        input: [1, 4, 4],
+        bn: BatchNorm2d(1),
+        flatten,
+        fc1: Linear(16, 2),
+    }
+}
+
+fn main() {}
