@@ -136,6 +136,7 @@ fn per_layer(n: usize) {
     layer::<L3>("fc3", n, 2.0 * 84.0 * 10.0, true);
 }
 
+mod generated;
 mod hand;
 
 fn main() {
@@ -145,5 +146,6 @@ fn main() {
     for n in [1, 64] {
         per_layer(n);
     }
+    generated::whole_network(time, time_wall);
     hand::whole_network(time, time_wall);
 }
