@@ -10,6 +10,9 @@
 use super::{runnable, Level};
 use crate::layers::{avg_pool2d, max_pool2d};
 
+#[cfg(target_arch = "x86_64")]
+use super::vector::{Avx2, Avx512, Simd};
+
 /// Average pooling forward over `planes` planes of `H × W`.
 ///
 /// # Panics
@@ -89,7 +92,11 @@ unsafe fn avg_forward_avx512<const K: usize, const H: usize, const W: usize, con
     x: &[f32],
     y: &mut [f32],
 ) {
-    avg_tiled_forward::<K, H, W, HO, WO>(planes, x, y)
+    if K == 2 {
+        avg2_forward::<Avx512, H, W, HO, WO>(planes, x.as_ptr(), y.as_mut_ptr())
+    } else {
+        avg_tiled_forward::<K, H, W, HO, WO>(planes, x, y)
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -99,7 +106,11 @@ unsafe fn avg_forward_avx2<const K: usize, const H: usize, const W: usize, const
     x: &[f32],
     y: &mut [f32],
 ) {
-    avg_tiled_forward::<K, H, W, HO, WO>(planes, x, y)
+    if K == 2 {
+        avg2_forward::<Avx2, H, W, HO, WO>(planes, x.as_ptr(), y.as_mut_ptr())
+    } else {
+        avg_tiled_forward::<K, H, W, HO, WO>(planes, x, y)
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -109,7 +120,11 @@ unsafe fn avg_backward_avx512<const K: usize, const H: usize, const W: usize, co
     dy: &[f32],
     dx: &mut [f32],
 ) {
-    avg_tiled_backward::<K, H, W, HO, WO>(planes, dy, dx)
+    if K == 2 {
+        avg2_backward::<Avx512, H, W, HO, WO>(planes, dy, dx)
+    } else {
+        avg_tiled_backward::<K, H, W, HO, WO>(planes, dy, dx)
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -119,7 +134,11 @@ unsafe fn avg_backward_avx2<const K: usize, const H: usize, const W: usize, cons
     dy: &[f32],
     dx: &mut [f32],
 ) {
-    avg_tiled_backward::<K, H, W, HO, WO>(planes, dy, dx)
+    if K == 2 {
+        avg2_backward::<Avx2, H, W, HO, WO>(planes, dy, dx)
+    } else {
+        avg_tiled_backward::<K, H, W, HO, WO>(planes, dy, dx)
+    }
 }
 
 /// `K == S`: the `K` rows of each output row summed, then `K`-wide groups.
@@ -172,6 +191,94 @@ fn avg_tiled_backward<const K: usize, const H: usize, const W: usize, const HO: 
             }
             for kr in 0..K {
                 dxp[(r * K + kr) * W..][..WO * K].copy_from_slice(&row[..WO * K]);
+            }
+        }
+    }
+}
+
+/// 2×2 windows, stride 2: the two rows added, then adjacent pairs, `LANES`
+/// outputs per step.
+///
+/// # Safety
+/// The CPU runs `S`; `x` holds `planes` planes of `H × W`, `y` of `HO × WO`,
+/// with `HO = H / 2`, `WO = W / 2`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn avg2_forward<S: Simd, const H: usize, const W: usize, const HO: usize, const WO: usize>(
+    planes: usize,
+    x: *const f32,
+    y: *mut f32,
+) {
+    let quarter = S::splat(0.25);
+    for p in 0..planes {
+        for r in 0..HO {
+            let r0 = x.add((p * H + 2 * r) * W);
+            let r1 = r0.add(W);
+            let out = y.add((p * HO + r) * WO);
+            let mut c = 0;
+            while c < WO {
+                let at = 2 * c;
+                let (a, b) = if at + 2 * S::LANES <= 2 * WO {
+                    (
+                        S::add(S::load(r0.add(at)), S::load(r1.add(at))),
+                        S::add(S::load(r0.add(at + S::LANES)), S::load(r1.add(at + S::LANES))),
+                    )
+                } else {
+                    let (ma, mb) = (S::first(2 * WO - at), S::first((2 * WO - at).saturating_sub(S::LANES)));
+                    (
+                        S::add(S::load_masked(r0.add(at), ma), S::load_masked(r1.add(at), ma)),
+                        S::add(S::load_masked(r0.add(at + S::LANES), mb), S::load_masked(r1.add(at + S::LANES), mb)),
+                    )
+                };
+                let v = S::mul(S::pair_sums(a, b), quarter);
+                if c + S::LANES <= WO {
+                    S::store(out.add(c), v);
+                } else {
+                    S::store_masked(out.add(c), v, S::first(WO - c));
+                }
+                c += S::LANES;
+            }
+        }
+    }
+}
+
+/// 2×2 windows, stride 2, backward: each `dy / 4` written twice along the
+/// row, to both rows of its window; what no window covers is zero.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn avg2_backward<S: Simd, const H: usize, const W: usize, const HO: usize, const WO: usize>(
+    planes: usize,
+    dy: &[f32],
+    dx: &mut [f32],
+) {
+    let quarter = S::splat(0.25);
+    for (dyp, dxp) in dy.chunks_exact(HO * WO).zip(dx.chunks_exact_mut(H * W)).take(planes) {
+        if 2 * HO < H || 2 * WO < W {
+            dxp.fill(0.0);
+        }
+        let (g, d) = (dyp.as_ptr(), dxp.as_mut_ptr());
+        for r in 0..HO {
+            let (src, d0) = (g.add(r * WO), d.add(2 * r * W));
+            let d1 = d0.add(W);
+            let mut c = 0;
+            while c < WO {
+                let full = c + S::LANES <= WO;
+                let v = if full { S::load(src.add(c)) } else { S::load_masked(src.add(c), S::first(WO - c)) };
+                let (lo, hi) = S::twice(S::mul(v, quarter));
+                let at = 2 * c;
+                if full {
+                    S::store(d0.add(at), lo);
+                    S::store(d0.add(at + S::LANES), hi);
+                    S::store(d1.add(at), lo);
+                    S::store(d1.add(at + S::LANES), hi);
+                } else {
+                    let (ma, mb) = (S::first(2 * WO - at), S::first((2 * WO - at).saturating_sub(S::LANES)));
+                    S::store_masked(d0.add(at), lo, ma);
+                    S::store_masked(d0.add(at + S::LANES), hi, mb);
+                    S::store_masked(d1.add(at), lo, ma);
+                    S::store_masked(d1.add(at + S::LANES), hi, mb);
+                }
+                c += S::LANES;
             }
         }
     }

@@ -41,6 +41,13 @@ pub(crate) trait Simd: Copy {
     unsafe fn keep_positive(a: Self::V, gate: Self::V) -> Self::V;
     /// Sum of the lanes.
     unsafe fn sum(v: Self::V) -> f32;
+    /// `a · b` lane by lane.
+    unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
+    /// Sums of adjacent pairs of the `2·LANES` floats `a ‖ b`:
+    /// `[a0 + a1, a2 + a3, …, b0 + b1, …]`.
+    unsafe fn pair_sums(a: Self::V, b: Self::V) -> Self::V;
+    /// Every lane twice: `([v0, v0, v1, v1, …], […, v(L−1), v(L−1)])`.
+    unsafe fn twice(v: Self::V) -> (Self::V, Self::V);
     /// Writes the lanes whose bit is set in `bits` to `p[0..]`, one after
     /// another, and returns how many it wrote.
     unsafe fn store_compressed(p: *mut f32, v: Self::V, bits: u32) -> usize;
@@ -105,6 +112,22 @@ impl Simd for Avx512 {
     #[inline(always)]
     unsafe fn sum(v: __m512) -> f32 {
         _mm512_reduce_add_ps(v)
+    }
+    #[inline(always)]
+    unsafe fn mul(a: __m512, b: __m512) -> __m512 {
+        _mm512_mul_ps(a, b)
+    }
+    #[inline(always)]
+    unsafe fn pair_sums(a: __m512, b: __m512) -> __m512 {
+        let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        _mm512_add_ps(_mm512_permutex2var_ps(a, even, b), _mm512_permutex2var_ps(a, odd, b))
+    }
+    #[inline(always)]
+    unsafe fn twice(v: __m512) -> (__m512, __m512) {
+        let lo = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+        let hi = _mm512_setr_epi32(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+        (_mm512_permutexvar_ps(lo, v), _mm512_permutexvar_ps(hi, v))
     }
     #[inline(always)]
     unsafe fn store_compressed(p: *mut f32, v: __m512, bits: u32) -> usize {
@@ -176,6 +199,22 @@ impl Simd for Avx2 {
         let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
         let s = _mm_add_ss(s, _mm_movehdup_ps(s));
         _mm_cvtss_f32(s)
+    }
+    #[inline(always)]
+    unsafe fn mul(a: __m256, b: __m256) -> __m256 {
+        _mm256_mul_ps(a, b)
+    }
+    #[inline(always)]
+    unsafe fn pair_sums(a: __m256, b: __m256) -> __m256 {
+        // [a01, a23, b01, b23 | a45, a67, b45, b67] → 64-bit lanes 0, 2, 1, 3.
+        let h = _mm256_hadd_ps(a, b);
+        _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(h)))
+    }
+    #[inline(always)]
+    unsafe fn twice(v: __m256) -> (__m256, __m256) {
+        let lo = _mm256_unpacklo_ps(v, v); // v0 v0 v1 v1 | v4 v4 v5 v5
+        let hi = _mm256_unpackhi_ps(v, v); // v2 v2 v3 v3 | v6 v6 v7 v7
+        (_mm256_permute2f128_ps::<0x20>(lo, hi), _mm256_permute2f128_ps::<0x31>(lo, hi))
     }
     #[inline(always)]
     unsafe fn store_compressed(p: *mut f32, v: __m256, bits: u32) -> usize {
