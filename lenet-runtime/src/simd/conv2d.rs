@@ -354,6 +354,8 @@ unsafe fn wide_conv<S: Simd, const K: usize, const NV: usize>(
 ) {
     let span = geo.span();
     let group = NV * S::LANES;
+    // Row and column of the current wide position, kept without division.
+    let (mut row, mut col) = (0, 0);
     let mut p0 = 0;
     while p0 < span {
         let mut loads = [S::first(S::LANES); NV];
@@ -362,12 +364,21 @@ unsafe fn wide_conv<S: Simd, const K: usize, const NV: usize>(
         for v in 0..NV {
             let start = p0 + v * S::LANES;
             loads[v] = S::first(span.saturating_sub(start));
-            dst[v] = (start / geo.pitch) * geo.wo + (start % geo.pitch).min(geo.wo);
-            for l in 0..S::LANES {
-                let p = start + l;
-                if p < span && p % geo.pitch < geo.wo {
+            dst[v] = row * geo.wo + col.min(geo.wo);
+            let mut c = col;
+            for l in 0..S::LANES.min(span.saturating_sub(start)) {
+                if c < geo.wo {
                     keep[v] |= 1 << l;
                 }
+                c += 1;
+                if c == geo.pitch {
+                    c = 0;
+                }
+            }
+            col += S::LANES;
+            while col >= geo.pitch {
+                col -= geo.pitch;
+                row += 1;
             }
         }
         let tail = p0 + group > span;
