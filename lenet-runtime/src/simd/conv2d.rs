@@ -13,12 +13,13 @@
 //! contiguous across row ends.
 //!
 //! - Forward: the kernel on `x` (on a zero-padded copy when `P > 0`).
-//! - `∂L/∂x`: the same kernel on `dy` padded by `K − 1 − P`, with the
-//!   weights flipped and their channels swapped.
 //! - `∂L/∂w[o, i, kr, kc] = Σ_p dy[o, p] · x[i, p + kr·pitch + kc]`: `dy` is
 //!   laid out wide (zeros in the dropped columns), and `MR × K` vectors of
-//!   partial sums run over every image of the batch before their lanes are
-//!   summed.
+//!   partial sums run over a group of images before they are added to one
+//!   accumulator vector per weight, whose lanes are summed at the end.
+//! - `∂L/∂x`: `cols = wᵀ · dy` over the wide positions (the register-blocked
+//!   product of [`super::linear`]), each tap's row then added into `dx` at
+//!   the tap's offset.
 //!
 //! Strides other than 1 take the portable path. The backward pass and padded
 //! inputs need scratch memory, so they are vectorised with `std` only. The
@@ -189,10 +190,8 @@ fn backward_wide<
     let (hp, wp) = (H + 2 * P, W + 2 * P);
     let geo = Wide { ci: CI, co: CO, plane: hp * wp, pitch: wp, ho: HO, wo: WO };
     // Each plane of `dy` is laid out wide (pitch `wp`, zero in the dropped
-    // columns) after `lead` zeros, so that the gradient of the input reads
-    // it at negative offsets without bounds checks.
-    let lead = (K - 1) * wp + K - 1;
-    let row = lead + hp * wp + 16;
+    // columns and past the last position, with 16 floats to spare).
+    let row = hp * wp + 16;
     let taps = CI * kk;
     // Images are taken in groups that fit in about 48 KiB of scratch (the
     // padded images and the wide `dy`), so that they stay in L1/L2.
@@ -201,25 +200,17 @@ fn backward_wide<
     let padded_len = if P > 0 { group * CI * hp * wp } else { 0 };
     let dy_len = group * CO * row;
     let acc_len = CO * taps * 16;
+    let span = geo.span();
     let dx_len = match (&dx, P) {
         (None, _) => 0,
-        (Some(_), 0) => CI * CO * kk,
-        (Some(_), _) => CI * CO * kk + CI * hp * wp,
+        (Some(_), 0) => TAP_ROWS * span,
+        (Some(_), _) => TAP_ROWS * span + CI * hp * wp,
     };
     super::scratch::with_zeroed(padded_len + dy_len + acc_len + dx_len, |buf| {
         let (xpad, rest) = buf.split_at_mut(padded_len);
         let (dyw, rest) = rest.split_at_mut(dy_len);
         let (accv, rest) = rest.split_at_mut(acc_len);
-        let (wflip, dxpad) = rest.split_at_mut(if dx.is_some() { CI * CO * kk } else { 0 });
-        if dx.is_some() {
-            for i in 0..CI {
-                for o in 0..CO {
-                    for t in 0..kk {
-                        wflip[(i * CO + o) * kk + t] = w[(o * CI + i) * kk + (kk - 1 - t)];
-                    }
-                }
-            }
-        }
+        let (cols, dxpad) = rest.split_at_mut(if dx.is_some() { TAP_ROWS * span } else { 0 });
         let mut dx = dx;
         let mut s0 = 0;
         while s0 < n {
@@ -237,7 +228,7 @@ fn backward_wide<
             for s in s0..s1 {
                 for o in 0..CO {
                     let src = &dy[s * out + o * HO * WO..];
-                    let dst = &mut dyw[((s - s0) * CO + o) * row + lead..];
+                    let dst = &mut dyw[((s - s0) * CO + o) * row..];
                     for r in 0..HO {
                         dst[r * wp..r * wp + WO].copy_from_slice(&src[r * WO..(r + 1) * WO]);
                     }
@@ -245,28 +236,20 @@ fn backward_wide<
             }
             // SAFETY: `xs` holds `s1 − s0` images of `CI` planes of
             // `hp × wp`; `dyw` as many times `CO` rows of `row` floats, each
-            // `lead` zeros and the wide plane (zero past `span`, with 16
-            // floats to spare); `accv` 16 floats per weight.
-            unsafe {
-                let dyw = dyw[lead..].as_ptr();
-                weights_grad::<K>(level, s1 - s0, geo, xs.as_ptr(), dyw, row, accv.as_mut_ptr())
-            };
+            // the wide plane (zero past `span`, with 16 floats to spare);
+            // `accv` 16 floats per weight.
+            unsafe { weights_grad::<K>(level, s1 - s0, geo, xs.as_ptr(), dyw.as_ptr(), row, accv.as_mut_ptr()) };
             if let Some(dx) = dx.as_deref_mut() {
-                // dx_pad[i, a, b] = Σ w[o, i, kr, kc] · dy[o, a − kr, b − kc]:
-                // a convolution of the wide `dy` (read from `lead` floats
-                // before the plane) with the flipped kernel, every position
-                // of `hp × wp` kept.
-                let back = Wide { ci: CO, co: CI, plane: row, pitch: wp, ho: hp, wo: wp };
                 for s in s0..s1 {
                     let src = dyw[(s - s0) * CO * row..].as_ptr();
-                    if P == 0 {
-                        // SAFETY: the planes hold `row ≥ hp·wp + lead`
-                        // floats, the most the flipped kernel reads; `dx`
-                        // holds image `s`.
-                        unsafe { wide::<K>(level, back, wflip.as_ptr(), core::ptr::null(), src, dx[s * inp..].as_mut_ptr()) };
-                    } else {
-                        // SAFETY: as above, into the padded image `dxpad`.
-                        unsafe { wide::<K>(level, back, wflip.as_ptr(), core::ptr::null(), src, dxpad.as_mut_ptr()) };
+                    let dst = if P == 0 { &mut dx[s * inp..(s + 1) * inp] } else { &mut dxpad[..] };
+                    dst.fill(0.0);
+                    // SAFETY: `w` holds `CO · CI · K · K` floats, `src` `CO`
+                    // wide planes of `row ≥ span` floats, `cols` `TAP_ROWS`
+                    // rows of `span`, and `dst` `CI` planes of `hp × wp`
+                    // (every tap of every kept position lies inside).
+                    unsafe { input_grad::<K>(level, geo, w.as_ptr(), src, row, cols.as_mut_ptr(), dst.as_mut_ptr()) };
+                    if P > 0 {
                         for i in 0..CI {
                             for r in 0..H {
                                 let from = &dxpad[(i * hp + r + P) * wp + P..][..W];
@@ -282,6 +265,89 @@ fn backward_wide<
             *d += lanes.iter().sum::<f32>();
         }
     });
+}
+
+/// Rows of taps the input gradient computes at a time (the tile height of
+/// the AVX-512 product).
+const TAP_ROWS: usize = 12;
+
+/// `∂L/∂x` of one image: `cols = wᵀ · dy` (taps × wide positions, a matrix
+/// product over the output channels) `TAP_ROWS` taps at a time, each row
+/// then added into `dx` at its tap's offset (col2im).
+///
+/// # Safety
+/// `level` runs on this CPU; `w` holds `co · ci · K · K` floats, `dyw` `co`
+/// rows of `stride ≥ span` floats (zero in the dropped columns), `cols`
+/// `TAP_ROWS · span` floats, `dx` `ci` planes of `geo.plane`.
+#[cfg(feature = "std")]
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+unsafe fn input_grad<const K: usize>(
+    level: Level,
+    geo: Wide,
+    w: *const f32,
+    dyw: *const f32,
+    stride: usize,
+    cols: *mut f32,
+    dx: *mut f32,
+) {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => input_grad_avx512::<K>(geo, w, dyw, stride, cols, dx),
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => input_grad_avx2::<K>(geo, w, dyw, stride, cols, dx),
+        _ => {}
+    }
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn input_grad_avx512<const K: usize>(geo: Wide, w: *const f32, dyw: *const f32, stride: usize, cols: *mut f32, dx: *mut f32) {
+    col2im::<Avx512, K, 12>(geo, w, dyw, stride, cols, dx)
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn input_grad_avx2<const K: usize>(geo: Wide, w: *const f32, dyw: *const f32, stride: usize, cols: *mut f32, dx: *mut f32) {
+    col2im::<Avx2, K, 6>(geo, w, dyw, stride, cols, dx)
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+unsafe fn col2im<S: Simd, const K: usize, const MR: usize>(
+    geo: Wide,
+    w: *const f32,
+    dyw: *const f32,
+    stride: usize,
+    cols: *mut f32,
+    dx: *mut f32,
+) {
+    let taps = geo.ci * K * K;
+    let span = geo.span();
+    let full = span / S::LANES;
+    let rest = span % S::LANES;
+    let last = S::first(rest);
+    let mut t0 = 0;
+    while t0 < taps {
+        let m = MR.min(taps - t0);
+        // cols[t, p] = Σ_o w[o, t0 + t] · dyw[o, p]
+        super::linear::gemm::<S, MR, 2>(m, span, geo.co, w.add(t0), 1, taps, dyw, stride, cols, span, false);
+        for j in 0..m {
+            let tap = t0 + j;
+            let (i, kr, kc) = (tap / (K * K), tap % (K * K) / K, tap % K);
+            let dst = dx.add(i * geo.plane + kr * geo.pitch + kc);
+            let src = cols.add(j * span);
+            for v in 0..full {
+                let o = v * S::LANES;
+                S::store(dst.add(o), S::add(S::load(dst.add(o)), S::load(src.add(o))));
+            }
+            if rest > 0 {
+                let o = full * S::LANES;
+                let sum = S::add(S::load_masked(dst.add(o), last), S::load_masked(src.add(o), last));
+                S::store_masked(dst.add(o), sum, last);
+            }
+        }
+        t0 += m;
+    }
 }
 
 /// Sum of `v` in 16 independent lanes (a single running sum would wait on
