@@ -37,13 +37,22 @@ pub fn whole_network(time: fn(&mut dyn FnMut()) -> f64, time_wall: fn(&mut dyn F
     let x64 = images(64, 13);
     let labels: Vec<usize> = (0..64).map(|i| (i * 7) % 10).collect();
     let mut opt = Sgd::new(1e-4);
-    println!("whole network: LeNet5 from lenet::network!, lenet::optim::Sgd (lr 1e-4, no momentum)");
+    println!(
+        "whole network: LeNet5 from lenet::network!, lenet::optim::Sgd (lr 1e-4, no momentum)"
+    );
     let lat = time(&mut || {
         black_box(net.forward(black_box(&x1)));
     });
-    println!("  batch-1 latency (forward)          {:8.2} µs/image   {:6.1} GFLOP/s", lat * 1e6, FORWARD_FLOP / lat / 1e9);
+    println!(
+        "  batch-1 latency (forward)          {:8.2} µs/image   {:6.1} GFLOP/s",
+        lat * 1e6,
+        FORWARD_FLOP / lat / 1e9
+    );
     for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("thread pool");
         pool.install(|| {
             let t = time_wall(&mut || {
                 black_box(net.forward_batch(black_box(x256.view())).expect("shape"));
@@ -54,7 +63,9 @@ pub fn whole_network(time: fn(&mut dyn FnMut()) -> f64, time_wall: fn(&mut dyn F
                 256.0 * FORWARD_FLOP / t / 1e9
             );
             let t = time_wall(&mut || {
-                let (loss, grads) = net.loss_and_grad(black_box(x64.view()), &labels).expect("shape");
+                let (loss, grads) = net
+                    .loss_and_grad(black_box(x64.view()), &labels)
+                    .expect("shape");
                 opt.step(&mut net, &grads);
                 black_box(loss);
             });

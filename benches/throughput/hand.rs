@@ -24,7 +24,12 @@ static SUB_CELL: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
 
 #[allow(non_snake_case)]
 fn SUB_get() -> usize {
-    *SUB_CELL.get_or_init(|| std::env::var("SUB").ok().and_then(|v| v.parse().ok()).unwrap_or(16))
+    *SUB_CELL.get_or_init(|| {
+        std::env::var("SUB")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(16)
+    })
 }
 
 pub struct Net {
@@ -73,7 +78,10 @@ impl Net {
     /// `n` images, `SUB` at a time (the activations of a few images stay in
     /// cache; those of hundreds do not).
     pub fn forward_slice(&self, x: &[f32], logits: &mut [f32]) {
-        for (x, y) in x.chunks(SUB_get() * 1024).zip(logits.chunks_mut(SUB_get() * 10)) {
+        for (x, y) in x
+            .chunks(SUB_get() * 1024)
+            .zip(logits.chunks_mut(SUB_get() * 10))
+        {
             self.forward_chunk(x, y);
         }
     }
@@ -110,7 +118,10 @@ impl Net {
     /// Forward, softmax cross-entropy, backward of `n` images: adds
     /// `scale · ∂Σloss/∂θ` to `g`.
     pub fn loss_grad_slice(&self, x: &[f32], labels: &[usize], scale: f32, g: &mut [f32]) -> f32 {
-        x.chunks(SUB_get() * 1024).zip(labels.chunks(SUB_get())).map(|(x, l)| self.loss_grad_chunk(x, l, scale, g)).sum()
+        x.chunks(SUB_get() * 1024)
+            .zip(labels.chunks(SUB_get()))
+            .map(|(x, l)| self.loss_grad_chunk(x, l, scale, g))
+            .sum()
     }
 
     /// [`Net::loss_grad_slice`] on all `n` images at once.
@@ -143,7 +154,11 @@ impl Net {
         L3::forward(&p[L3W..L3B], &p[L3B..], &a11, &mut a12);
         let mut d12 = vec![0.0f32; n * 10];
         let mut loss = 0.0f64;
-        for ((y, dy), &l) in a12.chunks_exact(10).zip(d12.chunks_exact_mut(10)).zip(labels) {
+        for ((y, dy), &l) in a12
+            .chunks_exact(10)
+            .zip(d12.chunks_exact_mut(10))
+            .zip(labels)
+        {
             loss += lenet_runtime::loss::softmax_cross_entropy(y, l, scale, dy) as f64;
         }
         let (dw, db) = g[L3W..].split_at_mut(840);
@@ -180,8 +195,12 @@ impl Net {
 
 /// Logits of a batch, one contiguous chunk per thread (as `forward_batch`).
 fn forward_batch(net: &Net, x: &[f32], out: &mut [f32]) {
-    let chunk = (x.len() / 1024).div_ceil(rayon::current_num_threads()).max(8);
-    out.par_chunks_mut(chunk * 10).zip(x.par_chunks(chunk * 1024)).for_each(|(y, x)| net.forward_slice(x, y));
+    let chunk = (x.len() / 1024)
+        .div_ceil(rayon::current_num_threads())
+        .max(8);
+    out.par_chunks_mut(chunk * 10)
+        .zip(x.par_chunks(chunk * 1024))
+        .for_each(|(y, x)| net.forward_slice(x, y));
 }
 
 /// One training step as `loss_and_grad` + SGD: chunk gradients summed in
@@ -223,9 +242,16 @@ pub fn whole_network(time: fn(&mut dyn FnMut()) -> f64, time_wall: fn(&mut dyn F
     let lat = time(&mut || {
         black_box(net.forward_one(black_box(&x1)));
     });
-    println!("  batch-1 latency            {:8.2} µs/image   {:6.1} GFLOP/s", lat * 1e6, FORWARD_FLOP / lat / 1e9);
+    println!(
+        "  batch-1 latency            {:8.2} µs/image   {:6.1} GFLOP/s",
+        lat * 1e6,
+        FORWARD_FLOP / lat / 1e9
+    );
     for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         // One thread: on this thread, timed in CPU time; two: wall clock.
         let clock = if threads == 1 { time } else { time_wall };
         let mut out = vec![0.0f32; 256 * 10];

@@ -23,7 +23,8 @@ type R4 = Relu<84>;
 type L3 = Linear<84, 10>;
 
 /// Forward FLOPs of one image (multiply-adds count 2).
-const FORWARD_FLOP: f64 = 2.0 * (6.0 * 784.0 * 25.0 + 16.0 * 100.0 * 150.0 + 400.0 * 120.0 + 120.0 * 84.0 + 84.0 * 10.0);
+const FORWARD_FLOP: f64 =
+    2.0 * (6.0 * 784.0 * 25.0 + 16.0 * 100.0 * 150.0 + 400.0 * 120.0 + 120.0 * 84.0 + 84.0 * 10.0);
 /// Training FLOPs of one image: forward, the weight gradients, and the
 /// input gradients of every layer but the first.
 const TRAIN_FLOP: f64 = FORWARD_FLOP * 3.0 - 2.0 * 6.0 * 784.0 * 25.0;
@@ -85,7 +86,9 @@ fn rng_vec(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed;
     (0..n)
         .map(|_| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((s >> 40) as f32 / (1u64 << 24) as f32) - 0.5
         })
         .collect()
@@ -99,19 +102,43 @@ fn layer<L: Layer>(name: &str, n: usize, flop: f64, with_dx: bool) {
     let x = rng_vec(n * L::IN, 3);
     let mut y = vec![0.0; n * L::OUT];
     let dy = rng_vec(n * L::OUT, 4);
-    let (mut dw, mut db, mut dx) = (vec![0.0; L::WEIGHTS], vec![0.0; L::BIASES], vec![0.0; n * L::IN]);
+    let (mut dw, mut db, mut dx) = (
+        vec![0.0; L::WEIGHTS],
+        vec![0.0; L::BIASES],
+        vec![0.0; n * L::IN],
+    );
     let f = time(&mut || L::forward(black_box(&w), &b, black_box(&x), &mut y));
     let bw = time(&mut || {
         let dx = with_dx.then_some(&mut dx[..]);
         L::backward(black_box(&w), &x, &y, black_box(&dy), dx, &mut dw, &mut db)
     });
     let bw_params = if L::WEIGHTS > 0 && with_dx {
-        time(&mut || L::backward(black_box(&w), &x, &y, black_box(&dy), None, &mut dw, &mut db))
+        time(&mut || {
+            L::backward(
+                black_box(&w),
+                &x,
+                &y,
+                black_box(&dy),
+                None,
+                &mut dw,
+                &mut db,
+            )
+        })
     } else {
         f64::NAN
     };
-    let gf = |secs: f64, flop: f64| if flop > 0.0 { format!("{:6.1}", flop * n as f64 / secs / 1e9) } else { "     -".into() };
-    let back_flop = if L::WEIGHTS > 0 { flop * if with_dx { 2.0 } else { 1.0 } } else { 0.0 };
+    let gf = |secs: f64, flop: f64| {
+        if flop > 0.0 {
+            format!("{:6.1}", flop * n as f64 / secs / 1e9)
+        } else {
+            "     -".into()
+        }
+    };
+    let back_flop = if L::WEIGHTS > 0 {
+        flop * if with_dx { 2.0 } else { 1.0 }
+    } else {
+        0.0
+    };
     println!(
         "  {name:<6} n={n:<3} forward {:8.3} µs/img {} GFLOP/s   backward {:8.3} µs/img {} GFLOP/s{}",
         f * 1e6 / n as f64,
@@ -141,7 +168,10 @@ mod hand;
 
 fn main() {
     let level = simd::level();
-    println!("lenet throughput, LeNet-5 32×32, kernels at {level:?} (supported: {:?})", simd::supported());
+    println!(
+        "lenet throughput, LeNet-5 32×32, kernels at {level:?} (supported: {:?})",
+        simd::supported()
+    );
     println!("per layer, 1 thread (GFLOP/s: forward; backward counts dw and dx)");
     for n in [1, 64] {
         per_layer(n);

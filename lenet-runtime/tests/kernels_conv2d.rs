@@ -37,7 +37,11 @@ fn reference<
         let (xs, dys) = (&x[s * inp..(s + 1) * inp], &dy[s * out..(s + 1) * out]);
         scalar::forward::<CI, CO, K, S, P, H, W, HO, WO>(w, b, xs, &mut y[s * out..(s + 1) * out]);
         scalar::backward_params::<CI, CO, K, S, P, H, W, HO, WO>(xs, dys, &mut dw, &mut db);
-        scalar::backward_input::<CI, CO, K, S, P, H, W, HO, WO>(w, dys, &mut dx[s * inp..(s + 1) * inp]);
+        scalar::backward_input::<CI, CO, K, S, P, H, W, HO, WO>(
+            w,
+            dys,
+            &mut dx[s * inp..(s + 1) * inp],
+        );
     }
     (y, dw, db, dx)
 }
@@ -63,7 +67,8 @@ fn check<
     let dy = rng.vec(n * CO * HO * WO);
     let dw0 = rng.vec(w.len());
     let db0 = rng.vec(CO);
-    let (y, dw, db, dx) = reference::<CI, CO, K, S, P, H, W, HO, WO>(n, &w, &b, &x, &dy, &dw0, &db0);
+    let (y, dw, db, dx) =
+        reference::<CI, CO, K, S, P, H, W, HO, WO>(n, &w, &b, &x, &dy, &dw0, &db0);
     // The same sums over absolute values bound the rounding of each output.
     let (ya, dwa, dba, dxa) = reference::<CI, CO, K, S, P, H, W, HO, WO>(
         n,
@@ -75,19 +80,31 @@ fn check<
         &abs(&db0),
     );
     for level in simd::available() {
-        let what = |t: &str| format!("{level:?} conv {CI}→{CO} k{K} s{S} p{P} {H}×{W}, n = {n}: {t}");
+        let what =
+            |t: &str| format!("{level:?} conv {CI}→{CO} k{K} s{S} p{P} {H}×{W}, n = {n}: {t}");
         let mut got = vec![f32::NAN; y.len()];
         conv2d::forward::<CI, CO, K, S, P, H, W, HO, WO>(level, n, &w, &b, &x, &mut got);
         assert_close(&what("y"), &got, &y, &ya, 2e-5);
 
         let (mut gdw, mut gdb, mut gdx) = (dw0.clone(), db0.clone(), vec![f32::NAN; dx.len()]);
-        conv2d::backward::<CI, CO, K, S, P, H, W, HO, WO>(level, n, &w, &x, &dy, Some(&mut gdx), &mut gdw, &mut gdb);
+        conv2d::backward::<CI, CO, K, S, P, H, W, HO, WO>(
+            level,
+            n,
+            &w,
+            &x,
+            &dy,
+            Some(&mut gdx),
+            &mut gdw,
+            &mut gdb,
+        );
         assert_close(&what("dw"), &gdw, &dw, &dwa, 2e-5);
         assert_close(&what("db"), &gdb, &db, &dba, 2e-5);
         assert_close(&what("dx"), &gdx, &dx, &dxa, 2e-5);
 
         let (mut gdw, mut gdb) = (dw0.clone(), db0.clone());
-        conv2d::backward::<CI, CO, K, S, P, H, W, HO, WO>(level, n, &w, &x, &dy, None, &mut gdw, &mut gdb);
+        conv2d::backward::<CI, CO, K, S, P, H, W, HO, WO>(
+            level, n, &w, &x, &dy, None, &mut gdw, &mut gdb,
+        );
         assert_close(&what("dw without dx"), &gdw, &dw, &dwa, 2e-5);
         assert_close(&what("db without dx"), &gdb, &db, &dba, 2e-5);
     }

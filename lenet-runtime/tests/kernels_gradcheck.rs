@@ -20,7 +20,14 @@ fn objective<L: Layer>(w: &[f32], b: &[f32], x: &[f32], dy: &[f32]) -> f64 {
 
 /// Central differences of [`objective`] along every coordinate of `v` (one
 /// of `w`, `b`, `x`, chosen by `which`).
-fn numeric<L: Layer>(which: usize, w: &[f32], b: &[f32], x: &[f32], dy: &[f32], h: f32) -> Vec<f64> {
+fn numeric<L: Layer>(
+    which: usize,
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    dy: &[f32],
+    h: f32,
+) -> Vec<f64> {
     let mut args = [w.to_vec(), b.to_vec(), x.to_vec()];
     let len = args[which].len();
     (0..len)
@@ -39,7 +46,15 @@ fn numeric<L: Layer>(which: usize, w: &[f32], b: &[f32], x: &[f32], dy: &[f32], 
 
 /// Checks `dx`, `dw`, `db` of `n` images against finite differences with
 /// step `h`, within `tol · (1 + |value|)`.
-fn check<L: Layer>(what: &str, level: Level, x: Vec<f32>, n: usize, h: f32, tol: f64, rng: &mut Rng) {
+fn check<L: Layer>(
+    what: &str,
+    level: Level,
+    x: Vec<f32>,
+    n: usize,
+    h: f32,
+    tol: f64,
+    rng: &mut Rng,
+) {
     assert_eq!(x.len(), n * L::IN);
     let w = rng.vec(L::WEIGHTS);
     let b = rng.vec(L::BIASES);
@@ -53,20 +68,24 @@ fn check<L: Layer>(what: &str, level: Level, x: Vec<f32>, n: usize, h: f32, tol:
         let want = numeric::<L>(which, &w, &b, &x, &dy, h);
         for (j, (&g, &f)) in got.iter().zip(&want).enumerate() {
             let err = (g as f64 - f).abs();
-            assert!(err <= tol * (1.0 + f.abs()), "{level:?} {what} {name}[{j}]: backward {g}, finite differences {f}");
+            assert!(
+                err <= tol * (1.0 + f.abs()),
+                "{level:?} {what} {name}[{j}]: backward {g}, finite differences {f}"
+            );
         }
     }
 }
 
 /// Inputs at least `gap` away from 0 (relu's kink).
 fn away_from_zero(rng: &mut Rng, len: usize, gap: f32) -> Vec<f32> {
-    (0..len).map(|_| loop {
-        let v = rng.float();
-        if v.abs() > gap {
-            break v;
-        }
-    })
-    .collect()
+    (0..len)
+        .map(|_| loop {
+            let v = rng.float();
+            if v.abs() > gap {
+                break v;
+            }
+        })
+        .collect()
 }
 
 /// Distinct inputs, at least `2 / len` apart (no ties in a max window).
@@ -75,7 +94,10 @@ fn distinct(rng: &mut Rng, len: usize) -> Vec<f32> {
     for i in (1..len).rev() {
         order.swap(i, rng.next_u64() as usize % (i + 1));
     }
-    order.iter().map(|&k| 2.0 * k as f32 / len as f32 - 1.0).collect()
+    order
+        .iter()
+        .map(|&k| 2.0 * k as f32 / len as f32 - 1.0)
+        .collect()
 }
 
 #[test]

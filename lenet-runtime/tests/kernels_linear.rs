@@ -31,8 +31,15 @@ fn check<const I: usize, const O: usize>(seed: u64, n: usize) {
     let (w, b, x, dy) = (rng.vec(O * I), rng.vec(O), rng.vec(n * I), rng.vec(n * O));
     let (dw0, db0) = (rng.vec(O * I), rng.vec(O));
     let (y, dw, db, dx) = reference::<I, O>(n, &w, &b, &x, &dy, &dw0, &db0);
-    let (ya, dwa, dba, dxa) =
-        reference::<I, O>(n, &abs(&w), &abs(&b), &abs(&x), &abs(&dy), &abs(&dw0), &abs(&db0));
+    let (ya, dwa, dba, dxa) = reference::<I, O>(
+        n,
+        &abs(&w),
+        &abs(&b),
+        &abs(&x),
+        &abs(&dy),
+        &abs(&dw0),
+        &abs(&db0),
+    );
     for level in simd::available() {
         let what = |t: &str| format!("{level:?} linear {I}→{O}, n = {n}: {t}");
         let mut got = vec![f32::NAN; y.len()];

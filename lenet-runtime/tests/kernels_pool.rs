@@ -8,7 +8,14 @@ use lenet_runtime::layers::{avg_pool2d, max_pool2d};
 use lenet_runtime::simd::{self, pool};
 use proptest::prelude::*;
 
-fn check<const K: usize, const S: usize, const H: usize, const W: usize, const HO: usize, const WO: usize>(
+fn check<
+    const K: usize,
+    const S: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
     seed: u64,
     planes: usize,
 ) {

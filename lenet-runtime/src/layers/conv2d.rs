@@ -73,7 +73,16 @@ impl<
     ) {
         let () = Self::CHECK;
         let n = batch_len(x.len(), Self::IN);
-        simd::conv2d::backward::<CI, CO, K, S, P, H, W, HO, WO>(simd::level(), n, w, x, dy, dx, dw, db);
+        simd::conv2d::backward::<CI, CO, K, S, P, H, W, HO, WO>(
+            simd::level(),
+            n,
+            w,
+            x,
+            dy,
+            dx,
+            dw,
+            db,
+        );
     }
 }
 

@@ -14,7 +14,12 @@ use super::vector::{Avx2, Avx512, Simd};
 /// # Panics
 /// If `y` is shorter than `x`.
 pub fn relu(level: Level, x: &[f32], y: &mut [f32]) {
-    assert!(y.len() >= x.len(), "relu: {} outputs for {} inputs", y.len(), x.len());
+    assert!(
+        y.len() >= x.len(),
+        "relu: {} outputs for {} inputs",
+        y.len(),
+        x.len()
+    );
     match runnable(level) {
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => {
@@ -35,7 +40,10 @@ pub fn relu(level: Level, x: &[f32], y: &mut [f32]) {
 /// # Panics
 /// If the slices differ in length.
 pub fn relu_backward(level: Level, y: &[f32], dy: &[f32], dx: &mut [f32]) {
-    assert!(y.len() == dy.len() && dx.len() >= y.len(), "relu: y, dy and dx differ in length");
+    assert!(
+        y.len() == dy.len() && dx.len() >= y.len(),
+        "relu: y, dy and dx differ in length"
+    );
     match runnable(level) {
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => {

@@ -76,8 +76,14 @@ pub fn forward<
     y: &mut [f32],
 ) {
     let (inp, out) = (CI * H * W, CO * HO * WO);
-    assert!(w.len() >= CO * CI * K * K && b.len() >= CO, "conv2d: {CO}×{CI}×{K}×{K} weights");
-    assert!(x.len() >= n * inp && y.len() >= n * out, "conv2d: {n} images of {CI}×{H}×{W}");
+    assert!(
+        w.len() >= CO * CI * K * K && b.len() >= CO,
+        "conv2d: {CO}×{CI}×{K}×{K} weights"
+    );
+    assert!(
+        x.len() >= n * inp && y.len() >= n * out,
+        "conv2d: {n} images of {CI}×{H}×{W}"
+    );
     let level = runnable(level);
     let vectorised = level != Level::Portable && S == 1 && (P == 0 || cfg!(feature = "std"));
     if !vectorised {
@@ -88,21 +94,63 @@ pub fn forward<
         return;
     }
     let (hp, wp) = (H + 2 * P, W + 2 * P);
-    let geo = Wide { ci: CI, co: CO, plane: hp * wp, pitch: wp, ho: HO, wo: WO };
+    let geo = Wide {
+        ci: CI,
+        co: CO,
+        plane: hp * wp,
+        pitch: wp,
+        ho: HO,
+        wo: WO,
+    };
     if P == 0 {
         for s in 0..n {
             // SAFETY: the slices hold image `s` (checked above), and with
             // stride 1 and no padding the kernel reads inside it.
-            unsafe { wide::<K>(level, geo, w.as_ptr(), b.as_ptr(), x[s * inp..].as_ptr(), y[s * out..].as_mut_ptr()) }
+            unsafe {
+                wide::<K>(
+                    level,
+                    geo,
+                    w.as_ptr(),
+                    b.as_ptr(),
+                    x[s * inp..].as_ptr(),
+                    y[s * out..].as_mut_ptr(),
+                )
+            }
         }
-        return;
+    } else {
+        #[cfg(feature = "std")]
+        pad_and_run::<K>(level, geo, n, (CI, H, W, P), w, b, x, y);
     }
-    #[cfg(feature = "std")]
-    super::scratch::with_zeroed(CI * hp * wp, |xp| {
+}
+
+/// The forward pass of padded images, each copied into scratch first.
+#[cfg(feature = "std")]
+#[allow(clippy::too_many_arguments)]
+fn pad_and_run<const K: usize>(
+    level: Level,
+    geo: Wide,
+    n: usize,
+    (ci, h, w_, p): (usize, usize, usize, usize),
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+) {
+    let (inp, out) = (ci * h * w_, geo.co * geo.ho * geo.wo);
+    super::scratch::with_zeroed(ci * geo.plane, |xp| {
         for s in 0..n {
-            pad(&x[s * inp..(s + 1) * inp], xp, CI, H, W, P);
-            // SAFETY: `xp` is the padded image, `CI` planes of `hp × wp`.
-            unsafe { wide::<K>(level, geo, w.as_ptr(), b.as_ptr(), xp.as_ptr(), y[s * out..].as_mut_ptr()) }
+            pad(&x[s * inp..(s + 1) * inp], xp, ci, h, w_, p);
+            // SAFETY: `xp` is the padded image, `ci` planes of `hp × wp`.
+            unsafe {
+                wide::<K>(
+                    level,
+                    geo,
+                    w.as_ptr(),
+                    b.as_ptr(),
+                    xp.as_ptr(),
+                    y[s * out..].as_mut_ptr(),
+                )
+            }
         }
     });
 }
@@ -134,10 +182,19 @@ pub fn backward<
     db: &mut [f32],
 ) {
     let (inp, out, taps) = (CI * H * W, CO * HO * WO, CI * K * K);
-    assert!(w.len() >= CO * taps && dw.len() >= CO * taps && db.len() >= CO, "conv2d: weights");
-    assert!(x.len() >= n * inp && dy.len() >= n * out, "conv2d: {n} images of {CI}×{H}×{W}");
+    assert!(
+        w.len() >= CO * taps && dw.len() >= CO * taps && db.len() >= CO,
+        "conv2d: weights"
+    );
+    assert!(
+        x.len() >= n * inp && dy.len() >= n * out,
+        "conv2d: {n} images of {CI}×{H}×{W}"
+    );
     if let Some(dx) = &dx {
-        assert!(dx.len() >= n * inp, "conv2d: dx holds {n} images of {CI}×{H}×{W}");
+        assert!(
+            dx.len() >= n * inp,
+            "conv2d: dx holds {n} images of {CI}×{H}×{W}"
+        );
     }
     let level = runnable(level);
     let vectorised = level != Level::Portable && S == 1 && P < K && cfg!(feature = "std");
@@ -151,10 +208,10 @@ pub fn backward<
                 scalar::backward_input::<CI, CO, K, S, P, H, W, HO, WO>(w, dys, dxs);
             }
         }
-        return;
+    } else {
+        #[cfg(feature = "std")]
+        backward_wide::<CI, CO, K, P, H, W, HO, WO>(level, n, w, x, dy, dx, dw, db);
     }
-    #[cfg(feature = "std")]
-    backward_wide::<CI, CO, K, P, H, W, HO, WO>(level, n, w, x, dy, dx, dw, db);
 }
 
 /// The vectorised backward pass (stride 1, `P < K`), in one scratch buffer:
@@ -188,7 +245,14 @@ fn backward_wide<
         }
     }
     let (hp, wp) = (H + 2 * P, W + 2 * P);
-    let geo = Wide { ci: CI, co: CO, plane: hp * wp, pitch: wp, ho: HO, wo: WO };
+    let geo = Wide {
+        ci: CI,
+        co: CO,
+        plane: hp * wp,
+        pitch: wp,
+        ho: HO,
+        wo: WO,
+    };
     // Each plane of `dy` is laid out wide (pitch `wp`, zero in the dropped
     // columns and past the last position, with 16 floats to spare).
     let row = hp * wp + 16;
@@ -238,17 +302,41 @@ fn backward_wide<
             // `hp × wp`; `dyw` as many times `CO` rows of `row` floats, each
             // the wide plane (zero past `span`, with 16 floats to spare);
             // `accv` 16 floats per weight.
-            unsafe { weights_grad::<K>(level, s1 - s0, geo, xs.as_ptr(), dyw.as_ptr(), row, accv.as_mut_ptr()) };
+            unsafe {
+                weights_grad::<K>(
+                    level,
+                    s1 - s0,
+                    geo,
+                    xs.as_ptr(),
+                    dyw.as_ptr(),
+                    row,
+                    accv.as_mut_ptr(),
+                )
+            };
             if let Some(dx) = dx.as_deref_mut() {
                 for s in s0..s1 {
                     let src = dyw[(s - s0) * CO * row..].as_ptr();
-                    let dst = if P == 0 { &mut dx[s * inp..(s + 1) * inp] } else { &mut dxpad[..] };
+                    let dst = if P == 0 {
+                        &mut dx[s * inp..(s + 1) * inp]
+                    } else {
+                        &mut dxpad[..]
+                    };
                     dst.fill(0.0);
                     // SAFETY: `w` holds `CO · CI · K · K` floats, `src` `CO`
                     // wide planes of `row ≥ span` floats, `cols` `TAP_ROWS`
                     // rows of `span`, and `dst` `CI` planes of `hp × wp`
                     // (every tap of every kept position lies inside).
-                    unsafe { input_grad::<K>(level, geo, w.as_ptr(), src, row, cols.as_mut_ptr(), dst.as_mut_ptr()) };
+                    unsafe {
+                        input_grad::<K>(
+                            level,
+                            geo,
+                            w.as_ptr(),
+                            src,
+                            row,
+                            cols.as_mut_ptr(),
+                            dst.as_mut_ptr(),
+                        )
+                    };
                     if P > 0 {
                         for i in 0..CI {
                             for r in 0..H {
@@ -269,6 +357,7 @@ fn backward_wide<
 
 /// Rows of taps the input gradient computes at a time (the tile height of
 /// the AVX-512 product).
+#[cfg(feature = "std")]
 const TAP_ROWS: usize = 12;
 
 /// `∂L/∂x` of one image: `cols = wᵀ · dy` (taps × wide positions, a matrix
@@ -301,13 +390,27 @@ unsafe fn input_grad<const K: usize>(
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[target_feature(enable = "avx512f")]
-unsafe fn input_grad_avx512<const K: usize>(geo: Wide, w: *const f32, dyw: *const f32, stride: usize, cols: *mut f32, dx: *mut f32) {
+unsafe fn input_grad_avx512<const K: usize>(
+    geo: Wide,
+    w: *const f32,
+    dyw: *const f32,
+    stride: usize,
+    cols: *mut f32,
+    dx: *mut f32,
+) {
     col2im::<Avx512, K, 12>(geo, w, dyw, stride, cols, dx)
 }
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn input_grad_avx2<const K: usize>(geo: Wide, w: *const f32, dyw: *const f32, stride: usize, cols: *mut f32, dx: *mut f32) {
+unsafe fn input_grad_avx2<const K: usize>(
+    geo: Wide,
+    w: *const f32,
+    dyw: *const f32,
+    stride: usize,
+    cols: *mut f32,
+    dx: *mut f32,
+) {
     col2im::<Avx2, K, 6>(geo, w, dyw, stride, cols, dx)
 }
 
@@ -330,7 +433,19 @@ unsafe fn col2im<S: Simd, const K: usize, const MR: usize>(
     while t0 < taps {
         let m = MR.min(taps - t0);
         // cols[t, p] = Σ_o w[o, t0 + t] · dyw[o, p]
-        super::linear::gemm::<S, MR, 2>(m, span, geo.co, w.add(t0), 1, taps, dyw, stride, cols, span, false);
+        super::linear::gemm::<S, MR, 2>(
+            m,
+            span,
+            geo.co,
+            w.add(t0),
+            1,
+            taps,
+            dyw,
+            stride,
+            cols,
+            span,
+            false,
+        );
         for j in 0..m {
             let tap = t0 + j;
             let (i, kr, kc) = (tap / (K * K), tap % (K * K) / K, tap % K);
@@ -342,7 +457,10 @@ unsafe fn col2im<S: Simd, const K: usize, const MR: usize>(
             }
             if rest > 0 {
                 let o = full * S::LANES;
-                let sum = S::add(S::load_masked(dst.add(o), last), S::load_masked(src.add(o), last));
+                let sum = S::add(
+                    S::load_masked(dst.add(o), last),
+                    S::load_masked(src.add(o), last),
+                );
                 S::store_masked(dst.add(o), sum, last);
             }
         }
@@ -385,7 +503,14 @@ fn pad(x: &[f32], dst: &mut [f32], c: usize, h: usize, w: usize, p: usize) {
 /// planes of `plane ≥ (ho + K − 1) · pitch` floats with `pitch ≥ wo + K − 1`,
 /// and `y` `co · ho · wo`.
 #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
-unsafe fn wide<const K: usize>(level: Level, geo: Wide, w: *const f32, b: *const f32, x: *const f32, y: *mut f32) {
+unsafe fn wide<const K: usize>(
+    level: Level,
+    geo: Wide,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+) {
     match level {
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => wide_avx512::<K>(geo, w, b, x, y),
@@ -397,13 +522,25 @@ unsafe fn wide<const K: usize>(level: Level, geo: Wide, w: *const f32, b: *const
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn wide_avx512<const K: usize>(geo: Wide, w: *const f32, b: *const f32, x: *const f32, y: *mut f32) {
+unsafe fn wide_avx512<const K: usize>(
+    geo: Wide,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+) {
     wide_conv::<Avx512, K, 3>(geo, w, b, x, y)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn wide_avx2<const K: usize>(geo: Wide, w: *const f32, b: *const f32, x: *const f32, y: *mut f32) {
+unsafe fn wide_avx2<const K: usize>(
+    geo: Wide,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+) {
     wide_conv::<Avx2, K, 2>(geo, w, b, x, y)
 }
 
@@ -451,9 +588,19 @@ unsafe fn wide_conv<S: Simd, const K: usize, const NV: usize>(
         let mut o = 0;
         while o < geo.co {
             let rem = geo.co - o;
-            let (wo_, bo, yo) = (w.add(o * geo.ci * K * K), if b.is_null() { b } else { b.add(o) }, y.add(o * geo.ho * geo.wo));
+            let (wo_, bo, yo) = (
+                w.add(o * geo.ci * K * K),
+                if b.is_null() { b } else { b.add(o) },
+                y.add(o * geo.ho * geo.wo),
+            );
             let xo = x.add(p0);
-            let t = Tile { geo, w: wo_, b: bo, x: xo, y: yo };
+            let t = Tile {
+                geo,
+                w: wo_,
+                b: bo,
+                x: xo,
+                y: yo,
+            };
             let step = if S::LANES == 16 && rem >= 8 {
                 8
             } else if rem >= 6 {
@@ -570,7 +717,12 @@ unsafe fn weights_grad<const K: usize>(
     stride: usize,
     accv: *mut f32,
 ) {
-    let a = Acc { x, dyw, stride, accv };
+    let a = Acc {
+        x,
+        dyw,
+        stride,
+        accv,
+    };
     match level {
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => weights_grad_avx512::<K>(n, geo, a),
@@ -643,7 +795,13 @@ unsafe fn dw_tile<S: Simd, const K: usize, const MR: usize>(
     i: usize,
     kr: usize,
 ) {
-    let Acc { x, dyw, stride, accv, .. } = a;
+    let Acc {
+        x,
+        dyw,
+        stride,
+        accv,
+        ..
+    } = a;
     let span = geo.span();
     let full = span / S::LANES;
     let rest = span % S::LANES;

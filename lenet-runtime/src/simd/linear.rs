@@ -30,8 +30,14 @@ pub fn forward<const I: usize, const O: usize>(
     x: &[f32],
     y: &mut [f32],
 ) {
-    assert!(w.len() >= O * I && b.len() >= O, "linear: {O}×{I} weights and {O} biases expected");
-    assert!(x.len() >= n * I && y.len() >= n * O, "linear: {n} images of {I} in, {O} out");
+    assert!(
+        w.len() >= O * I && b.len() >= O,
+        "linear: {O}×{I} weights and {O} biases expected"
+    );
+    assert!(
+        x.len() >= n * I && y.len() >= n * O,
+        "linear: {n} images of {I} in, {O} out"
+    );
     match runnable(level) {
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => {
@@ -63,8 +69,14 @@ pub fn backward<const I: usize, const O: usize>(
     dw: &mut [f32],
     db: &mut [f32],
 ) {
-    assert!(w.len() >= O * I && dw.len() >= O * I && db.len() >= O, "linear: {O}×{I} weights");
-    assert!(x.len() >= n * I && dy.len() >= n * O, "linear: {n} images of {I} in, {O} out");
+    assert!(
+        w.len() >= O * I && dw.len() >= O * I && db.len() >= O,
+        "linear: {O}×{I} weights"
+    );
+    assert!(
+        x.len() >= n * I && dy.len() >= n * O,
+        "linear: {n} images of {I} in, {O} out"
+    );
     if let Some(dx) = &dx {
         assert!(dx.len() >= n * I, "linear: dx holds {n} images of {I}");
     }
@@ -343,10 +355,18 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const MASKED: bool>(
         for (v, &acc) in acc.iter().enumerate() {
             let p = cp.add(v * S::LANES);
             if MASKED {
-                let val = if accumulate { S::add(S::load_masked(p, masks[v]), acc) } else { acc };
+                let val = if accumulate {
+                    S::add(S::load_masked(p, masks[v]), acc)
+                } else {
+                    acc
+                };
                 S::store_masked(p, val, masks[v]);
             } else {
-                let val = if accumulate { S::add(S::load(p), acc) } else { acc };
+                let val = if accumulate {
+                    S::add(S::load(p), acc)
+                } else {
+                    acc
+                };
                 S::store(p, val);
             }
         }

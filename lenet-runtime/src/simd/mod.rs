@@ -105,7 +105,11 @@ pub fn level() -> Level {
     if let Some(l) = Level::from_u8(CHOSEN.load(Ordering::Relaxed)) {
         return l;
     }
-    let l = if forced_scalar() { Level::Portable } else { supported() };
+    let l = if forced_scalar() {
+        Level::Portable
+    } else {
+        supported()
+    };
     CHOSEN.store(l as u8, Ordering::Relaxed);
     l
 }

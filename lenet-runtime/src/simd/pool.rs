@@ -17,13 +17,23 @@ use super::vector::{Avx2, Avx512, Simd};
 ///
 /// # Panics
 /// If a slice is shorter than the sizes require.
-pub fn avg_forward<const K: usize, const S: usize, const H: usize, const W: usize, const HO: usize, const WO: usize>(
+pub fn avg_forward<
+    const K: usize,
+    const S: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
     level: Level,
     planes: usize,
     x: &[f32],
     y: &mut [f32],
 ) {
-    assert!(x.len() >= planes * H * W && y.len() >= planes * HO * WO, "avg_pool2d: {planes} planes");
+    assert!(
+        x.len() >= planes * H * W && y.len() >= planes * HO * WO,
+        "avg_pool2d: {planes} planes"
+    );
     if K != S {
         return avg_pool2d::scalar::forward::<K, S, H, W, HO, WO>(planes, x, y);
     }
@@ -42,13 +52,23 @@ pub fn avg_forward<const K: usize, const S: usize, const H: usize, const W: usiz
 ///
 /// # Panics
 /// If a slice is shorter than the sizes require.
-pub fn avg_backward<const K: usize, const S: usize, const H: usize, const W: usize, const HO: usize, const WO: usize>(
+pub fn avg_backward<
+    const K: usize,
+    const S: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
     level: Level,
     planes: usize,
     dy: &[f32],
     dx: &mut [f32],
 ) {
-    assert!(dx.len() >= planes * H * W && dy.len() >= planes * HO * WO, "avg_pool2d: {planes} planes");
+    assert!(
+        dx.len() >= planes * H * W && dy.len() >= planes * HO * WO,
+        "avg_pool2d: {planes} planes"
+    );
     if K != S {
         return avg_pool2d::scalar::backward::<K, S, H, W, HO, WO>(planes, dy, dx);
     }
@@ -64,7 +84,14 @@ pub fn avg_backward<const K: usize, const S: usize, const H: usize, const W: usi
 }
 
 /// Max pooling forward over `planes` planes.
-pub fn max_forward<const K: usize, const S: usize, const H: usize, const W: usize, const HO: usize, const WO: usize>(
+pub fn max_forward<
+    const K: usize,
+    const S: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
     _level: Level,
     planes: usize,
     x: &[f32],
@@ -75,7 +102,14 @@ pub fn max_forward<const K: usize, const S: usize, const H: usize, const W: usiz
 
 /// Max pooling backward over `planes` planes: each window's gradient to its
 /// first maximum.
-pub fn max_backward<const K: usize, const S: usize, const H: usize, const W: usize, const HO: usize, const WO: usize>(
+pub fn max_backward<
+    const K: usize,
+    const S: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
     _level: Level,
     planes: usize,
     x: &[f32],
@@ -87,7 +121,13 @@ pub fn max_backward<const K: usize, const S: usize, const H: usize, const W: usi
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn avg_forward_avx512<const K: usize, const H: usize, const W: usize, const HO: usize, const WO: usize>(
+unsafe fn avg_forward_avx512<
+    const K: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
     planes: usize,
     x: &[f32],
     y: &mut [f32],
@@ -101,7 +141,13 @@ unsafe fn avg_forward_avx512<const K: usize, const H: usize, const W: usize, con
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn avg_forward_avx2<const K: usize, const H: usize, const W: usize, const HO: usize, const WO: usize>(
+unsafe fn avg_forward_avx2<
+    const K: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
     planes: usize,
     x: &[f32],
     y: &mut [f32],
@@ -115,7 +161,13 @@ unsafe fn avg_forward_avx2<const K: usize, const H: usize, const W: usize, const
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn avg_backward_avx512<const K: usize, const H: usize, const W: usize, const HO: usize, const WO: usize>(
+unsafe fn avg_backward_avx512<
+    const K: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
     planes: usize,
     dy: &[f32],
     dx: &mut [f32],
@@ -129,7 +181,13 @@ unsafe fn avg_backward_avx512<const K: usize, const H: usize, const W: usize, co
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn avg_backward_avx2<const K: usize, const H: usize, const W: usize, const HO: usize, const WO: usize>(
+unsafe fn avg_backward_avx2<
+    const K: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
     planes: usize,
     dy: &[f32],
     dx: &mut [f32],
@@ -143,13 +201,23 @@ unsafe fn avg_backward_avx2<const K: usize, const H: usize, const W: usize, cons
 
 /// `K == S`: the `K` rows of each output row summed, then `K`-wide groups.
 #[inline(always)]
-fn avg_tiled_forward<const K: usize, const H: usize, const W: usize, const HO: usize, const WO: usize>(
+fn avg_tiled_forward<
+    const K: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
     planes: usize,
     x: &[f32],
     y: &mut [f32],
 ) {
     let scale = 1.0 / (K * K) as f32;
-    for (xp, yp) in x.chunks_exact(H * W).zip(y.chunks_exact_mut(HO * WO)).take(planes) {
+    for (xp, yp) in x
+        .chunks_exact(H * W)
+        .zip(y.chunks_exact_mut(HO * WO))
+        .take(planes)
+    {
         for (r, yr) in yp.chunks_exact_mut(WO).enumerate() {
             let mut rows = [0.0f32; W];
             for kr in 0..K {
@@ -172,13 +240,23 @@ fn avg_tiled_forward<const K: usize, const H: usize, const W: usize, const HO: u
 /// `K == S`: each output's share written to its window; the rows and
 /// columns no window covers are zero.
 #[inline(always)]
-fn avg_tiled_backward<const K: usize, const H: usize, const W: usize, const HO: usize, const WO: usize>(
+fn avg_tiled_backward<
+    const K: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
     planes: usize,
     dy: &[f32],
     dx: &mut [f32],
 ) {
     let scale = 1.0 / (K * K) as f32;
-    for (dyp, dxp) in dy.chunks_exact(HO * WO).zip(dx.chunks_exact_mut(H * W)).take(planes) {
+    for (dyp, dxp) in dy
+        .chunks_exact(HO * WO)
+        .zip(dx.chunks_exact_mut(H * W))
+        .take(planes)
+    {
         if HO * K < H || WO * K < W {
             dxp.fill(0.0);
         }
@@ -204,7 +282,13 @@ fn avg_tiled_backward<const K: usize, const H: usize, const W: usize, const HO: 
 /// with `HO = H / 2`, `WO = W / 2`.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn avg2_forward<S: Simd, const H: usize, const W: usize, const HO: usize, const WO: usize>(
+unsafe fn avg2_forward<
+    S: Simd,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
     planes: usize,
     x: *const f32,
     y: *mut f32,
@@ -221,13 +305,25 @@ unsafe fn avg2_forward<S: Simd, const H: usize, const W: usize, const HO: usize,
                 let (a, b) = if at + 2 * S::LANES <= 2 * WO {
                     (
                         S::add(S::load(r0.add(at)), S::load(r1.add(at))),
-                        S::add(S::load(r0.add(at + S::LANES)), S::load(r1.add(at + S::LANES))),
+                        S::add(
+                            S::load(r0.add(at + S::LANES)),
+                            S::load(r1.add(at + S::LANES)),
+                        ),
                     )
                 } else {
-                    let (ma, mb) = (S::first(2 * WO - at), S::first((2 * WO - at).saturating_sub(S::LANES)));
+                    let (ma, mb) = (
+                        S::first(2 * WO - at),
+                        S::first((2 * WO - at).saturating_sub(S::LANES)),
+                    );
                     (
-                        S::add(S::load_masked(r0.add(at), ma), S::load_masked(r1.add(at), ma)),
-                        S::add(S::load_masked(r0.add(at + S::LANES), mb), S::load_masked(r1.add(at + S::LANES), mb)),
+                        S::add(
+                            S::load_masked(r0.add(at), ma),
+                            S::load_masked(r1.add(at), ma),
+                        ),
+                        S::add(
+                            S::load_masked(r0.add(at + S::LANES), mb),
+                            S::load_masked(r1.add(at + S::LANES), mb),
+                        ),
                     )
                 };
                 let v = S::mul(S::pair_sums(a, b), quarter);
@@ -246,13 +342,23 @@ unsafe fn avg2_forward<S: Simd, const H: usize, const W: usize, const HO: usize,
 /// row, to both rows of its window; what no window covers is zero.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn avg2_backward<S: Simd, const H: usize, const W: usize, const HO: usize, const WO: usize>(
+unsafe fn avg2_backward<
+    S: Simd,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
     planes: usize,
     dy: &[f32],
     dx: &mut [f32],
 ) {
     let quarter = S::splat(0.25);
-    for (dyp, dxp) in dy.chunks_exact(HO * WO).zip(dx.chunks_exact_mut(H * W)).take(planes) {
+    for (dyp, dxp) in dy
+        .chunks_exact(HO * WO)
+        .zip(dx.chunks_exact_mut(H * W))
+        .take(planes)
+    {
         if 2 * HO < H || 2 * WO < W {
             dxp.fill(0.0);
         }
@@ -263,7 +369,11 @@ unsafe fn avg2_backward<S: Simd, const H: usize, const W: usize, const HO: usize
             let mut c = 0;
             while c < WO {
                 let full = c + S::LANES <= WO;
-                let v = if full { S::load(src.add(c)) } else { S::load_masked(src.add(c), S::first(WO - c)) };
+                let v = if full {
+                    S::load(src.add(c))
+                } else {
+                    S::load_masked(src.add(c), S::first(WO - c))
+                };
                 let (lo, hi) = S::twice(S::mul(v, quarter));
                 let at = 2 * c;
                 if full {
@@ -272,7 +382,10 @@ unsafe fn avg2_backward<S: Simd, const H: usize, const W: usize, const HO: usize
                     S::store(d1.add(at), lo);
                     S::store(d1.add(at + S::LANES), hi);
                 } else {
-                    let (ma, mb) = (S::first(2 * WO - at), S::first((2 * WO - at).saturating_sub(S::LANES)));
+                    let (ma, mb) = (
+                        S::first(2 * WO - at),
+                        S::first((2 * WO - at).saturating_sub(S::LANES)),
+                    );
                     S::store_masked(d0.add(at), lo, ma);
                     S::store_masked(d0.add(at + S::LANES), hi, mb);
                     S::store_masked(d1.add(at), lo, ma);

@@ -121,7 +121,10 @@ impl Simd for Avx512 {
     unsafe fn pair_sums(a: __m512, b: __m512) -> __m512 {
         let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-        _mm512_add_ps(_mm512_permutex2var_ps(a, even, b), _mm512_permutex2var_ps(a, odd, b))
+        _mm512_add_ps(
+            _mm512_permutex2var_ps(a, even, b),
+            _mm512_permutex2var_ps(a, odd, b),
+        )
     }
     #[inline(always)]
     unsafe fn twice(v: __m512) -> (__m512, __m512) {
@@ -214,7 +217,10 @@ impl Simd for Avx2 {
     unsafe fn twice(v: __m256) -> (__m256, __m256) {
         let lo = _mm256_unpacklo_ps(v, v); // v0 v0 v1 v1 | v4 v4 v5 v5
         let hi = _mm256_unpackhi_ps(v, v); // v2 v2 v3 v3 | v6 v6 v7 v7
-        (_mm256_permute2f128_ps::<0x20>(lo, hi), _mm256_permute2f128_ps::<0x31>(lo, hi))
+        (
+            _mm256_permute2f128_ps::<0x20>(lo, hi),
+            _mm256_permute2f128_ps::<0x31>(lo, hi),
+        )
     }
     #[inline(always)]
     unsafe fn store_compressed(p: *mut f32, v: __m256, bits: u32) -> usize {

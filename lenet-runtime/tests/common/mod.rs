@@ -38,6 +38,9 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f32], bound: &[f32], rel: f
     assert_eq!(got.len(), want.len(), "{what}: lengths");
     for (j, ((&g, &w), &b)) in got.iter().zip(want).zip(bound).enumerate() {
         let tol = rel * b.abs() + 1e-6;
-        assert!((g - w).abs() <= tol, "{what}[{j}]: got {g}, want {w} (tolerance {tol})");
+        assert!(
+            (g - w).abs() <= tol,
+            "{what}[{j}]: got {g}, want {w} (tolerance {tol})"
+        );
     }
 }
