@@ -11,6 +11,7 @@
 use core::arch::x86_64::*;
 
 /// One instruction set: a vector of `LANES` floats and its operations.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) trait Simd: Copy {
     /// Floats per vector.
     const LANES: usize;
