@@ -264,15 +264,21 @@ fn backward_wide<
     let padded_len = if P > 0 { group * CI * hp * wp } else { 0 };
     let dy_len = group * CO * row;
     let acc_len = CO * taps * 16;
+    // With 16 lanes and a multiple of 16 output channels, the weight
+    // gradient runs over vectors of output channels instead (no dropped
+    // columns): it needs `dy` transposed, position-major.
+    let by_channels = level == Level::Avx512 && CO % 16 == 0 && K <= 5;
+    let dyt_len = if by_channels { group * HO * WO * CO } else { 0 };
     let span = geo.span();
     let dx_len = match (&dx, P) {
         (None, _) => 0,
         (Some(_), 0) => TAP_ROWS * span,
         (Some(_), _) => TAP_ROWS * span + CI * hp * wp,
     };
-    super::scratch::with_zeroed(padded_len + dy_len + acc_len + dx_len, |buf| {
+    super::scratch::with_zeroed(padded_len + dy_len + acc_len + dyt_len + dx_len, |buf| {
         let (xpad, rest) = buf.split_at_mut(padded_len);
         let (dyw, rest) = rest.split_at_mut(dy_len);
+        let (dyt, rest) = rest.split_at_mut(dyt_len);
         let (accv, rest) = rest.split_at_mut(acc_len);
         let (cols, dxpad) = rest.split_at_mut(if dx.is_some() { TAP_ROWS * span } else { 0 });
         let mut dx = dx;
@@ -298,21 +304,46 @@ fn backward_wide<
                     }
                 }
             }
-            // SAFETY: `xs` holds `s1 − s0` images of `CI` planes of
-            // `hp × wp`; `dyw` as many times `CO` rows of `row` floats, each
-            // the wide plane (zero past `span`, with 16 floats to spare);
-            // `accv` 16 floats per weight.
-            unsafe {
-                weights_grad::<K>(
-                    level,
-                    s1 - s0,
-                    geo,
-                    xs.as_ptr(),
-                    dyw.as_ptr(),
-                    row,
-                    accv.as_mut_ptr(),
-                )
-            };
+            if by_channels {
+                let hw = HO * WO;
+                for s in s0..s1 {
+                    let t = &mut dyt[(s - s0) * hw * CO..(s - s0 + 1) * hw * CO];
+                    for o in 0..CO {
+                        for (p, &g) in dy[s * out + o * hw..][..hw].iter().enumerate() {
+                            t[p * CO + o] = g;
+                        }
+                    }
+                }
+                // SAFETY: `xs` holds `s1 − s0` images of `CI` planes of
+                // `hp × wp`, `dyt` as many of `HO · WO · CO` floats, `accv`
+                // 16 floats per weight; the CPU runs AVX-512F.
+                #[cfg(target_arch = "x86_64")]
+                unsafe {
+                    weights_grad_channels::<K>(
+                        s1 - s0,
+                        geo,
+                        xs.as_ptr(),
+                        dyt.as_ptr(),
+                        accv.as_mut_ptr(),
+                    )
+                };
+            } else {
+                // SAFETY: `xs` holds `s1 − s0` images of `CI` planes of
+                // `hp × wp`; `dyw` as many times `CO` rows of `row` floats, each
+                // the wide plane (zero past `span`, with 16 floats to spare);
+                // `accv` 16 floats per weight.
+                unsafe {
+                    weights_grad::<K>(
+                        level,
+                        s1 - s0,
+                        geo,
+                        xs.as_ptr(),
+                        dyw.as_ptr(),
+                        row,
+                        accv.as_mut_ptr(),
+                    )
+                };
+            }
             if let Some(dx) = dx.as_deref_mut() {
                 for s in s0..s1 {
                     let src = dyw[(s - s0) * CO * row..].as_ptr();
@@ -349,10 +380,69 @@ fn backward_wide<
             }
             s0 = s1;
         }
-        for (d, lanes) in dw[..CO * taps].iter_mut().zip(accv.chunks_exact(16)) {
-            *d += lanes.iter().sum::<f32>();
+        if by_channels {
+            // accv[o / 16][tap][o % 16]
+            for (o, d) in dw[..CO * taps].chunks_exact_mut(taps).enumerate() {
+                for (t, d) in d.iter_mut().enumerate() {
+                    *d += accv[((o / 16) * taps + t) * 16 + o % 16];
+                }
+            }
+        } else {
+            for (d, lanes) in dw[..CO * taps].iter_mut().zip(accv.chunks_exact(16)) {
+                *d += lanes.iter().sum::<f32>();
+            }
         }
     });
+}
+
+/// `∂L/∂w` by vectors of 16 output channels: for every kept position `p`
+/// of every image, the vector `dy[o..o + 16, p]` times each tap's input,
+/// broadcast; one accumulator per tap of an input channel (`K × K ≤ 25`
+/// registers) over all images, added to `accv[o / 16][tap]`.
+///
+/// # Safety
+/// The CPU runs AVX-512F; `geo.co` is a multiple of 16 and `K ≤ 5`; `x`
+/// holds `n` images of `geo.ci` planes of `geo.plane`, `dyt` `n` images of
+/// `ho · wo` positions × `co` channels; `accv` 16 floats per weight.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn weights_grad_channels<const K: usize>(
+    n: usize,
+    geo: Wide,
+    x: *const f32,
+    dyt: *const f32,
+    accv: *mut f32,
+) {
+    type S = Avx512;
+    let taps = geo.ci * K * K;
+    let hw = geo.ho * geo.wo;
+    for ob in 0..geo.co / 16 {
+        for i in 0..geo.ci {
+            let a = accv.add((ob * taps + i * K * K) * 16);
+            let mut acc = [[S::zero(); K]; K];
+            for s in 0..n {
+                let xs = x.add((s * geo.ci + i) * geo.plane);
+                let ds = dyt.add(s * hw * geo.co + ob * 16);
+                for r in 0..geo.ho {
+                    for c in 0..geo.wo {
+                        let d = S::load(ds.add((r * geo.wo + c) * geo.co));
+                        let base = xs.add(r * geo.pitch + c);
+                        for (kr, acc) in acc.iter_mut().enumerate() {
+                            for (kc, acc) in acc.iter_mut().enumerate() {
+                                *acc = S::fma(d, S::splat(*base.add(kr * geo.pitch + kc)), *acc);
+                            }
+                        }
+                    }
+                }
+            }
+            for (kr, acc) in acc.iter().enumerate() {
+                for (kc, &v) in acc.iter().enumerate() {
+                    let p = a.add((kr * K + kc) * 16);
+                    S::store(p, S::add(S::load(p), v));
+                }
+            }
+        }
+    }
 }
 
 /// Rows of taps the input gradient computes at a time (the tile height of
