@@ -267,7 +267,7 @@ fn backward_wide<
     // With 16 lanes and a multiple of 16 output channels, the weight
     // gradient runs over vectors of output channels instead (no dropped
     // columns): it needs `dy` transposed, position-major.
-    let by_channels = level == Level::Avx512 && CO % 16 == 0 && K <= 5;
+    let by_channels = level == Level::Avx512 && CO.is_multiple_of(16) && K <= 5;
     let dyt_len = if by_channels { group * HO * WO * CO } else { 0 };
     let span = geo.span();
     let dx_len = match (&dx, P) {
