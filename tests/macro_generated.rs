@@ -387,3 +387,30 @@ fn loss_and_grad_gives_gradients_under_pytorch_names() {
         grads.parameters()[4]
     );
 }
+
+#[test]
+fn type_level_shapes_are_the_declared_ones() {
+    use lenet::shape::consts::{U1, U10, U2, U3, U32, U9};
+    use lenet::shape::{NetworkShapes, Shape, Shape1, Shape3};
+    use std::marker::PhantomData;
+    /// Compiles only when both are the same type.
+    fn same<T>(_: PhantomData<T>, _: PhantomData<T>) {}
+    same(
+        PhantomData::<<LeNet5 as NetworkShapes>::Input>,
+        PhantomData::<Shape3<U1, U32, U32>>,
+    );
+    same(
+        PhantomData::<<LeNet5 as NetworkShapes>::Output>,
+        PhantomData::<Shape1<U10>>,
+    );
+    same(
+        PhantomData::<<Mixed as NetworkShapes>::Input>,
+        PhantomData::<Shape3<U2, U9, U9>>,
+    );
+    same(
+        PhantomData::<<Mixed as NetworkShapes>::Output>,
+        PhantomData::<Shape1<U3>>,
+    );
+    assert_eq!(<<LeNet5 as NetworkShapes>::Input as Shape>::LEN, 1024);
+    assert_eq!(<<Mixed as NetworkShapes>::Output as Shape>::LEN, 3);
+}

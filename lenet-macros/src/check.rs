@@ -9,7 +9,7 @@ use syn::ext::IdentExt;
 use crate::ctxt::Ctxt;
 use crate::eval::{MAX_SIZE, MAX_SIZE_TEXT};
 use crate::model::{Kind, Net, Step};
-use crate::shape::{infer, Issue, Shape, Trace};
+use crate::shape::{infer, thousands, Issue, Shape, Trace};
 
 /// Applies every cross-layer rule to `net`, whose shapes are `trace`.
 pub fn check(net: &Net, trace: &Trace, cx: &mut Ctxt) {
@@ -18,23 +18,43 @@ pub fn check(net: &Net, trace: &Trace, cx: &mut Ctxt) {
     for issue in &trace.issues {
         report(net, trace, issue, cx);
     }
+    cx.set_position(usize::MAX);
+    // Each layer is at most 2^31, so the sum of a few billion layers fits.
     let total = trace
         .params
         .iter()
         .flatten()
-        .try_fold(0u64, |acc, p| acc.checked_add(*p));
-    if total.is_none_or(|t| t > MAX_SIZE) {
+        .fold(0u128, |acc, p| acc + u128::from(*p));
+    if total > u128::from(MAX_SIZE) {
+        let largest = net
+            .steps
+            .iter()
+            .zip(&trace.params)
+            .filter_map(|(s, p)| p.map(|p| (p, s.label())))
+            .max_by_key(|(p, _)| *p)
+            .map(|(p, label)| format!("; the largest is {label} with {}", thousands(p)))
+            .unwrap_or_default();
         cx.error_spanned_by(
             &net.ident,
             format!(
-                "{}: the network has more parameters than lenet allows ({MAX_SIZE_TEXT} floats)",
-                net.ident
+                "{}: the network has {} parameters, more than lenet allows ({MAX_SIZE_TEXT} floats){largest}",
+                net.ident,
+                thousands_u128(total)
             ),
         );
     }
 }
 
+/// `3200080000` as `3,200,080,000`.
+fn thousands_u128(n: u128) -> String {
+    match u64::try_from(n) {
+        Ok(n) => thousands(n),
+        Err(_) => n.to_string(),
+    }
+}
+
 fn check_input(net: &Net, cx: &mut Ctxt) {
+    cx.set_position(net.input.as_ref().map_or(0, |i| i.entry));
     match &net.input {
         None if net.input_broken => {}
         None => cx.error_spanned_by(
@@ -58,6 +78,7 @@ fn check_input(net: &Net, cx: &mut Ctxt) {
 fn check_names(net: &Net, cx: &mut Ctxt) {
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (k, step) in net.steps.iter().enumerate() {
+        cx.set_position(step.entry);
         if let Some(name) = &step.name {
             let text = name.unraw().to_string();
             match seen.get(&text) {
@@ -67,17 +88,7 @@ fn check_names(net: &Net, cx: &mut Ctxt) {
                         .get(*first)
                         .map(|s| s.word.to_string())
                         .unwrap_or_default();
-                    let stem = text.trim_end_matches(|c: char| c.is_ascii_digit());
-                    let stem = if stem.is_empty() { "layer" } else { stem };
-                    let used = |n: &String| {
-                        net.steps
-                            .iter()
-                            .any(|s| s.name.as_ref().is_some_and(|i| i.unraw() == n))
-                    };
-                    let fresh = (1..)
-                        .map(|i| format!("{stem}{i}"))
-                        .find(|n| !used(n))
-                        .unwrap_or_default();
+                    let fresh = fresh_name(net, &text);
                     cx.error_spanned_by(
                         name,
                         format!(
@@ -107,6 +118,7 @@ fn check_names(net: &Net, cx: &mut Ctxt) {
         if step.name.is_some() {
             continue;
         }
+        cx.set_position(step.entry);
         let mut n = *count;
         while seen.contains_key(&format!("{prefix}{n}")) {
             n += 1;
@@ -120,6 +132,24 @@ fn check_names(net: &Net, cx: &mut Ctxt) {
             ),
         );
     }
+}
+
+/// A name like `text` that no step uses: the same stem with the next
+/// number (`conv1` → `conv3` when `conv2` exists too).
+fn fresh_name(net: &Net, text: &str) -> String {
+    let stem = text.trim_end_matches(|c: char| c.is_ascii_digit());
+    let stem = if stem.is_empty() { "layer" } else { stem };
+    let highest = net
+        .steps
+        .iter()
+        .filter_map(|s| s.name.as_ref())
+        .filter_map(|n| {
+            let n = n.unraw().to_string();
+            n.strip_prefix(stem).and_then(|d| d.parse::<u64>().ok())
+        })
+        .max()
+        .unwrap_or(0);
+    format!("{stem}{}", highest.saturating_add(1))
 }
 
 /// `input 1×28×28 → conv1 6×24×24 → relu → … ` up to (not including) step `upto`.
@@ -192,6 +222,11 @@ fn rewrite(step: &Step, slot: usize, slot_name: &str, value: u64) -> String {
 
 fn report(net: &Net, trace: &Trace, issue: &Issue, cx: &mut Ctxt) {
     let k = issue.step();
+    let entry = match net.steps.get(k) {
+        Some(s) => s.entry,
+        None => net.input.as_ref().map_or(0, |i| i.entry),
+    };
+    cx.set_position(entry);
     let Some(step) = net.steps.get(k) else {
         if let (Issue::TooLarge { what, .. }, Some(input)) = (issue, &net.input) {
             cx.error_spanned_by(
@@ -380,4 +415,98 @@ fn padding_fix(net: &Net, k: usize, declared: Option<u64>) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::lower;
+
+    fn run(body: &str) -> (Net, Trace, Vec<String>) {
+        let decl: crate::ast::Decl = syn::parse_str(&format!("struct N {{ {body} }}")).unwrap();
+        let mut cx = Ctxt::new();
+        let net = lower(decl, &mut cx);
+        let trace = infer(&net, None);
+        check(&net, &trace, &mut cx);
+        let errors = cx.into_compile_errors().to_string();
+        let messages = errors
+            .split("compile_error !")
+            .skip(1)
+            .map(|m| m.replace("\\n", "\n"))
+            .collect();
+        (net, trace, messages)
+    }
+
+    const MNIST: &str =
+        "input: [1, 28, 28], conv1: Conv2d(1, 6, 5), relu, pool1: AvgPool2d(2, 2), \
+        conv2: Conv2d(6, 16, 5), relu, pool2: AvgPool2d(2, 2), flatten, \
+        fc1: Linear(16 * 5 * 5, 120), relu, fc2: Linear(120, 84), relu, fc3: Linear(84, 10)";
+
+    #[test]
+    fn the_headline_case_is_one_error_with_flow_and_fixes() {
+        let (net, trace, messages) = run(MNIST);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        let m = &messages[0];
+        assert!(
+            m.contains(
+                "fc1: Linear expects 400 = 16 * 5 * 5 inputs, but flatten produces 256 (16×4×4)"
+            ),
+            "{m}"
+        );
+        assert!(m.contains(
+            "input 1×28×28 → conv1 6×24×24 → relu → pool1 6×12×12 → conv2 16×8×8 → relu → pool2 16×4×4 → flatten 256"
+        ));
+        assert!(m.contains("write `Linear(256, 120)`"));
+        assert!(m.contains("give conv1 `padding = 2` to keep 16×5×5 for a 28×28 input"));
+        assert_eq!(
+            padding_fix(&net, 7, Some(400)).as_deref(),
+            Some("give conv1 `padding = 2` to keep 16×5×5 for a 28×28 input")
+        );
+        assert_eq!(padding_fix(&net, 7, Some(999)), None);
+        assert_eq!(trace.shapes.len(), 13);
+    }
+
+    #[test]
+    fn rewrites_keep_what_was_written() {
+        let (net, _, _) =
+            run("input: [1, 8, 8], c: Conv2d(3, 6, kernel_size = 2 + 1, padding = 1)");
+        assert_eq!(
+            rewrite(&net.steps[0], 0, "in_channels", 1),
+            "Conv2d(1, 6, kernel_size = 2 + 1, padding = 1)"
+        );
+        let (net, _, _) =
+            run("input: [1, 8, 8], flatten, f: Linear(out_features = 3, in_features = 5)");
+        assert_eq!(
+            rewrite(&net.steps[1], 0, "in_features", 64),
+            "Linear(out_features = 3, in_features = 64)"
+        );
+    }
+
+    #[test]
+    fn names_and_input_rules() {
+        let (_, _, m) = run("c: Conv2d(1, 2, 3)");
+        assert!(m[0].contains("missing `input"), "{m:?}");
+        let (_, _, m) = run("flatten, input: [1, 2, 2]");
+        assert!(
+            m[0].contains("`input` must come first, before `flatten`"),
+            "{m:?}"
+        );
+        let (_, _, m) = run("input: [1, 8, 8], conv1: Conv2d(1, 2, 3), conv2: Conv2d(2, 2, 3), conv1: Conv2d(2, 2, 1)");
+        assert!(
+            m[0].contains("duplicate name `conv1`") && m[0].contains("e.g. `conv3`"),
+            "{m:?}"
+        );
+        let (_, _, m) = run("input: [1, 8, 8], conv1: Conv2d(1, 2, 3), Conv2d(2, 2, 3)");
+        assert!(m[0].contains("e.g. `conv2: Conv2d(...)`"), "{m:?}");
+    }
+
+    #[test]
+    fn errors_come_in_the_order_of_the_declaration() {
+        let (_, _, m) = run("input: [1, 8, 8], a: Conv2d(3, 2, 3), Linear(1, 2), b: Relu");
+        assert_eq!(m.len(), 4, "{m:?}");
+        assert!(m[0].contains("a: Conv2d expects 3"), "{m:?}");
+        assert!(m[1].contains("`Linear` needs a name"), "{m:?}");
+        assert!(m[2].contains("Linear takes a vector"), "{m:?}");
+        assert!(m[3].contains("did you mean `relu`"), "{m:?}");
+    }
 }

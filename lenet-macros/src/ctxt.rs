@@ -5,10 +5,13 @@ use proc_macro2::TokenStream;
 use quote::ToTokens;
 use std::fmt::Display;
 
-/// Errors found so far in one network declaration.
+/// Errors found so far in one network declaration, each with the position
+/// of its entry in the declaration, so that they are reported in the order
+/// of the source whichever stage found them.
 #[derive(Default)]
 pub struct Ctxt {
-    errors: Vec<syn::Error>,
+    errors: Vec<(usize, syn::Error)>,
+    position: usize,
 }
 
 impl Ctxt {
@@ -17,15 +20,21 @@ impl Ctxt {
         Self::default()
     }
 
+    /// Files the errors that follow under entry `position` of the
+    /// declaration (`usize::MAX` for the declaration as a whole).
+    pub fn set_position(&mut self, position: usize) {
+        self.position = position;
+    }
+
     /// Adds an error spanned on `tokens`.
     pub fn error_spanned_by<T: ToTokens, M: Display>(&mut self, tokens: T, message: M) {
-        self.errors
-            .push(syn::Error::new_spanned(tokens.into_token_stream(), message));
+        let error = syn::Error::new_spanned(tokens.into_token_stream(), message);
+        self.errors.push((self.position, error));
     }
 
     /// Adds an error that already carries its span.
     pub fn syn_error(&mut self, error: syn::Error) {
-        self.errors.push(error);
+        self.errors.push((self.position, error));
     }
 
     /// Whether any error was found.
@@ -38,9 +47,11 @@ impl Ctxt {
         self.errors.len()
     }
 
-    /// Every error, as `compile_error!` invocations.
-    pub fn into_compile_errors(self) -> TokenStream {
-        let mut errors = self.errors.into_iter();
+    /// Every error, in the order of the declaration, as `compile_error!`
+    /// invocations.
+    pub fn into_compile_errors(mut self) -> TokenStream {
+        self.errors.sort_by_key(|(position, _)| *position);
+        let mut errors = self.errors.into_iter().map(|(_, e)| e);
         match errors.next() {
             None => TokenStream::new(),
             Some(mut first) => {

@@ -52,6 +52,14 @@ fn eval_inner(expr: &Expr, depth: usize) -> syn::Result<u64> {
         ));
     }
     match expr {
+        Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(lit), .. })
+            if lit.base10_digits().starts_with('-') =>
+        {
+            Err(syn::Error::new_spanned(
+                lit,
+                format!("`{}` is negative: sizes are positive integers", lit.base10_digits()),
+            ))
+        }
         Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(lit), .. }) => {
             lit.base10_parse::<u64>().map_err(|_| {
                 syn::Error::new_spanned(
@@ -165,10 +173,23 @@ mod tests {
             .contains("divides by zero"));
         assert!(value("3 - 5").unwrap_err().contains("negative"));
         assert!(value("-1").unwrap_err().contains("negative"));
+        // A negative literal token, as `macro_rules!` can pass one.
+        let neg = proc_macro2::Literal::i64_unsuffixed(-5);
+        let lit: Expr = syn::parse2(quote::quote!(#neg)).unwrap();
+        let message = eval(&lit).unwrap_err().to_string();
+        assert!(message.contains("negative"), "{message}");
         assert!(value("4294967296")
             .unwrap_err()
             .contains("more than lenet allows"));
         assert_eq!(value("2147483648"), Ok(MAX_SIZE));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("{}5{}", "(".repeat(100), ")".repeat(100));
+        assert!(value(&deep).unwrap_err().contains("nested too deeply"));
+        let ok = format!("{}5{}", "(".repeat(30), ")".repeat(30));
+        assert_eq!(value(&ok), Ok(5));
     }
 
     #[test]

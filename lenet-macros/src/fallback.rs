@@ -39,13 +39,35 @@ pub fn stub(net: &Net, trace: &Trace) -> TokenStream {
         let d = output.iter().map(|d| lit(*d));
         quote!([#(#d),*])
     };
+    let name_str = name.to_string();
+    let steps = lit(net.steps.len() as u64);
     let unreachable = quote!(::lenet::__private::core::unreachable!(
         "the network declaration has errors"
     ));
     quote! {
         #(#attrs)*
+        #[derive(::core::clone::Clone, ::core::cmp::PartialEq, ::core::fmt::Debug)]
         #vis struct #name {
             params: [f32; 0],
+        }
+
+        #[allow(unused_variables, clippy::all)]
+        impl ::lenet::__private::Network for #name {
+            const NAME: &'static str = #name_str;
+            const INPUT_SHAPE: [usize; 3] = #input_shape;
+            const INPUT_LEN: usize = #input_len;
+            const OUTPUT_DIMS: &'static [usize] = &#output_shape;
+            const OUTPUT_LEN: usize = #output_len;
+            const PARAM_COUNT: usize = 0;
+            const PARAMS: &'static [::lenet::__private::ParamSpec] = &[];
+            const LAYERS: &'static [::lenet::__private::LayerInfo] = &[];
+            fn zeroed() -> Self { #unreachable }
+            fn params(&self) -> &[f32] { #unreachable }
+            fn params_mut(&mut self) -> &mut [f32] { #unreachable }
+            ::lenet::__private::if_std! {
+                fn forward_slice(&self, x: &[f32], logits: &mut [f32]) { #unreachable }
+                fn loss_grad_slice(&self, x: &[f32], labels: &[usize], scale: f32, grads: &mut [f32]) -> f32 { #unreachable }
+            }
         }
 
         #[allow(dead_code, unused_variables, clippy::all)]
@@ -62,6 +84,14 @@ pub fn stub(net: &Net, trace: &Trace) -> TokenStream {
             pub const PARAM_COUNT: usize = 0;
             /// Every step (unknown while the declaration has errors).
             pub const LAYERS: &'static [::lenet::__private::LayerInfo] = &[];
+            /// Every parameter tensor (unknown while the declaration has errors).
+            pub const PARAMS: &'static [::lenet::__private::ParamSpec] = &[];
+            /// Floats coming out of each step (unknown while the declaration has errors).
+            pub const ACTIVATION_SIZES: [usize; #steps] = [0; #steps];
+            /// Floats of stack `forward` uses (unknown while the declaration has errors).
+            pub const FORWARD_SCRATCH_FLOATS: usize = 0;
+            /// Bytes of the raw parameters (unknown while the declaration has errors).
+            pub const LE_BYTES: usize = 0;
 
             /// See the generated network's documentation.
             pub fn new(seed: u64) -> Self { #unreachable }

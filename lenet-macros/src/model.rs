@@ -41,6 +41,8 @@ pub struct Input {
     pub dims: Option<[u64; 3]>,
     /// How many steps come before it (0 when it is first).
     pub position: usize,
+    /// Its place among the entries of the declaration.
+    pub entry: usize,
 }
 
 /// An integer argument: its value (absent if it could not be read) and the
@@ -100,6 +102,8 @@ pub struct Step {
     /// Whether an argument was wrong (already reported): the layer's output
     /// shape is then unknown, so that the mistake does not cascade.
     pub broken: bool,
+    /// Its place among the entries of the declaration.
+    pub entry: usize,
 }
 
 /// The layers.
@@ -227,7 +231,8 @@ pub fn lower(decl: ast::Decl, cx: &mut Ctxt) -> Net {
         steps: Vec::new(),
         input_broken: false,
     };
-    for piece in ast::split_commas(decl.body) {
+    for (entry, piece) in ast::split_commas(decl.body).into_iter().enumerate() {
+        cx.set_position(entry);
         let tokens = match piece {
             Piece::Tokens(t) => t,
             Piece::Empty(comma) => {
@@ -254,6 +259,7 @@ pub fn lower(decl: ast::Decl, cx: &mut Ctxt) -> Net {
                         kind: Kind::Unknown,
                         written: Vec::new(),
                         broken: true,
+                        entry,
                     }),
                 }
                 continue;
@@ -281,6 +287,7 @@ pub fn lower(decl: ast::Decl, cx: &mut Ctxt) -> Net {
                     tokens: whole,
                     dims,
                     position: net.steps.len(),
+                    entry,
                 });
             }
             ast::Step::Layer { name, word, args } => {
@@ -300,7 +307,9 @@ pub fn lower(decl: ast::Decl, cx: &mut Ctxt) -> Net {
                         continue;
                     }
                 }
-                net.steps.push(lower_step(name, word, args, cx));
+                let mut step = lower_step(name, word, args, cx);
+                step.entry = entry;
+                net.steps.push(step);
             }
         }
     }
@@ -413,6 +422,7 @@ fn lower_step(
                         kind: Kind::Unknown,
                         written: Vec::new(),
                         broken: true,
+                        entry: 0,
                     }
                 }
             }
@@ -439,6 +449,7 @@ fn lower_step(
                 kind,
                 written: Vec::new(),
                 broken: false,
+                entry: 0,
             }
         }
         Word::Layer(layer, params, required) => {
@@ -453,6 +464,7 @@ fn lower_step(
                 kind,
                 written,
                 broken,
+                entry: 0,
             }
         }
     }
@@ -798,5 +810,89 @@ pub fn shown(text: &str, value: u64) -> String {
         value.to_string()
     } else {
         format!("`{text}` = {value}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lowered(body: &str) -> (Net, usize) {
+        let decl: ast::Decl = syn::parse_str(&format!("struct N {{ {body} }}")).unwrap();
+        let mut cx = Ctxt::new();
+        let net = lower(decl, &mut cx);
+        (net, cx.len())
+    }
+
+    fn conv(net: &Net, k: usize) -> [Option<u64>; 5] {
+        match &net.steps[k].kind {
+            Kind::Conv2d {
+                in_channels,
+                out_channels,
+                kernel,
+                stride,
+                padding,
+            } => [
+                in_channels.value,
+                out_channels.value,
+                kernel.value,
+                stride.value,
+                padding.value,
+            ],
+            _ => panic!("not a convolution"),
+        }
+    }
+
+    #[test]
+    fn positional_and_keyword_arguments_bind_to_the_same_slots() {
+        let (net, errors) = lowered(
+            "input: [1, 8, 8], a: Conv2d(1, 6, 5), b: Conv2d(1, 6, 5, 2, 1), \
+             c: Conv2d(1, 6, 5, padding = 1, stride = 2), \
+             d: Conv2d(kernel_size = 5, in_channels = 1, out_channels = 6, stride = 2, padding = 1)",
+        );
+        assert_eq!(errors, 0);
+        assert_eq!(conv(&net, 0), [Some(1), Some(6), Some(5), Some(1), Some(0)]);
+        for k in 1..4 {
+            assert_eq!(
+                conv(&net, k),
+                [Some(1), Some(6), Some(5), Some(2), Some(1)],
+                "step {k}"
+            );
+        }
+    }
+
+    #[test]
+    fn pooling_stride_defaults_to_the_window() {
+        let (net, errors) =
+            lowered("input: [1, 8, 8], MaxPool2d(3), p: AvgPool2d(kernel_size = 2, stride = 1)");
+        assert_eq!(errors, 0);
+        match (&net.steps[0].kind, &net.steps[1].kind) {
+            (
+                Kind::MaxPool2d { kernel, stride },
+                Kind::AvgPool2d {
+                    kernel: k2,
+                    stride: s2,
+                },
+            ) => {
+                assert_eq!((kernel.value, stride.value), (Some(3), Some(3)));
+                assert_eq!((k2.value, s2.value), (Some(2), Some(1)));
+            }
+            _ => panic!("wrong kinds"),
+        }
+    }
+
+    #[test]
+    fn local_mistakes_are_counted_and_mark_the_step() {
+        let (net, errors) =
+            lowered("input: [1, 8, 8], c: Conv2d(1, 6, 5, pading = 1, stride = 0), relu(3)");
+        assert_eq!(errors, 3);
+        assert!(net.steps[0].broken);
+        let (net, errors) = lowered("input: [1, 8, 8], c: Conv2D(1, 6, 5), ReLU, x: Dense(3)");
+        assert_eq!(errors, 3);
+        assert!(matches!(net.steps[0].kind, Kind::Conv2d { .. }));
+        assert!(matches!(net.steps[1].kind, Kind::Relu));
+        assert!(matches!(net.steps[2].kind, Kind::Unknown));
+        assert_eq!(shown("16 * 5 * 5", 400), "`16 * 5 * 5` = 400");
+        assert_eq!(shown("0", 0), "0");
     }
 }
