@@ -3,6 +3,7 @@
 //! which matches PyTorch's gradients (`relu'(0) = 0`).
 
 use super::Layer;
+use crate::simd;
 
 /// `relu` on `N` floats per image.
 pub struct Relu<const N: usize>;
@@ -18,7 +19,7 @@ impl<const N: usize> Layer for Relu<N> {
     const BIASES: usize = 0;
 
     fn forward(_w: &[f32], _b: &[f32], x: &[f32], y: &mut [f32]) {
-        scalar::relu(x, y);
+        simd::activation::relu(simd::level(), x, y);
     }
 
     fn backward(
@@ -31,7 +32,7 @@ impl<const N: usize> Layer for Relu<N> {
         _db: &mut [f32],
     ) {
         if let Some(dx) = dx {
-            scalar::relu_backward(y, dy, dx);
+            simd::activation::relu_backward(simd::level(), y, dy, dx);
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Average pooling, as PyTorch's `AvgPool2d(kernel, stride)`, no padding.
 
 use super::{batch_len, Layer};
+use crate::simd;
 
 /// `AvgPool2d` over `C` channels of `H`×`W`, window `K`, stride `S`.
 pub struct AvgPool2d<
@@ -47,7 +48,7 @@ impl<
     fn forward(_w: &[f32], _b: &[f32], x: &[f32], y: &mut [f32]) {
         let () = Self::CHECK;
         let planes = batch_len(x.len(), Self::IN) * C;
-        scalar::forward::<K, S, H, W, HO, WO>(planes, x, y);
+        simd::pool::avg_forward::<K, S, H, W, HO, WO>(simd::level(), planes, x, y);
     }
 
     fn backward(
@@ -62,7 +63,7 @@ impl<
         let () = Self::CHECK;
         if let Some(dx) = dx {
             let planes = batch_len(x.len(), Self::IN) * C;
-            scalar::backward::<K, S, H, W, HO, WO>(planes, dy, dx);
+            simd::pool::avg_backward::<K, S, H, W, HO, WO>(simd::level(), planes, dy, dx);
         }
     }
 }

@@ -2,6 +2,7 @@
 //! weight `[CO, CI, K, K]` (OIHW), bias `[CO]`, zero padding.
 
 use super::{batch_len, Layer};
+use crate::simd;
 
 /// `Conv2d` from `CI` to `CO` channels, `K`×`K` kernel, stride `S`, padding
 /// `P`, on an `H`×`W` input giving `HO`×`WO`.
@@ -58,11 +59,7 @@ impl<
     fn forward(w: &[f32], b: &[f32], x: &[f32], y: &mut [f32]) {
         let () = Self::CHECK;
         let n = batch_len(x.len(), Self::IN);
-        for i in 0..n {
-            let x = &x[i * Self::IN..(i + 1) * Self::IN];
-            let y = &mut y[i * Self::OUT..(i + 1) * Self::OUT];
-            scalar::forward::<CI, CO, K, S, P, H, W, HO, WO>(w, b, x, y);
-        }
+        simd::conv2d::forward::<CI, CO, K, S, P, H, W, HO, WO>(simd::level(), n, w, b, x, y);
     }
 
     fn backward(
@@ -70,21 +67,22 @@ impl<
         x: &[f32],
         _y: &[f32],
         dy: &[f32],
-        mut dx: Option<&mut [f32]>,
+        dx: Option<&mut [f32]>,
         dw: &mut [f32],
         db: &mut [f32],
     ) {
         let () = Self::CHECK;
         let n = batch_len(x.len(), Self::IN);
-        for i in 0..n {
-            let xi = &x[i * Self::IN..(i + 1) * Self::IN];
-            let dyi = &dy[i * Self::OUT..(i + 1) * Self::OUT];
-            scalar::backward_params::<CI, CO, K, S, P, H, W, HO, WO>(xi, dyi, dw, db);
-            if let Some(dx) = dx.as_deref_mut() {
-                let dxi = &mut dx[i * Self::IN..(i + 1) * Self::IN];
-                scalar::backward_input::<CI, CO, K, S, P, H, W, HO, WO>(w, dyi, dxi);
-            }
-        }
+        simd::conv2d::backward::<CI, CO, K, S, P, H, W, HO, WO>(
+            simd::level(),
+            n,
+            w,
+            x,
+            dy,
+            dx,
+            dw,
+            db,
+        );
     }
 }
 

@@ -2,6 +2,7 @@
 //! bias `[O]`.
 
 use super::{batch_len, Layer};
+use crate::simd;
 
 /// `Linear` from `I` to `O` features.
 pub struct Linear<const I: usize, const O: usize>;
@@ -14,7 +15,7 @@ impl<const I: usize, const O: usize> Layer for Linear<I, O> {
 
     fn forward(w: &[f32], b: &[f32], x: &[f32], y: &mut [f32]) {
         let n = batch_len(x.len(), I);
-        scalar::forward::<I, O>(n, w, b, x, y);
+        simd::linear::forward::<I, O>(simd::level(), n, w, b, x, y);
     }
 
     fn backward(
@@ -27,10 +28,7 @@ impl<const I: usize, const O: usize> Layer for Linear<I, O> {
         db: &mut [f32],
     ) {
         let n = batch_len(x.len(), I);
-        scalar::backward_params::<I, O>(n, x, dy, dw, db);
-        if let Some(dx) = dx {
-            scalar::backward_input::<I, O>(n, w, dy, dx);
-        }
+        simd::linear::backward::<I, O>(simd::level(), n, w, x, dy, dx, dw, db);
     }
 }
 

@@ -4,6 +4,7 @@
 //! as PyTorch does.
 
 use super::{batch_len, Layer};
+use crate::simd;
 
 /// `MaxPool2d` over `C` channels of `H`×`W`, window `K`, stride `S`.
 pub struct MaxPool2d<
@@ -50,7 +51,7 @@ impl<
     fn forward(_w: &[f32], _b: &[f32], x: &[f32], y: &mut [f32]) {
         let () = Self::CHECK;
         let planes = batch_len(x.len(), Self::IN) * C;
-        scalar::forward::<K, S, H, W, HO, WO>(planes, x, y);
+        simd::pool::max_forward::<K, S, H, W, HO, WO>(simd::level(), planes, x, y);
     }
 
     fn backward(
@@ -65,7 +66,7 @@ impl<
         let () = Self::CHECK;
         if let Some(dx) = dx {
             let planes = batch_len(x.len(), Self::IN) * C;
-            scalar::backward::<K, S, H, W, HO, WO>(planes, x, dy, dx);
+            simd::pool::max_backward::<K, S, H, W, HO, WO>(simd::level(), planes, x, dy, dx);
         }
     }
 }

@@ -63,6 +63,6 @@ pub trait Layer {
 /// Number of images in a batch slice of `len` floats of `per_image` each.
 #[inline(always)]
 pub(crate) fn batch_len(len: usize, per_image: usize) -> usize {
-    debug_assert!(per_image > 0 && len % per_image == 0);
+    debug_assert!(per_image > 0 && len.is_multiple_of(per_image));
     len / per_image
 }

@@ -1,0 +1,90 @@
+//! Element-wise activations. `relu` forward and backward are vectorised;
+//! `tanh` and `sigmoid` use the portable specification (they are not on
+//! LeNet-5's path). The specification is
+//! [`crate::layers::activation::scalar`].
+
+use super::{runnable, Level};
+use crate::layers::activation::scalar;
+
+#[cfg(target_arch = "x86_64")]
+use super::vector::{Avx2, Avx512, Simd};
+
+/// `y = max(x, 0)` (NaN gives 0, as the specification).
+///
+/// # Panics
+/// If `y` is shorter than `x`.
+pub fn relu(level: Level, x: &[f32], y: &mut [f32]) {
+    assert!(
+        y.len() >= x.len(),
+        "relu: {} outputs for {} inputs",
+        y.len(),
+        x.len()
+    );
+    match runnable(level) {
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => {
+            // SAFETY: the CPU runs AVX-512F; `y` holds `x.len()` floats.
+            unsafe { relu_avx512(x.len(), x.as_ptr(), x.as_ptr(), y.as_mut_ptr()) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => {
+            // SAFETY: the CPU runs AVX2; `y` holds `x.len()` floats.
+            unsafe { relu_avx2(x.len(), x.as_ptr(), x.as_ptr(), y.as_mut_ptr()) }
+        }
+        _ => scalar::relu(x, y),
+    }
+}
+
+/// `dx = dy · [y > 0]`.
+///
+/// # Panics
+/// If the slices differ in length.
+pub fn relu_backward(level: Level, y: &[f32], dy: &[f32], dx: &mut [f32]) {
+    assert!(
+        y.len() == dy.len() && dx.len() >= y.len(),
+        "relu: y, dy and dx differ in length"
+    );
+    match runnable(level) {
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => {
+            // SAFETY: the CPU runs AVX-512F; the three slices hold `y.len()` floats.
+            unsafe { relu_avx512(y.len(), dy.as_ptr(), y.as_ptr(), dx.as_mut_ptr()) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => {
+            // SAFETY: the CPU runs AVX2; the three slices hold `y.len()` floats.
+            unsafe { relu_avx2(y.len(), dy.as_ptr(), y.as_ptr(), dx.as_mut_ptr()) }
+        }
+        _ => scalar::relu_backward(y, dy, dx),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn relu_avx512(n: usize, a: *const f32, gate: *const f32, out: *mut f32) {
+    gated::<Avx512>(n, a, gate, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn relu_avx2(n: usize, a: *const f32, gate: *const f32, out: *mut f32) {
+    gated::<Avx2>(n, a, gate, out)
+}
+
+/// `out[j] = a[j]` where `gate[j] > 0`, else 0: forward with `a = gate = x`,
+/// backward with `a = dy`, `gate = y`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn gated<S: Simd>(n: usize, a: *const f32, gate: *const f32, out: *mut f32) {
+    let mut j = 0;
+    while j + S::LANES <= n {
+        let v = S::keep_positive(S::load(a.add(j)), S::load(gate.add(j)));
+        S::store(out.add(j), v);
+        j += S::LANES;
+    }
+    if j < n {
+        let m = S::first(n - j);
+        let v = S::keep_positive(S::load_masked(a.add(j), m), S::load_masked(gate.add(j), m));
+        S::store_masked(out.add(j), v, m);
+    }
+}

@@ -1,0 +1,938 @@
+//! 2-D convolution (stride 1) as an implicit matrix product over the "wide"
+//! output.
+//!
+//! With stride 1, output `(r, c)` reads input `(r + kr, c + kc)`. Number the
+//! outputs by their position in the *input's* row pitch, `p = r·pitch + c`:
+//! then for every tap `(i, kr, kc)` the inputs of consecutive `p` are
+//! consecutive floats, `x[i·plane + kr·pitch + kc + p]`. One unaligned load
+//! gives a vector of inputs for 16 outputs, with no copy (no im2col); the
+//! kernel keeps `MR` output channels × `NV` vectors of `p` in registers and
+//! runs over the `CI·K·K` taps, `K` a compile-time constant so the window
+//! unrolls. The `p` whose column `c ≥ WO` are computed and dropped: the
+//! valid lanes are compressed into the compact output, whose rows are
+//! contiguous across row ends.
+//!
+//! - Forward: the kernel on `x` (on a zero-padded copy when `P > 0`).
+//! - `∂L/∂w[o, i, kr, kc] = Σ_p dy[o, p] · x[i, p + kr·pitch + kc]`: `dy` is
+//!   laid out wide (zeros in the dropped columns), and `MR × K` vectors of
+//!   partial sums run over a group of images before they are added to one
+//!   accumulator vector per weight, whose lanes are summed at the end.
+//! - `∂L/∂x`: `cols = wᵀ · dy` over the wide positions (the register-blocked
+//!   product of [`super::linear`]), each tap's row then added into `dx` at
+//!   the tap's offset.
+//!
+//! Strides other than 1 take the portable path. The backward pass and padded
+//! inputs need scratch memory, so they are vectorised with `std` only. The
+//! specification is [`crate::layers::conv2d::scalar`].
+
+use super::{runnable, Level};
+use crate::layers::conv2d::scalar;
+
+#[cfg(target_arch = "x86_64")]
+use super::vector::{Avx2, Avx512, Simd};
+
+/// Geometry of one wide convolution: `ci` planes of `plane` floats with rows
+/// of `pitch`, giving `co` planes of `ho × wo` (compact).
+#[derive(Clone, Copy)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+struct Wide {
+    ci: usize,
+    co: usize,
+    plane: usize,
+    pitch: usize,
+    ho: usize,
+    wo: usize,
+}
+
+impl Wide {
+    /// Number of wide positions `p` that hold an output.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    fn span(&self) -> usize {
+        (self.ho - 1) * self.pitch + self.wo
+    }
+}
+
+/// `y = conv(x) + b` for `n` images (`CI×H×W` in, `CO×HO×WO` out).
+///
+/// # Panics
+/// If a slice is shorter than the sizes require.
+#[allow(clippy::too_many_arguments)]
+pub fn forward<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
+    level: Level,
+    n: usize,
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+) {
+    let (inp, out) = (CI * H * W, CO * HO * WO);
+    assert!(
+        w.len() >= CO * CI * K * K && b.len() >= CO,
+        "conv2d: {CO}×{CI}×{K}×{K} weights"
+    );
+    assert!(
+        x.len() >= n * inp && y.len() >= n * out,
+        "conv2d: {n} images of {CI}×{H}×{W}"
+    );
+    let level = runnable(level);
+    let vectorised = level != Level::Portable && S == 1 && (P == 0 || cfg!(feature = "std"));
+    if !vectorised {
+        for s in 0..n {
+            let (x, y) = (&x[s * inp..(s + 1) * inp], &mut y[s * out..(s + 1) * out]);
+            scalar::forward::<CI, CO, K, S, P, H, W, HO, WO>(w, b, x, y);
+        }
+        return;
+    }
+    let (hp, wp) = (H + 2 * P, W + 2 * P);
+    let geo = Wide {
+        ci: CI,
+        co: CO,
+        plane: hp * wp,
+        pitch: wp,
+        ho: HO,
+        wo: WO,
+    };
+    if P == 0 {
+        for s in 0..n {
+            // SAFETY: the slices hold image `s` (checked above), and with
+            // stride 1 and no padding the kernel reads inside it.
+            unsafe {
+                wide::<K>(
+                    level,
+                    geo,
+                    w.as_ptr(),
+                    b.as_ptr(),
+                    x[s * inp..].as_ptr(),
+                    y[s * out..].as_mut_ptr(),
+                )
+            }
+        }
+    } else {
+        #[cfg(feature = "std")]
+        pad_and_run::<K>(level, geo, n, (CI, H, W, P), w, b, x, y);
+    }
+}
+
+/// The forward pass of padded images, each copied into scratch first.
+#[cfg(feature = "std")]
+#[allow(clippy::too_many_arguments)]
+fn pad_and_run<const K: usize>(
+    level: Level,
+    geo: Wide,
+    n: usize,
+    (ci, h, w_, p): (usize, usize, usize, usize),
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+) {
+    let (inp, out) = (ci * h * w_, geo.co * geo.ho * geo.wo);
+    super::scratch::with_zeroed(ci * geo.plane, |xp| {
+        for s in 0..n {
+            pad(&x[s * inp..(s + 1) * inp], xp, ci, h, w_, p);
+            // SAFETY: `xp` is the padded image, `ci` planes of `hp × wp`.
+            unsafe {
+                wide::<K>(
+                    level,
+                    geo,
+                    w.as_ptr(),
+                    b.as_ptr(),
+                    xp.as_ptr(),
+                    y[s * out..].as_mut_ptr(),
+                )
+            }
+        }
+    });
+}
+
+/// Adds `∂L/∂w` and `∂L/∂b` of `n` images to `dw` and `db`, and writes
+/// `∂L/∂x` to `dx` when given.
+///
+/// # Panics
+/// If a slice is shorter than the sizes require.
+#[allow(clippy::too_many_arguments)]
+pub fn backward<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
+    level: Level,
+    n: usize,
+    w: &[f32],
+    x: &[f32],
+    dy: &[f32],
+    mut dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: &mut [f32],
+) {
+    let (inp, out, taps) = (CI * H * W, CO * HO * WO, CI * K * K);
+    assert!(
+        w.len() >= CO * taps && dw.len() >= CO * taps && db.len() >= CO,
+        "conv2d: weights"
+    );
+    assert!(
+        x.len() >= n * inp && dy.len() >= n * out,
+        "conv2d: {n} images of {CI}×{H}×{W}"
+    );
+    if let Some(dx) = &dx {
+        assert!(
+            dx.len() >= n * inp,
+            "conv2d: dx holds {n} images of {CI}×{H}×{W}"
+        );
+    }
+    let level = runnable(level);
+    let vectorised = level != Level::Portable && S == 1 && P < K && cfg!(feature = "std");
+    if !vectorised {
+        for s in 0..n {
+            let xs = &x[s * inp..(s + 1) * inp];
+            let dys = &dy[s * out..(s + 1) * out];
+            scalar::backward_params::<CI, CO, K, S, P, H, W, HO, WO>(xs, dys, dw, db);
+            if let Some(dx) = dx.as_deref_mut() {
+                let dxs = &mut dx[s * inp..(s + 1) * inp];
+                scalar::backward_input::<CI, CO, K, S, P, H, W, HO, WO>(w, dys, dxs);
+            }
+        }
+    } else {
+        #[cfg(feature = "std")]
+        backward_wide::<CI, CO, K, P, H, W, HO, WO>(level, n, w, x, dy, dx, dw, db);
+    }
+}
+
+/// The vectorised backward pass (stride 1, `P < K`), in one scratch buffer:
+/// padded images, `dy` laid out wide, one padded `dy` image, flipped weights.
+#[cfg(feature = "std")]
+#[allow(clippy::too_many_arguments)]
+fn backward_wide<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const P: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
+    level: Level,
+    n: usize,
+    w: &[f32],
+    x: &[f32],
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: &mut [f32],
+) {
+    let (inp, out, kk) = (CI * H * W, CO * HO * WO, K * K);
+    for s in 0..n {
+        for (o, db) in db[..CO].iter_mut().enumerate() {
+            let plane = &dy[s * out + o * HO * WO..s * out + (o + 1) * HO * WO];
+            *db += sum(plane);
+        }
+    }
+    let (hp, wp) = (H + 2 * P, W + 2 * P);
+    let geo = Wide {
+        ci: CI,
+        co: CO,
+        plane: hp * wp,
+        pitch: wp,
+        ho: HO,
+        wo: WO,
+    };
+    // Each plane of `dy` is laid out wide (pitch `wp`, zero in the dropped
+    // columns and past the last position, with 16 floats to spare).
+    let row = hp * wp + 16;
+    let taps = CI * kk;
+    // Images are taken in groups that fit in about 48 KiB of scratch (the
+    // padded images and the wide `dy`), so that they stay in L1/L2.
+    let per_image = (if P > 0 { CI * hp * wp } else { 0 } + CO * row) * 4;
+    let group = (48 * 1024 / per_image).clamp(1, n.max(1));
+    let padded_len = if P > 0 { group * CI * hp * wp } else { 0 };
+    let dy_len = group * CO * row;
+    let acc_len = CO * taps * 16;
+    // With 16 lanes and a multiple of 16 output channels, the weight
+    // gradient runs over vectors of output channels instead (no dropped
+    // columns): it needs `dy` transposed, position-major.
+    let by_channels = level == Level::Avx512 && CO.is_multiple_of(16) && K <= 5;
+    let dyt_len = if by_channels { group * HO * WO * CO } else { 0 };
+    let span = geo.span();
+    let dx_len = match (&dx, P) {
+        (None, _) => 0,
+        (Some(_), 0) => TAP_ROWS * span,
+        (Some(_), _) => TAP_ROWS * span + CI * hp * wp,
+    };
+    super::scratch::with_zeroed(padded_len + dy_len + acc_len + dyt_len + dx_len, |buf| {
+        let (xpad, rest) = buf.split_at_mut(padded_len);
+        let (dyw, rest) = rest.split_at_mut(dy_len);
+        let (dyt, rest) = rest.split_at_mut(dyt_len);
+        let (accv, rest) = rest.split_at_mut(acc_len);
+        let (cols, dxpad) = rest.split_at_mut(if dx.is_some() { TAP_ROWS * span } else { 0 });
+        let mut dx = dx;
+        let mut s0 = 0;
+        while s0 < n {
+            let s1 = n.min(s0 + group);
+            let xs: &[f32] = if P > 0 {
+                for s in s0..s1 {
+                    let dst = &mut xpad[(s - s0) * CI * hp * wp..(s - s0 + 1) * CI * hp * wp];
+                    pad(&x[s * inp..(s + 1) * inp], dst, CI, H, W, P);
+                }
+                xpad
+            } else {
+                &x[s0 * inp..s1 * inp]
+            };
+            // Only the kept columns are written: the rest stays zero.
+            for s in s0..s1 {
+                for o in 0..CO {
+                    let src = &dy[s * out + o * HO * WO..];
+                    let dst = &mut dyw[((s - s0) * CO + o) * row..];
+                    for r in 0..HO {
+                        dst[r * wp..r * wp + WO].copy_from_slice(&src[r * WO..(r + 1) * WO]);
+                    }
+                }
+            }
+            if by_channels {
+                let hw = HO * WO;
+                for s in s0..s1 {
+                    let t = &mut dyt[(s - s0) * hw * CO..(s - s0 + 1) * hw * CO];
+                    for o in 0..CO {
+                        for (p, &g) in dy[s * out + o * hw..][..hw].iter().enumerate() {
+                            t[p * CO + o] = g;
+                        }
+                    }
+                }
+                // SAFETY: `xs` holds `s1 − s0` images of `CI` planes of
+                // `hp × wp`, `dyt` as many of `HO · WO · CO` floats, `accv`
+                // 16 floats per weight; the CPU runs AVX-512F.
+                #[cfg(target_arch = "x86_64")]
+                unsafe {
+                    weights_grad_channels::<K>(
+                        s1 - s0,
+                        geo,
+                        xs.as_ptr(),
+                        dyt.as_ptr(),
+                        accv.as_mut_ptr(),
+                    )
+                };
+            } else {
+                // SAFETY: `xs` holds `s1 − s0` images of `CI` planes of
+                // `hp × wp`; `dyw` as many times `CO` rows of `row` floats, each
+                // the wide plane (zero past `span`, with 16 floats to spare);
+                // `accv` 16 floats per weight.
+                unsafe {
+                    weights_grad::<K>(
+                        level,
+                        s1 - s0,
+                        geo,
+                        xs.as_ptr(),
+                        dyw.as_ptr(),
+                        row,
+                        accv.as_mut_ptr(),
+                    )
+                };
+            }
+            if let Some(dx) = dx.as_deref_mut() {
+                for s in s0..s1 {
+                    let src = dyw[(s - s0) * CO * row..].as_ptr();
+                    let dst = if P == 0 {
+                        &mut dx[s * inp..(s + 1) * inp]
+                    } else {
+                        &mut dxpad[..]
+                    };
+                    dst.fill(0.0);
+                    // SAFETY: `w` holds `CO · CI · K · K` floats, `src` `CO`
+                    // wide planes of `row ≥ span` floats, `cols` `TAP_ROWS`
+                    // rows of `span`, and `dst` `CI` planes of `hp × wp`
+                    // (every tap of every kept position lies inside).
+                    unsafe {
+                        input_grad::<K>(
+                            level,
+                            geo,
+                            w.as_ptr(),
+                            src,
+                            row,
+                            cols.as_mut_ptr(),
+                            dst.as_mut_ptr(),
+                        )
+                    };
+                    if P > 0 {
+                        for i in 0..CI {
+                            for r in 0..H {
+                                let from = &dxpad[(i * hp + r + P) * wp + P..][..W];
+                                dx[s * inp + (i * H + r) * W..][..W].copy_from_slice(from);
+                            }
+                        }
+                    }
+                }
+            }
+            s0 = s1;
+        }
+        if by_channels {
+            // accv[o / 16][tap][o % 16]
+            for (o, d) in dw[..CO * taps].chunks_exact_mut(taps).enumerate() {
+                for (t, d) in d.iter_mut().enumerate() {
+                    *d += accv[((o / 16) * taps + t) * 16 + o % 16];
+                }
+            }
+        } else {
+            for (d, lanes) in dw[..CO * taps].iter_mut().zip(accv.chunks_exact(16)) {
+                *d += lanes.iter().sum::<f32>();
+            }
+        }
+    });
+}
+
+/// `∂L/∂w` by vectors of 16 output channels: for every kept position `p`
+/// of every image, the vector `dy[o..o + 16, p]` times each tap's input,
+/// broadcast; one accumulator per tap of an input channel (`K × K ≤ 25`
+/// registers) over all images, added to `accv[o / 16][tap]`.
+///
+/// # Safety
+/// The CPU runs AVX-512F; `geo.co` is a multiple of 16 and `K ≤ 5`; `x`
+/// holds `n` images of `geo.ci` planes of `geo.plane`, `dyt` `n` images of
+/// `ho · wo` positions × `co` channels; `accv` 16 floats per weight.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn weights_grad_channels<const K: usize>(
+    n: usize,
+    geo: Wide,
+    x: *const f32,
+    dyt: *const f32,
+    accv: *mut f32,
+) {
+    type S = Avx512;
+    let taps = geo.ci * K * K;
+    let hw = geo.ho * geo.wo;
+    for ob in 0..geo.co / 16 {
+        for i in 0..geo.ci {
+            let a = accv.add((ob * taps + i * K * K) * 16);
+            let mut acc = [[S::zero(); K]; K];
+            for s in 0..n {
+                let xs = x.add((s * geo.ci + i) * geo.plane);
+                let ds = dyt.add(s * hw * geo.co + ob * 16);
+                for r in 0..geo.ho {
+                    for c in 0..geo.wo {
+                        let d = S::load(ds.add((r * geo.wo + c) * geo.co));
+                        let base = xs.add(r * geo.pitch + c);
+                        for (kr, acc) in acc.iter_mut().enumerate() {
+                            for (kc, acc) in acc.iter_mut().enumerate() {
+                                *acc = S::fma(d, S::splat(*base.add(kr * geo.pitch + kc)), *acc);
+                            }
+                        }
+                    }
+                }
+            }
+            for (kr, acc) in acc.iter().enumerate() {
+                for (kc, &v) in acc.iter().enumerate() {
+                    let p = a.add((kr * K + kc) * 16);
+                    S::store(p, S::add(S::load(p), v));
+                }
+            }
+        }
+    }
+}
+
+/// Rows of taps the input gradient computes at a time (the tile height of
+/// the AVX-512 product).
+#[cfg(feature = "std")]
+const TAP_ROWS: usize = 12;
+
+/// `∂L/∂x` of one image: `cols = wᵀ · dy` (taps × wide positions, a matrix
+/// product over the output channels) `TAP_ROWS` taps at a time, each row
+/// then added into `dx` at its tap's offset (col2im).
+///
+/// # Safety
+/// `level` runs on this CPU; `w` holds `co · ci · K · K` floats, `dyw` `co`
+/// rows of `stride ≥ span` floats (zero in the dropped columns), `cols`
+/// `TAP_ROWS · span` floats, `dx` `ci` planes of `geo.plane`.
+#[cfg(feature = "std")]
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+unsafe fn input_grad<const K: usize>(
+    level: Level,
+    geo: Wide,
+    w: *const f32,
+    dyw: *const f32,
+    stride: usize,
+    cols: *mut f32,
+    dx: *mut f32,
+) {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => input_grad_avx512::<K>(geo, w, dyw, stride, cols, dx),
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => input_grad_avx2::<K>(geo, w, dyw, stride, cols, dx),
+        _ => {}
+    }
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn input_grad_avx512<const K: usize>(
+    geo: Wide,
+    w: *const f32,
+    dyw: *const f32,
+    stride: usize,
+    cols: *mut f32,
+    dx: *mut f32,
+) {
+    col2im::<Avx512, K, 12>(geo, w, dyw, stride, cols, dx)
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn input_grad_avx2<const K: usize>(
+    geo: Wide,
+    w: *const f32,
+    dyw: *const f32,
+    stride: usize,
+    cols: *mut f32,
+    dx: *mut f32,
+) {
+    col2im::<Avx2, K, 6>(geo, w, dyw, stride, cols, dx)
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+unsafe fn col2im<S: Simd, const K: usize, const MR: usize>(
+    geo: Wide,
+    w: *const f32,
+    dyw: *const f32,
+    stride: usize,
+    cols: *mut f32,
+    dx: *mut f32,
+) {
+    let taps = geo.ci * K * K;
+    let span = geo.span();
+    let full = span / S::LANES;
+    let rest = span % S::LANES;
+    let last = S::first(rest);
+    let mut t0 = 0;
+    while t0 < taps {
+        let m = MR.min(taps - t0);
+        // cols[t, p] = Σ_o w[o, t0 + t] · dyw[o, p]
+        super::linear::gemm::<S, MR, 2>(
+            m,
+            span,
+            geo.co,
+            w.add(t0),
+            1,
+            taps,
+            dyw,
+            stride,
+            cols,
+            span,
+            false,
+        );
+        for j in 0..m {
+            let tap = t0 + j;
+            let (i, kr, kc) = (tap / (K * K), tap % (K * K) / K, tap % K);
+            let dst = dx.add(i * geo.plane + kr * geo.pitch + kc);
+            let src = cols.add(j * span);
+            for v in 0..full {
+                let o = v * S::LANES;
+                S::store(dst.add(o), S::add(S::load(dst.add(o)), S::load(src.add(o))));
+            }
+            if rest > 0 {
+                let o = full * S::LANES;
+                let sum = S::add(
+                    S::load_masked(dst.add(o), last),
+                    S::load_masked(src.add(o), last),
+                );
+                S::store_masked(dst.add(o), sum, last);
+            }
+        }
+        t0 += m;
+    }
+}
+
+/// Sum of `v` in 16 independent lanes (a single running sum would wait on
+/// each addition in turn).
+#[cfg(feature = "std")]
+fn sum(v: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 16];
+    let chunks = v.chunks_exact(16);
+    let rest: f32 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for (l, &x) in lanes.iter_mut().zip(c) {
+            *l += x;
+        }
+    }
+    lanes.iter().sum::<f32>() + rest
+}
+
+/// Copies `c` planes of `h × w` into the middle of planes of
+/// `(h + 2p) × (w + 2p)` whose border is already zero.
+#[cfg(feature = "std")]
+fn pad(x: &[f32], dst: &mut [f32], c: usize, h: usize, w: usize, p: usize) {
+    let (hp, wp) = (h + 2 * p, w + 2 * p);
+    for i in 0..c {
+        for r in 0..h {
+            dst[(i * hp + r + p) * wp + p..][..w].copy_from_slice(&x[(i * h + r) * w..][..w]);
+        }
+    }
+}
+
+/// Runs the wide convolution at `level`. `b` may be null (no bias).
+///
+/// # Safety
+/// `level` runs on this CPU (or is `Portable`, which does nothing here);
+/// `w` holds `co · ci · K · K` floats, `b` `co` (unless null), `x` `ci`
+/// planes of `plane ≥ (ho + K − 1) · pitch` floats with `pitch ≥ wo + K − 1`,
+/// and `y` `co · ho · wo`.
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+unsafe fn wide<const K: usize>(
+    level: Level,
+    geo: Wide,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+) {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => wide_avx512::<K>(geo, w, b, x, y),
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => wide_avx2::<K>(geo, w, b, x, y),
+        _ => {}
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn wide_avx512<const K: usize>(
+    geo: Wide,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+) {
+    wide_conv::<Avx512, K, 3>(geo, w, b, x, y)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn wide_avx2<const K: usize>(
+    geo: Wide,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+) {
+    wide_conv::<Avx2, K, 2>(geo, w, b, x, y)
+}
+
+/// Groups of `NV` vectors of wide positions, each run through the output
+/// channels `MR` at a time (8 with 16 lanes, else 6, then 4, 2, 1).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn wide_conv<S: Simd, const K: usize, const NV: usize>(
+    geo: Wide,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+) {
+    let span = geo.span();
+    let group = NV * S::LANES;
+    // Row and column of the current wide position, kept without division.
+    let (mut row, mut col) = (0, 0);
+    let mut p0 = 0;
+    while p0 < span {
+        let mut loads = [S::first(S::LANES); NV];
+        let mut keep = [0u32; NV];
+        let mut dst = [0usize; NV];
+        for v in 0..NV {
+            let start = p0 + v * S::LANES;
+            loads[v] = S::first(span.saturating_sub(start));
+            dst[v] = row * geo.wo + col.min(geo.wo);
+            let mut c = col;
+            for l in 0..S::LANES.min(span.saturating_sub(start)) {
+                if c < geo.wo {
+                    keep[v] |= 1 << l;
+                }
+                c += 1;
+                if c == geo.pitch {
+                    c = 0;
+                }
+            }
+            col += S::LANES;
+            while col >= geo.pitch {
+                col -= geo.pitch;
+                row += 1;
+            }
+        }
+        let tail = p0 + group > span;
+        let mut o = 0;
+        while o < geo.co {
+            let rem = geo.co - o;
+            let (wo_, bo, yo) = (
+                w.add(o * geo.ci * K * K),
+                if b.is_null() { b } else { b.add(o) },
+                y.add(o * geo.ho * geo.wo),
+            );
+            let xo = x.add(p0);
+            let t = Tile {
+                geo,
+                w: wo_,
+                b: bo,
+                x: xo,
+                y: yo,
+            };
+            let step = if S::LANES == 16 && rem >= 8 {
+                8
+            } else if rem >= 6 {
+                6
+            } else if rem >= 4 {
+                4
+            } else if rem >= 2 {
+                2
+            } else {
+                1
+            };
+            match (step, tail) {
+                (8, false) => wide_tile::<S, K, 8, NV, false>(t, &loads, &keep, &dst),
+                (8, true) => wide_tile::<S, K, 8, NV, true>(t, &loads, &keep, &dst),
+                (6, false) => wide_tile::<S, K, 6, NV, false>(t, &loads, &keep, &dst),
+                (6, true) => wide_tile::<S, K, 6, NV, true>(t, &loads, &keep, &dst),
+                (4, false) => wide_tile::<S, K, 4, NV, false>(t, &loads, &keep, &dst),
+                (4, true) => wide_tile::<S, K, 4, NV, true>(t, &loads, &keep, &dst),
+                (2, false) => wide_tile::<S, K, 2, NV, false>(t, &loads, &keep, &dst),
+                (2, true) => wide_tile::<S, K, 2, NV, true>(t, &loads, &keep, &dst),
+                (_, false) => wide_tile::<S, K, 1, NV, false>(t, &loads, &keep, &dst),
+                (_, true) => wide_tile::<S, K, 1, NV, true>(t, &loads, &keep, &dst),
+            }
+            o += step;
+        }
+        p0 += group;
+    }
+}
+
+/// Where one tile reads and writes: weights of its first output channel,
+/// its biases (or null), the inputs of its first wide position, the output
+/// plane of its first channel.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Tile {
+    geo: Wide,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+}
+
+/// `MR` output channels × `NV` vectors of wide positions, over all taps.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn wide_tile<S: Simd, const K: usize, const MR: usize, const NV: usize, const TAIL: bool>(
+    t: Tile,
+    loads: &[S::Mask; NV],
+    keep: &[u32; NV],
+    dst: &[usize; NV],
+) {
+    let Tile { geo, w, b, x, y } = t;
+    let row = geo.ci * K * K;
+    let mut acc = [[S::zero(); NV]; MR];
+    if !b.is_null() {
+        for (m, acc) in acc.iter_mut().enumerate() {
+            *acc = [S::splat(*b.add(m)); NV];
+        }
+    }
+    for i in 0..geo.ci {
+        let xi = x.add(i * geo.plane);
+        let wi = w.add(i * K * K);
+        for kr in 0..K {
+            for kc in 0..K {
+                let xp = xi.add(kr * geo.pitch + kc);
+                let mut xv = [S::zero(); NV];
+                for (v, xv) in xv.iter_mut().enumerate() {
+                    *xv = if TAIL {
+                        S::load_masked(xp.add(v * S::LANES), loads[v])
+                    } else {
+                        S::load(xp.add(v * S::LANES))
+                    };
+                }
+                let tap = kr * K + kc;
+                for (m, acc) in acc.iter_mut().enumerate() {
+                    let wv = S::splat(*wi.add(m * row + tap));
+                    for (a, &xv) in acc.iter_mut().zip(&xv) {
+                        *a = S::fma(wv, xv, *a);
+                    }
+                }
+            }
+        }
+    }
+    for (m, acc) in acc.iter().enumerate() {
+        let ym = y.add(m * geo.ho * geo.wo);
+        for v in 0..NV {
+            if keep[v] != 0 {
+                S::store_compressed(ym.add(dst[v]), acc[v], keep[v]);
+            }
+        }
+    }
+}
+
+/// Adds `Σ_images Σ_p dyw[o, p] · x[i, p + kr·pitch + kc]` to
+/// `dw[o, i, kr, kc]`.
+///
+/// Every tile of `MR` output channels × `K` taps sums vectors over the
+/// images in registers and adds them to `accv` (16 floats per weight), whose
+/// lanes the caller sums once at the end.
+///
+/// # Safety
+/// `level` runs on this CPU; `x` holds `n` images of `geo.ci` planes of
+/// `geo.plane`, `dyw` `n · geo.co` rows of `stride` floats, each the wide
+/// plane, zero in the dropped columns and past `span` up to the next multiple
+/// of 16; `accv` 16 floats per weight.
+#[cfg(feature = "std")]
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+unsafe fn weights_grad<const K: usize>(
+    level: Level,
+    n: usize,
+    geo: Wide,
+    x: *const f32,
+    dyw: *const f32,
+    stride: usize,
+    accv: *mut f32,
+) {
+    let a = Acc {
+        x,
+        dyw,
+        stride,
+        accv,
+    };
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => weights_grad_avx512::<K>(n, geo, a),
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => weights_grad_avx2::<K>(n, geo, a),
+        _ => {}
+    }
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn weights_grad_avx512<const K: usize>(n: usize, geo: Wide, a: Acc) {
+    if 4 * K <= 24 {
+        dw_rows::<Avx512, K, 4>(n, geo, a)
+    } else if 2 * K <= 24 {
+        dw_rows::<Avx512, K, 2>(n, geo, a)
+    } else {
+        dw_rows::<Avx512, K, 1>(n, geo, a)
+    }
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn weights_grad_avx2<const K: usize>(n: usize, geo: Wide, a: Acc) {
+    if 2 * K <= 12 {
+        dw_rows::<Avx2, K, 2>(n, geo, a)
+    } else {
+        dw_rows::<Avx2, K, 1>(n, geo, a)
+    }
+}
+
+/// The operands of the weight gradient (see [`weights_grad`]).
+#[cfg(feature = "std")]
+#[derive(Clone, Copy)]
+struct Acc {
+    x: *const f32,
+    dyw: *const f32,
+    stride: usize,
+    accv: *mut f32,
+}
+
+/// Output channels `MR` at a time (then one at a time), each input channel
+/// and kernel row.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+unsafe fn dw_rows<S: Simd, const K: usize, const MR: usize>(n: usize, geo: Wide, a: Acc) {
+    let mut o = 0;
+    while o < geo.co {
+        let mr = if geo.co - o >= MR { MR } else { 1 };
+        for i in 0..geo.ci {
+            for kr in 0..K {
+                if mr == MR {
+                    dw_tile::<S, K, MR>(0..n, geo, a, o, i, kr);
+                } else {
+                    dw_tile::<S, K, 1>(0..n, geo, a, o, i, kr);
+                }
+            }
+        }
+        o += mr;
+    }
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+unsafe fn dw_tile<S: Simd, const K: usize, const MR: usize>(
+    images: core::ops::Range<usize>,
+    geo: Wide,
+    a: Acc,
+    o: usize,
+    i: usize,
+    kr: usize,
+) {
+    let Acc {
+        x,
+        dyw,
+        stride,
+        accv,
+        ..
+    } = a;
+    let span = geo.span();
+    let full = span / S::LANES;
+    let rest = span % S::LANES;
+    let last = S::first(rest);
+    let mut acc = [[S::zero(); K]; MR];
+    for s in images {
+        let xs = x.add((s * geo.ci + i) * geo.plane + kr * geo.pitch);
+        let ds = dyw.add((s * geo.co + o) * stride);
+        for v in 0..full {
+            let off = v * S::LANES;
+            let mut dv = [S::zero(); MR];
+            for (m, dv) in dv.iter_mut().enumerate() {
+                *dv = S::load(ds.add(m * stride + off));
+            }
+            for kc in 0..K {
+                let xv = S::load(xs.add(off + kc));
+                for (acc, &dv) in acc.iter_mut().zip(&dv) {
+                    acc[kc] = S::fma(dv, xv, acc[kc]);
+                }
+            }
+        }
+        if rest > 0 {
+            let off = full * S::LANES;
+            let mut dv = [S::zero(); MR];
+            for (m, dv) in dv.iter_mut().enumerate() {
+                *dv = S::load(ds.add(m * stride + off));
+            }
+            for kc in 0..K {
+                let xv = S::load_masked(xs.add(off + kc), last);
+                for (acc, &dv) in acc.iter_mut().zip(&dv) {
+                    acc[kc] = S::fma(dv, xv, acc[kc]);
+                }
+            }
+        }
+    }
+    let taps = geo.ci * K * K;
+    for (m, acc) in acc.iter().enumerate() {
+        let d = accv.add(((o + m) * taps + i * K * K + kr * K) * 16);
+        for (kc, &v) in acc.iter().enumerate() {
+            let p = d.add(kc * 16);
+            S::store(p, S::add(S::load(p), v));
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! The vectorised convolution against its scalar specification, forward and
+//! backward, at every level this CPU runs, over many sizes.
+
+mod common;
+
+use common::{abs, assert_close, Rng};
+use lenet_runtime::layers::conv2d::scalar;
+use lenet_runtime::simd::{self, conv2d};
+use proptest::prelude::*;
+
+/// The scalar specification over `n` images: `y`, and `dw`, `db`, `dx`
+/// starting from `dw0`, `db0`.
+#[allow(clippy::type_complexity)]
+fn reference<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
+    n: usize,
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    dy: &[f32],
+    dw0: &[f32],
+    db0: &[f32],
+) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
+    let (inp, out) = (CI * H * W, CO * HO * WO);
+    let mut y = vec![0.0; n * out];
+    let (mut dw, mut db, mut dx) = (dw0.to_vec(), db0.to_vec(), vec![0.0; n * inp]);
+    for s in 0..n {
+        let (xs, dys) = (&x[s * inp..(s + 1) * inp], &dy[s * out..(s + 1) * out]);
+        scalar::forward::<CI, CO, K, S, P, H, W, HO, WO>(w, b, xs, &mut y[s * out..(s + 1) * out]);
+        scalar::backward_params::<CI, CO, K, S, P, H, W, HO, WO>(xs, dys, &mut dw, &mut db);
+        scalar::backward_input::<CI, CO, K, S, P, H, W, HO, WO>(
+            w,
+            dys,
+            &mut dx[s * inp..(s + 1) * inp],
+        );
+    }
+    (y, dw, db, dx)
+}
+
+fn check<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
+    seed: u64,
+    n: usize,
+) {
+    let mut rng = Rng::new(seed);
+    let w = rng.vec(CO * CI * K * K);
+    let b = rng.vec(CO);
+    let x = rng.vec(n * CI * H * W);
+    let dy = rng.vec(n * CO * HO * WO);
+    let dw0 = rng.vec(w.len());
+    let db0 = rng.vec(CO);
+    let (y, dw, db, dx) =
+        reference::<CI, CO, K, S, P, H, W, HO, WO>(n, &w, &b, &x, &dy, &dw0, &db0);
+    // The same sums over absolute values bound the rounding of each output.
+    let (ya, dwa, dba, dxa) = reference::<CI, CO, K, S, P, H, W, HO, WO>(
+        n,
+        &abs(&w),
+        &abs(&b),
+        &abs(&x),
+        &abs(&dy),
+        &abs(&dw0),
+        &abs(&db0),
+    );
+    for level in simd::available() {
+        let what =
+            |t: &str| format!("{level:?} conv {CI}→{CO} k{K} s{S} p{P} {H}×{W}, n = {n}: {t}");
+        let mut got = vec![f32::NAN; y.len()];
+        conv2d::forward::<CI, CO, K, S, P, H, W, HO, WO>(level, n, &w, &b, &x, &mut got);
+        assert_close(&what("y"), &got, &y, &ya, 2e-5);
+
+        let (mut gdw, mut gdb, mut gdx) = (dw0.clone(), db0.clone(), vec![f32::NAN; dx.len()]);
+        conv2d::backward::<CI, CO, K, S, P, H, W, HO, WO>(
+            level,
+            n,
+            &w,
+            &x,
+            &dy,
+            Some(&mut gdx),
+            &mut gdw,
+            &mut gdb,
+        );
+        assert_close(&what("dw"), &gdw, &dw, &dwa, 2e-5);
+        assert_close(&what("db"), &gdb, &db, &dba, 2e-5);
+        assert_close(&what("dx"), &gdx, &dx, &dxa, 2e-5);
+
+        let (mut gdw, mut gdb) = (dw0.clone(), db0.clone());
+        conv2d::backward::<CI, CO, K, S, P, H, W, HO, WO>(
+            level, n, &w, &x, &dy, None, &mut gdw, &mut gdb,
+        );
+        assert_close(&what("dw without dx"), &gdw, &dw, &dwa, 2e-5);
+        assert_close(&what("db without dx"), &gdb, &db, &dba, 2e-5);
+    }
+}
+
+macro_rules! cases {
+    ($($name:ident: ($ci:literal, $co:literal, $k:literal, $s:literal, $p:literal, $h:literal, $w:literal);)*) => {
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(8))]
+            $(
+                #[test]
+                fn $name(seed in any::<u64>(), n in 1usize..10) {
+                    check::<$ci, $co, $k, $s, $p, $h, $w,
+                        { ($h + 2 * $p - $k) / $s + 1 }, { ($w + 2 * $p - $k) / $s + 1 }>(seed, n);
+                }
+            )*
+        }
+    };
+}
+
+cases! {
+    lenet_c1: (1, 6, 5, 1, 0, 32, 32);
+    lenet_c3: (6, 16, 5, 1, 0, 14, 14);
+    mnist_c1_padded: (1, 6, 5, 1, 2, 28, 28);
+    one_by_one: (3, 5, 1, 1, 0, 7, 9);
+    k2_odd: (5, 7, 2, 1, 0, 9, 11);
+    k3_pad1: (3, 10, 3, 1, 1, 13, 8);
+    k3_pad2: (2, 9, 3, 1, 2, 5, 6);
+    k4_pad1: (7, 3, 4, 1, 1, 10, 10);
+    k5_pad2_wide: (2, 17, 5, 1, 2, 6, 37);
+    k5_pad1_tall: (3, 4, 5, 1, 1, 21, 5);
+    k3_exact: (4, 12, 3, 1, 0, 3, 3);
+    stride2_k3_pad1: (3, 5, 3, 2, 1, 9, 11);
+    stride2_k2: (2, 3, 2, 2, 0, 8, 7);
+    channels_33: (33, 2, 3, 1, 1, 6, 5);
+    out_32_pad1: (3, 32, 3, 1, 1, 7, 9);
+    out_16_k2: (2, 16, 2, 1, 0, 5, 6);
+    out_16_k4_pad2: (5, 16, 4, 1, 2, 6, 4);
+}

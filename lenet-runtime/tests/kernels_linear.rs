@@ -1,0 +1,87 @@
+//! The vectorised fully connected layer against its scalar specification,
+//! forward and backward, at every level this CPU runs, over many sizes.
+
+mod common;
+
+use common::{abs, assert_close, Rng};
+use lenet_runtime::layers::linear::scalar;
+use lenet_runtime::simd::{self, linear};
+use proptest::prelude::*;
+
+#[allow(clippy::type_complexity)]
+fn reference<const I: usize, const O: usize>(
+    n: usize,
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    dy: &[f32],
+    dw0: &[f32],
+    db0: &[f32],
+) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
+    let mut y = vec![0.0; n * O];
+    scalar::forward::<I, O>(n, w, b, x, &mut y);
+    let (mut dw, mut db, mut dx) = (dw0.to_vec(), db0.to_vec(), vec![0.0; n * I]);
+    scalar::backward_params::<I, O>(n, x, dy, &mut dw, &mut db);
+    scalar::backward_input::<I, O>(n, w, dy, &mut dx);
+    (y, dw, db, dx)
+}
+
+fn check<const I: usize, const O: usize>(seed: u64, n: usize) {
+    let mut rng = Rng::new(seed);
+    let (w, b, x, dy) = (rng.vec(O * I), rng.vec(O), rng.vec(n * I), rng.vec(n * O));
+    let (dw0, db0) = (rng.vec(O * I), rng.vec(O));
+    let (y, dw, db, dx) = reference::<I, O>(n, &w, &b, &x, &dy, &dw0, &db0);
+    let (ya, dwa, dba, dxa) = reference::<I, O>(
+        n,
+        &abs(&w),
+        &abs(&b),
+        &abs(&x),
+        &abs(&dy),
+        &abs(&dw0),
+        &abs(&db0),
+    );
+    for level in simd::available() {
+        let what = |t: &str| format!("{level:?} linear {I}→{O}, n = {n}: {t}");
+        let mut got = vec![f32::NAN; y.len()];
+        linear::forward::<I, O>(level, n, &w, &b, &x, &mut got);
+        assert_close(&what("y"), &got, &y, &ya, 2e-5);
+
+        let (mut gdw, mut gdb, mut gdx) = (dw0.clone(), db0.clone(), vec![f32::NAN; dx.len()]);
+        linear::backward::<I, O>(level, n, &w, &x, &dy, Some(&mut gdx), &mut gdw, &mut gdb);
+        assert_close(&what("dw"), &gdw, &dw, &dwa, 2e-5);
+        assert_close(&what("db"), &gdb, &db, &dba, 2e-5);
+        assert_close(&what("dx"), &gdx, &dx, &dxa, 2e-5);
+
+        let (mut gdw, mut gdb) = (dw0.clone(), db0.clone());
+        linear::backward::<I, O>(level, n, &w, &x, &dy, None, &mut gdw, &mut gdb);
+        assert_close(&what("dw without dx"), &gdw, &dw, &dwa, 2e-5);
+        assert_close(&what("db without dx"), &gdb, &db, &dba, 2e-5);
+    }
+}
+
+macro_rules! cases {
+    ($($name:ident: ($i:literal, $o:literal, $nmax:literal);)*) => {
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(12))]
+            $(
+                #[test]
+                fn $name(seed in any::<u64>(), n in 1usize..$nmax) {
+                    check::<$i, $o>(seed, n);
+                }
+            )*
+        }
+    };
+}
+
+cases! {
+    lenet_fc1: (400, 120, 70);
+    lenet_fc2: (120, 84, 40);
+    lenet_fc3: (84, 10, 40);
+    one_to_one: (1, 1, 10);
+    small_odd: (3, 5, 10);
+    one_vector: (16, 16, 20);
+    just_over: (17, 33, 30);
+    many_outputs: (7, 131, 15);
+    wide_input: (257, 3, 15);
+    square: (64, 64, 30);
+}

@@ -1,0 +1,77 @@
+//! The pooling kernels against their scalar specifications at every level
+//! this CPU runs, over many sizes.
+
+mod common;
+
+use common::{abs, assert_close, Rng};
+use lenet_runtime::layers::{avg_pool2d, max_pool2d};
+use lenet_runtime::simd::{self, pool};
+use proptest::prelude::*;
+
+fn check<
+    const K: usize,
+    const S: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
+    seed: u64,
+    planes: usize,
+) {
+    let mut rng = Rng::new(seed);
+    let x = rng.vec(planes * H * W);
+    let dy = rng.vec(planes * HO * WO);
+    let mut y = vec![0.0; dy.len()];
+    let mut ya = vec![0.0; dy.len()];
+    avg_pool2d::scalar::forward::<K, S, H, W, HO, WO>(planes, &x, &mut y);
+    avg_pool2d::scalar::forward::<K, S, H, W, HO, WO>(planes, &abs(&x), &mut ya);
+    let mut dx = vec![0.0; x.len()];
+    let mut dxa = vec![0.0; x.len()];
+    avg_pool2d::scalar::backward::<K, S, H, W, HO, WO>(planes, &dy, &mut dx);
+    avg_pool2d::scalar::backward::<K, S, H, W, HO, WO>(planes, &abs(&dy), &mut dxa);
+    let mut my = vec![0.0; dy.len()];
+    let mut mdx = vec![0.0; x.len()];
+    max_pool2d::scalar::forward::<K, S, H, W, HO, WO>(planes, &x, &mut my);
+    max_pool2d::scalar::backward::<K, S, H, W, HO, WO>(planes, &x, &dy, &mut mdx);
+    for level in simd::available() {
+        let what = |t: &str| format!("{level:?} pool k{K} s{S} {H}×{W}, {planes} planes: {t}");
+        let mut got = vec![f32::NAN; y.len()];
+        pool::avg_forward::<K, S, H, W, HO, WO>(level, planes, &x, &mut got);
+        assert_close(&what("avg y"), &got, &y, &ya, 1e-6);
+        let mut got = vec![f32::NAN; dx.len()];
+        pool::avg_backward::<K, S, H, W, HO, WO>(level, planes, &dy, &mut got);
+        assert_close(&what("avg dx"), &got, &dx, &dxa, 1e-6);
+        let mut got = vec![f32::NAN; y.len()];
+        pool::max_forward::<K, S, H, W, HO, WO>(level, planes, &x, &mut got);
+        assert_eq!(got, my, "{}", what("max y"));
+        let mut got = vec![f32::NAN; dx.len()];
+        pool::max_backward::<K, S, H, W, HO, WO>(level, planes, &x, &dy, &mut got);
+        assert_eq!(got, mdx, "{}", what("max dx"));
+    }
+}
+
+macro_rules! cases {
+    ($($name:ident: ($k:literal, $s:literal, $h:literal, $w:literal);)*) => {
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(16))]
+            $(
+                #[test]
+                fn $name(seed in any::<u64>(), planes in 1usize..40) {
+                    check::<$k, $s, $h, $w, { ($h - $k) / $s + 1 }, { ($w - $k) / $s + 1 }>(seed, planes);
+                }
+            )*
+        }
+    };
+}
+
+cases! {
+    lenet_s2: (2, 2, 28, 28);
+    lenet_s4: (2, 2, 10, 10);
+    odd_uncovered: (2, 2, 7, 9);
+    k3_tiles: (3, 3, 9, 12);
+    k3_uncovered: (3, 3, 10, 8);
+    overlapping: (3, 2, 9, 7);
+    one: (1, 1, 5, 3);
+    wide_rows: (2, 2, 4, 70);
+}
