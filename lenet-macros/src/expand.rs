@@ -577,7 +577,7 @@ fn forward_slice(plan: &Plan) -> TokenStream {
     }
     let n = (last > 1).then(|| quote!(let __n = x.len() / #in_len;));
     quote! {
-        fn forward_slice(&self, x: &[f32], logits: &mut [f32]) {
+        fn forward_block(&self, x: &[f32], logits: &mut [f32]) {
             #p
             #n
             #body
@@ -660,7 +660,7 @@ fn loss_grad_slice(plan: &Plan) -> TokenStream {
         quote!(_grads)
     };
     quote! {
-        fn loss_grad_slice(&self, x: &[f32], labels: &[usize], scale: f32, #grads: &mut [f32]) -> f32 {
+        fn loss_grad_block(&self, x: &[f32], labels: &[usize], scale: f32, #grads: &mut [f32]) -> f32 {
             #p
             let __n = x.len() / #in_len;
             #forward

@@ -65,8 +65,8 @@ pub fn stub(net: &Net, trace: &Trace) -> TokenStream {
             fn params(&self) -> &[f32] { #unreachable }
             fn params_mut(&mut self) -> &mut [f32] { #unreachable }
             ::lenet::__private::if_std! {
-                fn forward_slice(&self, x: &[f32], logits: &mut [f32]) { #unreachable }
-                fn loss_grad_slice(&self, x: &[f32], labels: &[usize], scale: f32, grads: &mut [f32]) -> f32 { #unreachable }
+                fn forward_block(&self, x: &[f32], logits: &mut [f32]) { #unreachable }
+                fn loss_grad_block(&self, x: &[f32], labels: &[usize], scale: f32, grads: &mut [f32]) -> f32 { #unreachable }
             }
         }
 
