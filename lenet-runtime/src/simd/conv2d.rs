@@ -17,15 +17,15 @@
 //!   laid out wide (zeros in the dropped columns), and `MR × K` vectors of
 //!   partial sums run over a group of images before they are added to one
 //!   accumulator vector per weight, whose lanes are summed at the end.
-//! - `∂L/∂x`: `cols = wᵀ · dy` over the wide positions (the register-blocked
-//!   product of [`super::linear`]), each tap's row then added into `dx` at
-//!   the tap's offset.
+//! - `∂L/∂x`: per input channel, `cols = wᵀ · dy` over the wide positions
+//!   (the register-blocked product of [`super::linear`]), then each vector
+//!   of `dx` sums its taps' shifted rows of `cols` in registers.
 //!
 //! Strides other than 1 take the portable path. The backward pass and padded
 //! inputs need scratch memory, so they are vectorised with `std` only. The
 //! specification is [`crate::layers::conv2d::scalar`].
 
-use super::{runnable, Level};
+use super::{Level, runnable};
 use crate::layers::conv2d::scalar;
 
 #[cfg(target_arch = "x86_64")]
@@ -269,18 +269,18 @@ fn backward_wide<
     // columns): it needs `dy` transposed, position-major.
     let by_channels = level == Level::Avx512 && CO.is_multiple_of(16) && K <= 5;
     let dyt_len = if by_channels { group * HO * WO * CO } else { 0 };
-    let span = geo.span();
+    let cols_len = cols_row::<K>(geo).1;
     let dx_len = match (&dx, P) {
         (None, _) => 0,
-        (Some(_), 0) => TAP_ROWS * span,
-        (Some(_), _) => TAP_ROWS * span + CI * hp * wp,
+        (Some(_), 0) => kk * cols_len,
+        (Some(_), _) => kk * cols_len + CI * hp * wp,
     };
     super::scratch::with_zeroed(padded_len + dy_len + acc_len + dyt_len + dx_len, |buf| {
         let (xpad, rest) = buf.split_at_mut(padded_len);
         let (dyw, rest) = rest.split_at_mut(dy_len);
         let (dyt, rest) = rest.split_at_mut(dyt_len);
         let (accv, rest) = rest.split_at_mut(acc_len);
-        let (cols, dxpad) = rest.split_at_mut(if dx.is_some() { TAP_ROWS * span } else { 0 });
+        let (cols, dxpad) = rest.split_at_mut(if dx.is_some() { kk * cols_len } else { 0 });
         let mut dx = dx;
         let mut s0 = 0;
         while s0 < n {
@@ -352,11 +352,11 @@ fn backward_wide<
                     } else {
                         &mut dxpad[..]
                     };
-                    dst.fill(0.0);
                     // SAFETY: `w` holds `CO · CI · K · K` floats, `src` `CO`
-                    // wide planes of `row ≥ span` floats, `cols` `TAP_ROWS`
-                    // rows of `span`, and `dst` `CI` planes of `hp × wp`
-                    // (every tap of every kept position lies inside).
+                    // wide planes of `row ≥ span` floats (zero in the dropped
+                    // columns), `cols` `K · K` rows of `cols_len` floats,
+                    // never written outside `[margin, margin + span)` and so
+                    // zero there, and `dst` `CI` planes of `hp × wp`.
                     unsafe {
                         input_grad::<K>(
                             level,
@@ -445,19 +445,28 @@ unsafe fn weights_grad_channels<const K: usize>(
     }
 }
 
-/// Rows of taps the input gradient computes at a time (the tile height of
-/// the AVX-512 product).
+/// Floats of one row of `cols` (one tap's products over the wide
+/// positions) in [`input_grad`]: `margin` zeros, the `span` products, then
+/// zeros up to `margin + plane` rounded up to a whole vector, 16 to spare.
 #[cfg(feature = "std")]
-const TAP_ROWS: usize = 12;
+fn cols_row<const K: usize>(geo: Wide) -> (usize, usize) {
+    let margin = (K - 1) * geo.pitch + K - 1;
+    (margin, margin + geo.plane.next_multiple_of(16) + 16)
+}
 
-/// `∂L/∂x` of one image: `cols = wᵀ · dy` (taps × wide positions, a matrix
-/// product over the output channels) `TAP_ROWS` taps at a time, each row
-/// then added into `dx` at its tap's offset (col2im).
+/// `∂L/∂x` of one image, an input channel at a time: `cols = wᵀ · dy` for
+/// the channel's `K × K` taps (a matrix product over the output channels,
+/// into rows of [`cols_row`] floats whose margins stay zero), then every
+/// vector of `dx` positions `q` gathers, in registers,
+/// `Σ_taps cols[tap, q − kr·pitch − kc]` and is stored once. Positions
+/// outside a tap's reach read the zero margins or a dropped (zero) column,
+/// so nothing is added to memory twice.
 ///
 /// # Safety
 /// `level` runs on this CPU; `w` holds `co · ci · K · K` floats, `dyw` `co`
 /// rows of `stride ≥ span` floats (zero in the dropped columns), `cols`
-/// `TAP_ROWS · span` floats, `dx` `ci` planes of `geo.plane`.
+/// `K · K` rows of [`cols_row`] floats, zero outside `[margin, margin +
+/// span)`, `dx` `ci` planes of `geo.plane` (overwritten).
 #[cfg(feature = "std")]
 #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
 unsafe fn input_grad<const K: usize>(
@@ -488,7 +497,11 @@ unsafe fn input_grad_avx512<const K: usize>(
     cols: *mut f32,
     dx: *mut f32,
 ) {
-    col2im::<Avx512, K, 12>(geo, w, dyw, stride, cols, dx)
+    if K <= 7 {
+        gather_taps::<Avx512, K, K, 3>(geo, w, dyw, stride, cols, dx)
+    } else {
+        gather_taps::<Avx512, K, 12, 2>(geo, w, dyw, stride, cols, dx)
+    }
 }
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -501,12 +514,16 @@ unsafe fn input_grad_avx2<const K: usize>(
     cols: *mut f32,
     dx: *mut f32,
 ) {
-    col2im::<Avx2, K, 6>(geo, w, dyw, stride, cols, dx)
+    if K <= 6 {
+        gather_taps::<Avx2, K, K, 2>(geo, w, dyw, stride, cols, dx)
+    } else {
+        gather_taps::<Avx2, K, 6, 2>(geo, w, dyw, stride, cols, dx)
+    }
 }
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline(always)]
-unsafe fn col2im<S: Simd, const K: usize, const MR: usize>(
+unsafe fn gather_taps<S: Simd, const K: usize, const MR: usize, const NV: usize>(
     geo: Wide,
     w: *const f32,
     dyw: *const f32,
@@ -514,48 +531,72 @@ unsafe fn col2im<S: Simd, const K: usize, const MR: usize>(
     cols: *mut f32,
     dx: *mut f32,
 ) {
-    let taps = geo.ci * K * K;
+    let (kk, taps) = (K * K, geo.ci * K * K);
     let span = geo.span();
-    let full = span / S::LANES;
-    let rest = span % S::LANES;
+    let (margin, len) = cols_row::<K>(geo);
+    let full = geo.plane / S::LANES;
+    let rest = geo.plane % S::LANES;
     let last = S::first(rest);
-    let mut t0 = 0;
-    while t0 < taps {
-        let m = MR.min(taps - t0);
-        // cols[t, p] = Σ_o w[o, t0 + t] · dyw[o, p]
-        super::linear::gemm::<S, MR, 2>(
-            m,
+    for i in 0..geo.ci {
+        // cols[t, p] = Σ_o w[o, i·K·K + t] · dyw[o, p]
+        super::linear::gemm::<S, MR, NV>(
+            kk,
             span,
             geo.co,
-            w.add(t0),
+            w.add(i * kk),
             1,
             taps,
             dyw,
             stride,
-            cols,
-            span,
+            cols.add(margin),
+            len,
             false,
         );
-        for j in 0..m {
-            let tap = t0 + j;
-            let (i, kr, kc) = (tap / (K * K), tap % (K * K) / K, tap % K);
-            let dst = dx.add(i * geo.plane + kr * geo.pitch + kc);
-            let src = cols.add(j * span);
-            for v in 0..full {
-                let o = v * S::LANES;
-                S::store(dst.add(o), S::add(S::load(dst.add(o)), S::load(src.add(o))));
-            }
-            if rest > 0 {
-                let o = full * S::LANES;
-                let sum = S::add(
-                    S::load_masked(dst.add(o), last),
-                    S::load_masked(src.add(o), last),
-                );
-                S::store_masked(dst.add(o), sum, last);
-            }
+        let dst = dx.add(i * geo.plane);
+        let rows = cols.add(margin);
+        for v in 0..full {
+            let q = v * S::LANES;
+            S::store(dst.add(q), gather::<S, K, false>(geo, rows, len, q, last));
         }
-        t0 += m;
+        if rest > 0 {
+            let q = full * S::LANES;
+            S::store_masked(
+                dst.add(q),
+                gather::<S, K, true>(geo, rows, len, q, last),
+                last,
+            );
+        }
     }
+}
+
+/// `Σ_taps rows[tap · len + q − kr·pitch − kc ..]`, one vector (the lanes
+/// under `last` only when `MASKED`).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+unsafe fn gather<S: Simd, const K: usize, const MASKED: bool>(
+    geo: Wide,
+    rows: *const f32,
+    len: usize,
+    q: usize,
+    last: S::Mask,
+) -> S::V {
+    let mut acc = [S::zero(); K];
+    for (kr, acc) in acc.iter_mut().enumerate() {
+        for kc in 0..K {
+            let src = rows.add((kr * K + kc) * len + q).sub(kr * geo.pitch + kc);
+            let v = if MASKED {
+                S::load_masked(src, last)
+            } else {
+                S::load(src)
+            };
+            *acc = S::add(*acc, v);
+        }
+    }
+    let mut sum = acc[0];
+    for &a in &acc[1..] {
+        sum = S::add(sum, a);
+    }
+    sum
 }
 
 /// Sum of `v` in 16 independent lanes (a single running sum would wait on
