@@ -144,3 +144,13 @@ cases! {
     out_16_k2: (2, 16, 2, 1, 0, 5, 6);
     out_16_k4_pad2: (5, 16, 4, 1, 2, 6, 4);
 }
+
+/// With at least 4 images and 16·k output channels, the AVX-512 forward
+/// pass runs by vectors of output channels: cover it for certain.
+#[test]
+fn channel_vectors_with_enough_images() {
+    check::<6, 16, 5, 1, 0, 14, 14, 10, 10>(7, 5);
+    check::<5, 16, 4, 1, 2, 6, 4, 7, 5>(8, 4);
+    check::<3, 32, 3, 1, 1, 7, 9, 7, 9>(9, 9);
+    check::<2, 16, 3, 1, 0, 3, 19, 1, 17>(10, 4);
+}

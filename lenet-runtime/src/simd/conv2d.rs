@@ -12,7 +12,9 @@
 //! valid lanes are compressed into the compact output, whose rows are
 //! contiguous across row ends.
 //!
-//! - Forward: the kernel on `x` (on a zero-padded copy when `P > 0`).
+//! - Forward: the kernel on `x` (on a zero-padded copy when `P > 0`); with
+//!   AVX-512, 16·k output channels and at least 4 images, vectors of 16
+//!   output channels × a row of positions instead.
 //! - `∂L/∂w[o, i, kr, kc] = Σ_p dy[o, p] · x[i, p + kr·pitch + kc]`: `dy` is
 //!   laid out wide (zeros in the dropped columns), and `MR × K` vectors of
 //!   partial sums run over a group of images before they are added to one
@@ -25,7 +27,7 @@
 //! inputs need scratch memory, so they are vectorised with `std` only. The
 //! specification is [`crate::layers::conv2d::scalar`].
 
-use super::{Level, runnable};
+use super::{runnable, Level};
 use crate::layers::conv2d::scalar;
 
 #[cfg(target_arch = "x86_64")]
@@ -102,6 +104,14 @@ pub fn forward<
         ho: HO,
         wo: WO,
     };
+    // With 16 lanes and a multiple of 16 output channels, vectors of output
+    // channels waste no lanes (a row of 10 outputs fills 10 of 16 lanes of a
+    // wide vector); transposing the weights costs too much for a few images.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if level == Level::Avx512 && CO.is_multiple_of(16) && K <= 7 && n >= 4 {
+        by_channels::<K>(geo, n, (CI, H, W, P), w, b, x, y);
+        return;
+    }
     if P == 0 {
         for s in 0..n {
             // SAFETY: the slices hold image `s` (checked above), and with
@@ -153,6 +163,138 @@ fn pad_and_run<const K: usize>(
             }
         }
     });
+}
+
+/// The forward pass by vectors of 16 output channels (AVX-512, a multiple
+/// of 16 channels): the weights transposed to `[o / 16][tap][o % 16]`, then
+/// for every image (padded into scratch first when `P > 0`)
+/// [`channels_avx512`].
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[allow(clippy::too_many_arguments)]
+fn by_channels<const K: usize>(
+    geo: Wide,
+    n: usize,
+    (ci, h, w_, p): (usize, usize, usize, usize),
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+) {
+    let taps = ci * K * K;
+    let (inp, hw) = (ci * h * w_, geo.ho * geo.wo);
+    let out = geo.co * hw;
+    let padded = if p > 0 { ci * geo.plane } else { 0 };
+    super::scratch::with_zeroed(geo.co * taps + hw * 16 + padded, |buf| {
+        let (wt, rest) = buf.split_at_mut(geo.co * taps);
+        let (tmp, xp) = rest.split_at_mut(hw * 16);
+        for (o, row) in w[..geo.co * taps].chunks_exact(taps).enumerate() {
+            for (t, &v) in row.iter().enumerate() {
+                wt[((o / 16) * taps + t) * 16 + o % 16] = v;
+            }
+        }
+        for s in 0..n {
+            let xs = &x[s * inp..(s + 1) * inp];
+            let xs = if p > 0 {
+                pad(xs, xp, ci, h, w_, p);
+                &xp[..]
+            } else {
+                xs
+            };
+            // SAFETY: the level is AVX-512F (checked by the caller); `wt`
+            // holds `co · ci · K · K` floats, `b` `co`, `xs` `ci` planes of
+            // `plane` (padded), `tmp` `ho · wo · 16`, and `y` image `s`.
+            unsafe {
+                channels_avx512::<K>(
+                    geo,
+                    wt.as_ptr(),
+                    b.as_ptr(),
+                    xs.as_ptr(),
+                    tmp.as_mut_ptr(),
+                    y[s * out..(s + 1) * out].as_mut_ptr(),
+                )
+            }
+        }
+    });
+}
+
+/// Picks the number of output positions a tile keeps in registers: up to
+/// 12, of one output row (the last tile of a row overlaps the one before).
+///
+/// # Safety
+/// The CPU runs AVX-512F; `geo.co` is a multiple of 16; `wt` holds the
+/// weights as `[o / 16][tap][o % 16]`, `b` `co` biases, `x` `ci` planes of
+/// `plane ≥ (ho + K − 1) · pitch`, `tmp` `ho · wo · 16` floats, `y` `co`
+/// planes of `ho · wo`.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn channels_avx512<const K: usize>(
+    geo: Wide,
+    wt: *const f32,
+    b: *const f32,
+    x: *const f32,
+    tmp: *mut f32,
+    y: *mut f32,
+) {
+    match geo.wo {
+        12.. => channels::<K, 12>(geo, wt, b, x, tmp, y),
+        10 | 11 => channels::<K, 10>(geo, wt, b, x, tmp, y),
+        8 | 9 => channels::<K, 8>(geo, wt, b, x, tmp, y),
+        4..=7 => channels::<K, 4>(geo, wt, b, x, tmp, y),
+        _ => channels::<K, 1>(geo, wt, b, x, tmp, y),
+    }
+}
+
+/// `R` output positions of a row × 16 output channels in registers, over
+/// all taps: one weight vector per tap, each input broadcast. The vectors,
+/// position-major in `tmp`, are transposed into `y` per block of channels.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+unsafe fn channels<const K: usize, const R: usize>(
+    geo: Wide,
+    wt: *const f32,
+    b: *const f32,
+    x: *const f32,
+    tmp: *mut f32,
+    y: *mut f32,
+) {
+    type S = Avx512;
+    let taps = geo.ci * K * K;
+    let hw = geo.ho * geo.wo;
+    for ob in 0..geo.co / 16 {
+        let wb = wt.add(ob * taps * 16);
+        let bias = S::load(b.add(ob * 16));
+        for r in 0..geo.ho {
+            let mut c0 = 0;
+            while c0 < geo.wo {
+                let c = c0.min(geo.wo - R);
+                let mut acc = [bias; R];
+                for i in 0..geo.ci {
+                    let xi = x.add(i * geo.plane + r * geo.pitch + c);
+                    let wi = wb.add(i * K * K * 16);
+                    for kr in 0..K {
+                        for kc in 0..K {
+                            let wv = S::load(wi.add((kr * K + kc) * 16));
+                            let xp = xi.add(kr * geo.pitch + kc);
+                            for (j, a) in acc.iter_mut().enumerate() {
+                                *a = S::fma(wv, S::splat(*xp.add(j)), *a);
+                            }
+                        }
+                    }
+                }
+                for (j, &a) in acc.iter().enumerate() {
+                    S::store(tmp.add((r * geo.wo + c + j) * 16), a);
+                }
+                c0 += R;
+            }
+        }
+        let yb = y.add(ob * 16 * hw);
+        for p in 0..hw {
+            let v = tmp.add(p * 16);
+            for l in 0..16 {
+                *yb.add(l * hw + p) = *v.add(l);
+            }
+        }
+    }
 }
 
 /// Adds `∂L/∂w` and `∂L/∂b` of `n` images to `dw` and `db`, and writes
