@@ -841,16 +841,7 @@ unsafe fn wide_conv<S: Simd, const K: usize, const NV: usize>(
             let start = p0 + v * S::LANES;
             loads[v] = S::first(span.saturating_sub(start));
             dst[v] = row * geo.wo + col.min(geo.wo);
-            let mut c = col;
-            for l in 0..S::LANES.min(span.saturating_sub(start)) {
-                if c < geo.wo {
-                    keep[v] |= 1 << l;
-                }
-                c += 1;
-                if c == geo.pitch {
-                    c = 0;
-                }
-            }
+            keep[v] = keep_bits(geo, col, S::LANES.min(span.saturating_sub(start)));
             col += S::LANES;
             while col >= geo.pitch {
                 col -= geo.pitch;
@@ -900,6 +891,39 @@ unsafe fn wide_conv<S: Simd, const K: usize, const NV: usize>(
             o += step;
         }
         p0 += group;
+    }
+}
+
+/// Bit `l` set for each of the first `lanes` wide positions from column
+/// `col` (`< pitch`) that is kept (its column below `wo`).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn keep_bits(geo: Wide, col: usize, lanes: usize) -> u32 {
+    let span = |from: usize, to: usize| -> u32 {
+        let to = to.min(lanes);
+        if from >= to {
+            0
+        } else {
+            ((1u64 << to) - (1u64 << from)) as u32
+        }
+    };
+    if geo.pitch >= lanes {
+        // At most one row end among the lanes.
+        let wrap = geo.pitch - col;
+        span(0, geo.wo.saturating_sub(col)) | span(wrap, wrap + geo.wo)
+    } else {
+        let mut bits = 0;
+        let mut c = col;
+        for l in 0..lanes {
+            if c < geo.wo {
+                bits |= 1 << l;
+            }
+            c += 1;
+            if c == geo.pitch {
+                c = 0;
+            }
+        }
+        bits
     }
 }
 
