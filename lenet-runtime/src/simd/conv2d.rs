@@ -1061,20 +1061,24 @@ struct Acc {
     accv: *mut f32,
 }
 
-/// Output channels `MR` at a time (then one at a time), each input channel
-/// and kernel row.
+/// Output channels `MR` at a time (then two, then one: a single channel's
+/// `K` sums would wait on each other), each input channel and kernel row.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline(always)]
 unsafe fn dw_rows<S: Simd, const K: usize, const MR: usize>(n: usize, geo: Wide, a: Acc) {
     let mut o = 0;
     while o < geo.co {
-        let mr = if geo.co - o >= MR { MR } else { 1 };
+        let mr = match geo.co - o {
+            r if r >= MR => MR,
+            r if r >= 2 && MR > 2 => 2,
+            _ => 1,
+        };
         for i in 0..geo.ci {
             for kr in 0..K {
-                if mr == MR {
-                    dw_tile::<S, K, MR>(0..n, geo, a, o, i, kr);
-                } else {
-                    dw_tile::<S, K, 1>(0..n, geo, a, o, i, kr);
+                match mr {
+                    1 => dw_tile::<S, K, 1>(0..n, geo, a, o, i, kr),
+                    2 if MR > 2 => dw_tile::<S, K, 2>(0..n, geo, a, o, i, kr),
+                    _ => dw_tile::<S, K, MR>(0..n, geo, a, o, i, kr),
                 }
             }
         }
