@@ -253,11 +253,51 @@ unsafe fn dot_tile<S: Simd, const I: usize, const O: usize, const MS: usize, con
             }
         }
     }
-    for (s, acc) in acc.iter().enumerate() {
-        for (o, &a) in acc.iter().enumerate() {
-            *y.add(s * O + o) = S::sum(a) + *b.add(o);
+    if MS * MO <= S::LANES && (MS * MO).is_power_of_two() {
+        let sums = lane_sums::<S, MS, MO>(&acc);
+        for s in 0..MS {
+            for o in 0..MO {
+                *y.add(s * O + o) = sums[s * MO + o] + *b.add(o);
+            }
+        }
+    } else {
+        for (s, acc) in acc.iter().enumerate() {
+            for (o, &a) in acc.iter().enumerate() {
+                *y.add(s * O + o) = S::sum(a) + *b.add(o);
+            }
         }
     }
+}
+
+/// The sums of the lanes of the `MS · MO` vectors (a power of two, at most
+/// `LANES`), row-major: halving trees of [`Simd::pair_sums`], whose every
+/// step serves all vectors at once (one horizontal sum per vector would
+/// cost about as much each).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn lane_sums<S: Simd, const MS: usize, const MO: usize>(
+    acc: &[[S::V; MO]; MS],
+) -> [f32; 16] {
+    let mut v = [S::zero(); 16];
+    for (s, acc) in acc.iter().enumerate() {
+        v[s * MO..(s + 1) * MO].copy_from_slice(acc);
+    }
+    // Each vector holds `count` groups of `LANES / count` lanes in turn.
+    let mut count = MS * MO;
+    while count > 1 {
+        for j in 0..count / 2 {
+            v[j] = S::pair_sums(v[2 * j], v[2 * j + 1]);
+        }
+        count /= 2;
+    }
+    let mut per = S::LANES / (MS * MO);
+    while per > 1 {
+        v[0] = S::pair_sums(v[0], v[0]);
+        per /= 2;
+    }
+    let mut out = [0.0f32; 16];
+    S::store(out.as_mut_ptr(), v[0]);
+    out
 }
 
 /// `C[m×cols] (+)= A[m×k] · B[k×cols]` with `A(i, p) = a[i·rsa + p·csa]`,
