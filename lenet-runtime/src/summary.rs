@@ -18,7 +18,12 @@ pub struct Summary {
 impl Summary {
     /// The summary of `N`.
     pub fn of<N: Network>() -> Self {
-        Self { name: N::NAME, input: N::INPUT_SHAPE, layers: N::LAYERS, total: N::PARAM_COUNT }
+        Self {
+            name: N::NAME,
+            input: N::INPUT_SHAPE,
+            layers: N::LAYERS,
+            total: N::PARAM_COUNT,
+        }
     }
 }
 
@@ -74,7 +79,10 @@ struct Buf {
 
 impl Buf {
     fn new() -> Self {
-        Self { bytes: [0; 128], len: 0 }
+        Self {
+            bytes: [0; 128],
+            len: 0,
+        }
     }
     fn as_str(&self) -> &str {
         core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
@@ -98,9 +106,20 @@ impl fmt::Display for Summary {
         let rule = "─".repeat_free(72);
         writeln!(f, "{}", self.name)?;
         writeln!(f, "{rule}")?;
-        writeln!(f, "{:<34} {:>14} {:>12} {:>8}", "Layer (type)", "Output shape", "Param #", "Share")?;
+        writeln!(
+            f,
+            "{:<34} {:>14} {:>12} {:>8}",
+            "Layer (type)", "Output shape", "Param #", "Share"
+        )?;
         writeln!(f, "{rule}")?;
-        writeln!(f, "{:<34} {:>14} {:>12} {:>8}", "input", Dims(&self.input), 0, "")?;
+        writeln!(
+            f,
+            "{:<34} {:>14} {:>12} {:>8}",
+            "input",
+            Dims(&self.input),
+            0,
+            ""
+        )?;
         for layer in self.layers {
             let mut label = Buf::new();
             if layer.name == layer.kind {
@@ -109,9 +128,16 @@ impl fmt::Display for Summary {
                 fmt::Write::write_fmt(&mut label, format_args!("{} ({})", layer.name, layer.kind))
                     .or_else(|_| fmt::Write::write_str(&mut label, layer.name))?;
             }
-            write!(f, "{:<34} {:>14} {:>12}", label.as_str(), Dims(layer.output), Thousands(layer.params))?;
+            write!(
+                f,
+                "{:<34} {:>14} {:>12}",
+                label.as_str(),
+                Dims(layer.output),
+                Thousands(layer.params)
+            )?;
             if layer.params > 0 && self.total > 0 {
-                let tenths = (layer.params as u128 * 1000 + self.total as u128 / 2) / self.total as u128;
+                let tenths =
+                    (layer.params as u128 * 1000 + self.total as u128 / 2) / self.total as u128;
                 write!(f, " {:>6}.{} %", tenths / 10, tenths % 10)?;
             }
             writeln!(f)?;
@@ -119,7 +145,11 @@ impl fmt::Display for Summary {
         writeln!(f, "{rule}")?;
         writeln!(f, "Total params: {}", Thousands(self.total))?;
         writeln!(f, "Trainable params: {}", Thousands(self.total))?;
-        writeln!(f, "Params size: {:.2} KiB (f32)", self.total as f64 * 4.0 / 1024.0)?;
+        writeln!(
+            f,
+            "Params size: {:.2} KiB (f32)",
+            self.total as f64 * 4.0 / 1024.0
+        )?;
         write!(f, "{rule}")
     }
 }
