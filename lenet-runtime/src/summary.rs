@@ -43,8 +43,9 @@ impl fmt::Display for Dims<'_> {
     }
 }
 
-/// Writes `61706` as `61,706`.
-struct Thousands(usize);
+/// Writes `61706` as `61,706`, without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thousands(pub usize);
 
 impl fmt::Display for Thousands {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
