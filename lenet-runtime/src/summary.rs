@@ -104,23 +104,16 @@ impl fmt::Write for Buf {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rule = "─".repeat_free(72);
+        let rule = "─".repeat_free(73);
         writeln!(f, "{}", self.name)?;
         writeln!(f, "{rule}")?;
         writeln!(
             f,
-            "{:<34} {:>14} {:>12} {:>8}",
+            "{:<34} {:>14} {:>12} {:>10}",
             "Layer (type)", "Output shape", "Param #", "Share"
         )?;
         writeln!(f, "{rule}")?;
-        writeln!(
-            f,
-            "{:<34} {:>14} {:>12} {:>8}",
-            "input",
-            Dims(&self.input),
-            0,
-            ""
-        )?;
+        writeln!(f, "{:<34} {:>14} {:>12}", "input", Dims(&self.input), 0)?;
         for layer in self.layers {
             let mut label = Buf::new();
             if layer.name == layer.kind {
@@ -150,6 +143,17 @@ impl fmt::Display for Summary {
             f,
             "Params size: {:.2} KiB (f32)",
             self.total as f64 * 4.0 / 1024.0
+        )?;
+        let activations: usize = self
+            .layers
+            .iter()
+            .map(|l| l.output.iter().product::<usize>())
+            .sum();
+        writeln!(
+            f,
+            "Forward activations: {} floats ({:.2} KiB) per image",
+            Thousands(activations),
+            activations as f64 * 4.0 / 1024.0
         )?;
         write!(f, "{rule}")
     }
