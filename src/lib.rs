@@ -35,7 +35,9 @@
 extern crate self as lenet;
 
 pub use lenet_macros::network;
-pub use lenet_runtime::{error, init, layers, loss, network as model, shape, simd, summary, weights};
+pub use lenet_runtime::{
+    error, init, layers, loss, network as model, shape, simd, summary, weights,
+};
 pub use lenet_runtime::{Error, LayerInfo, Network, ParamSpec};
 
 #[cfg(feature = "std")]

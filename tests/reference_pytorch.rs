@@ -90,7 +90,11 @@ fn fixture(name: &str) -> Vec<u8> {
 fn f32s(st: &SafeTensors<'_>, name: &str) -> (Vec<usize>, Vec<f32>) {
     let t = st.tensor(name).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(t.dtype(), Dtype::F32, "{name}");
-    let v = t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let v = t
+        .data()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
     (t.shape().to_vec(), v)
 }
 
@@ -130,7 +134,13 @@ fn io(name: &str) -> Io {
         .collect();
     let (_, logits) = f32s(&st, "logits");
     let (_, loss) = f32s(&st, "loss");
-    Io { input, labels, logits, loss: loss[0], st_bytes }
+    Io {
+        input,
+        labels,
+        logits,
+        loss: loss[0],
+        st_bytes,
+    }
 }
 
 fn assert_close(what: &str, got: &[f32], want: &[f32], rel: f32, abs: f32) {
@@ -138,7 +148,10 @@ fn assert_close(what: &str, got: &[f32], want: &[f32], rel: f32, abs: f32) {
     let scale = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         let tol = abs + rel * w.abs().max(scale * 1e-2);
-        assert!((g - w).abs() <= tol, "{what}[{i}]: got {g}, PyTorch {w} (tolerance {tol})");
+        assert!(
+            (g - w).abs() <= tol,
+            "{what}[{i}]: got {g}, PyTorch {w} (tolerance {tol})"
+        );
     }
 }
 
@@ -164,11 +177,21 @@ where
 
     // The batch path.
     let batch = lenet::batch::forward_batch(&net, view).unwrap();
-    assert_close(&format!("{name} forward_batch"), batch.as_slice().unwrap(), &io.logits, 0.0, 1e-5);
+    assert_close(
+        &format!("{name} forward_batch"),
+        batch.as_slice().unwrap(),
+        &io.logits,
+        0.0,
+        1e-5,
+    );
 
     // Loss and every gradient.
     let (loss, grads) = lenet::batch::loss_and_grad(&net, view, &io.labels).unwrap();
-    assert!((loss - io.loss).abs() <= 1e-5 * io.loss.abs().max(1.0), "{name} loss: {loss} vs PyTorch {}", io.loss);
+    assert!(
+        (loss - io.loss).abs() <= 1e-5 * io.loss.abs().max(1.0),
+        "{name} loss: {loss} vs PyTorch {}",
+        io.loss
+    );
     let st = SafeTensors::deserialize(&io.st_bytes).unwrap();
     for p in N::PARAMS {
         let (shape, want) = f32s(&st, &format!("grad.{}", p.name));
@@ -180,22 +203,30 @@ where
 
 #[test]
 fn lenet5_avg_pool_matches_pytorch() {
-    check_against_pytorch::<LeNet5Avg, _>("lenet5_avg", |net, x| net.forward(x.try_into().unwrap()).to_vec());
+    check_against_pytorch::<LeNet5Avg, _>("lenet5_avg", |net, x| {
+        net.forward(x.try_into().unwrap()).to_vec()
+    });
 }
 
 #[test]
 fn lenet5_max_pool_matches_pytorch() {
-    check_against_pytorch::<LeNet5Max, _>("lenet5_max", |net, x| net.forward(x.try_into().unwrap()).to_vec());
+    check_against_pytorch::<LeNet5Max, _>("lenet5_max", |net, x| {
+        net.forward(x.try_into().unwrap()).to_vec()
+    });
 }
 
 #[test]
 fn mnist_28x28_with_padding_matches_pytorch() {
-    check_against_pytorch::<Mnist28, _>("mnist28", |net, x| net.forward(x.try_into().unwrap()).to_vec());
+    check_against_pytorch::<Mnist28, _>("mnist28", |net, x| {
+        net.forward(x.try_into().unwrap()).to_vec()
+    });
 }
 
 #[test]
 fn stride_padding_tanh_sigmoid_and_global_pooling_match_pytorch() {
-    check_against_pytorch::<Mixed, _>("mixed", |net, x| net.forward(x.try_into().unwrap()).to_vec());
+    check_against_pytorch::<Mixed, _>("mixed", |net, x| {
+        net.forward(x.try_into().unwrap()).to_vec()
+    });
 }
 
 #[test]
@@ -207,7 +238,13 @@ fn a_state_dict_saved_by_pytorch_loads_and_gives_pytorch_logits() {
     .unwrap();
     let io = io("lenet5_max");
     let logits = net.forward_batch(io.input.view()).unwrap();
-    assert_close("loaded lenet5_max", logits.as_slice().unwrap(), &io.logits, 0.0, 1e-5);
+    assert_close(
+        "loaded lenet5_max",
+        logits.as_slice().unwrap(),
+        &io.logits,
+        0.0,
+        1e-5,
+    );
     // And the same parameters as read independently.
     let independent: LeNet5Max = params_from_pytorch(&fixture("lenet5_max.weights.safetensors"));
     assert!(net == independent);

@@ -35,15 +35,37 @@ fn loss_falls_and_accuracy_rises_on_bundled_digits() {
     let mut net = LeNet5::new(1);
     let before = evaluate(&net, &split.test, &transform).unwrap().accuracy();
     let mut opt = Adam::new(2e-3);
-    let config = TrainConfig { epochs: 4, batch_size: 16, seed: 5, ..TrainConfig::default() };
-    let epochs = train(&mut net, &mut opt, &split.train, &transform, &config, |_| {}).unwrap();
+    let config = TrainConfig {
+        epochs: 4,
+        batch_size: 16,
+        seed: 5,
+        ..TrainConfig::default()
+    };
+    let epochs = train(
+        &mut net,
+        &mut opt,
+        &split.train,
+        &transform,
+        &config,
+        |_| {},
+    )
+    .unwrap();
     let after = evaluate(&net, &split.test, &transform).unwrap().accuracy();
 
     let first = epochs.first().unwrap().mean_loss;
     let last = epochs.last().unwrap().mean_loss;
-    assert!(last < 0.5 * first, "mean training loss went from {first} to {last}");
-    assert!(before < 0.3, "an untrained network is at chance, not {before}");
-    assert!(after > 0.8, "400 digits × 4 epochs should reach 80 % on held-out digits, got {after}");
+    assert!(
+        last < 0.5 * first,
+        "mean training loss went from {first} to {last}"
+    );
+    assert!(
+        before < 0.3,
+        "an untrained network is at chance, not {before}"
+    );
+    assert!(
+        after > 0.8,
+        "400 digits × 4 epochs should reach 80 % on held-out digits, got {after}"
+    );
 }
 
 #[test]
@@ -52,12 +74,30 @@ fn same_seed_and_threads_give_bit_identical_weights() {
     split.train.truncate(96);
     let transform = transform_for::<LeNet5>(&split.train, MNIST_MEAN, MNIST_STD).unwrap();
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| {
             let mut net = LeNet5::new(9);
-            let mut opt = lenet::optim::Sgd::new(0.05).momentum(0.9).weight_decay(5e-4);
-            let config = TrainConfig { epochs: 1, batch_size: 32, seed: 11, ..TrainConfig::default() };
-            train(&mut net, &mut opt, &split.train, &transform, &config, |_| {}).unwrap();
+            let mut opt = lenet::optim::Sgd::new(0.05)
+                .momentum(0.9)
+                .weight_decay(5e-4);
+            let config = TrainConfig {
+                epochs: 1,
+                batch_size: 32,
+                seed: 11,
+                ..TrainConfig::default()
+            };
+            train(
+                &mut net,
+                &mut opt,
+                &split.train,
+                &transform,
+                &config,
+                |_| {},
+            )
+            .unwrap();
             net.parameters().to_vec()
         })
     };
@@ -68,5 +108,8 @@ fn same_seed_and_threads_give_bit_identical_weights() {
     let d = run(1);
     assert!(c.iter().zip(&d).all(|(x, y)| x.to_bits() == y.to_bits()));
     assert!(a.iter().all(|v| v.is_finite()));
-    assert!(a != LeNet5::new(9).parameters(), "training changed the weights");
+    assert!(
+        a != LeNet5::new(9).parameters(),
+        "training changed the weights"
+    );
 }

@@ -339,8 +339,8 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
         quote!(::lenet::__private::ParamSpec { name: #n, shape: &#s, offset: #o, len: #l, fan_in: #f })
     });
     let forward = forward_one(plan);
-    let forward_slice = forward_slice(plan);
-    let loss_grad = loss_grad_slice(plan);
+    let forward_slice = forward_block(plan);
+    let loss_grad = loss_grad_block(plan);
     let shapes = shape_proof(name, plan);
     let debug_name = &name_str;
 
@@ -549,7 +549,7 @@ fn forward_one(plan: &Plan) -> TokenStream {
     }
 }
 
-fn forward_slice(plan: &Plan) -> TokenStream {
+fn forward_block(plan: &Plan) -> TokenStream {
     let in_len = lit(plan.input_len());
     let p = has_params(plan).then(|| quote!(let __p: &[f32] = &self.params;));
     let mut body = TokenStream::new();
@@ -585,7 +585,7 @@ fn forward_slice(plan: &Plan) -> TokenStream {
     }
 }
 
-fn loss_grad_slice(plan: &Plan) -> TokenStream {
+fn loss_grad_block(plan: &Plan) -> TokenStream {
     let in_len = lit(plan.input_len());
     let out_len = lit(plan.output_len());
     let p = has_params(plan).then(|| quote!(let __p: &[f32] = &self.params;));

@@ -11,7 +11,10 @@ use crate::network::Network;
 pub fn check_images<N: Network>(images: &ArrayView4<'_, f32>) -> Result<(), Error> {
     let (n, c, h, w) = images.dim();
     if [c, h, w] != N::INPUT_SHAPE {
-        return Err(Error::InputShape { expected: N::INPUT_SHAPE, found: [n, c, h, w] });
+        return Err(Error::InputShape {
+            expected: N::INPUT_SHAPE,
+            found: [n, c, h, w],
+        });
     }
     Ok(())
 }
@@ -19,14 +22,25 @@ pub fn check_images<N: Network>(images: &ArrayView4<'_, f32>) -> Result<(), Erro
 /// Checks one label per image, each below the number of classes.
 pub fn check_labels<N: Network>(images: usize, labels: &[usize]) -> Result<(), Error> {
     if images == 0 {
-        return Err(Error::Labels { reason: LabelFault::Empty });
+        return Err(Error::Labels {
+            reason: LabelFault::Empty,
+        });
     }
     if labels.len() != images {
-        return Err(Error::Labels { reason: LabelFault::Count { images, labels: labels.len() } });
+        return Err(Error::Labels {
+            reason: LabelFault::Count {
+                images,
+                labels: labels.len(),
+            },
+        });
     }
     if let Some((index, &label)) = labels.iter().enumerate().find(|(_, &l)| l >= N::OUTPUT_LEN) {
         return Err(Error::Labels {
-            reason: LabelFault::OutOfRange { index, label, classes: N::OUTPUT_LEN },
+            reason: LabelFault::OutOfRange {
+                index,
+                label,
+                classes: N::OUTPUT_LEN,
+            },
         });
     }
     Ok(())
@@ -41,7 +55,10 @@ fn chunk_len(n: usize, min: usize) -> usize {
 }
 
 /// Logits of a batch, `N × OUTPUT_LEN`.
-pub fn forward_batch<N: Network>(net: &N, images: ArrayView4<'_, f32>) -> Result<Array2<f32>, Error> {
+pub fn forward_batch<N: Network>(
+    net: &N,
+    images: ArrayView4<'_, f32>,
+) -> Result<Array2<f32>, Error> {
     check_images::<N>(&images)?;
     let n = images.dim().0;
     let x = images.as_standard_layout();

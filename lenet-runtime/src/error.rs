@@ -134,7 +134,11 @@ impl fmt::Display for Error {
                 LabelFault::Count { images, labels } => {
                     write!(f, "labels: {labels} labels for {images} images")
                 }
-                LabelFault::OutOfRange { index, label, classes } => write!(
+                LabelFault::OutOfRange {
+                    index,
+                    label,
+                    classes,
+                } => write!(
                     f,
                     "labels: label {label} at position {index} is not below the {classes} classes"
                 ),
@@ -166,7 +170,10 @@ impl fmt::Display for WeightsFault {
             WeightsFault::Missing => write!(f, "missing from the file"),
             #[cfg(feature = "std")]
             WeightsFault::Unexpected { name } => {
-                write!(f, "the file holds `{name}`, which the network does not have")
+                write!(
+                    f,
+                    "the file holds `{name}`, which the network does not have"
+                )
             }
             #[cfg(not(feature = "std"))]
             WeightsFault::Unexpected {} => write!(f, "a tensor the network does not have"),

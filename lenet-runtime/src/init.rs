@@ -75,7 +75,13 @@ mod tests {
 
     #[test]
     fn draws_within_bounds_and_are_deterministic() {
-        let specs = [ParamSpec { name: "w", shape: &[4, 25], offset: 0, len: 100, fan_in: 25 }];
+        let specs = [ParamSpec {
+            name: "w",
+            shape: &[4, 25],
+            offset: 0,
+            len: 100,
+            fan_in: 25,
+        }];
         let mut a = [0.0; 100];
         let mut b = [0.0; 100];
         pytorch_default(&mut a, &specs, 7);

@@ -57,7 +57,9 @@ mod tests {
             let mut zm = z;
             zm[k] -= 1e-3;
             let mut tmp = [0.0; 4];
-            let fd = (softmax_cross_entropy(&zp, 2, 1.0, &mut tmp) - softmax_cross_entropy(&zm, 2, 1.0, &mut tmp)) / 2e-3;
+            let fd = (softmax_cross_entropy(&zp, 2, 1.0, &mut tmp)
+                - softmax_cross_entropy(&zm, 2, 1.0, &mut tmp))
+                / 2e-3;
             assert!((fd - d[k]).abs() < 1e-3, "{k}: {fd} vs {}", d[k]);
         }
         // Huge logits stay finite.

@@ -140,7 +140,10 @@ mod tests {
         }
         for &v in &[1e-30, 1e-5, 0.3, 1.0, 2.0, 7.5, 1e10, 1e300] {
             let want = f64::ln(v);
-            assert!((ln_f64(v) - want).abs() <= 1e-13 * want.abs().max(1.0), "ln {v}");
+            assert!(
+                (ln_f64(v) - want).abs() <= 1e-13 * want.abs().max(1.0),
+                "ln {v}"
+            );
         }
         assert!(ln_f64(5e-320).is_finite());
     }

@@ -100,7 +100,10 @@ pub trait Network: Clone + Send + Sync + Sized + 'static {
     #[cfg(feature = "std")]
     fn loss_grad_slice(&self, x: &[f32], labels: &[usize], scale: f32, grads: &mut [f32]) -> f32 {
         let mut loss = 0.0f64;
-        for (x, labels) in x.chunks(SUB_BATCH * Self::INPUT_LEN).zip(labels.chunks(SUB_BATCH)) {
+        for (x, labels) in x
+            .chunks(SUB_BATCH * Self::INPUT_LEN)
+            .zip(labels.chunks(SUB_BATCH))
+        {
             loss += f64::from(self.loss_grad_block(x, labels, scale, grads));
         }
         loss as f32

@@ -18,7 +18,12 @@ pub struct Summary {
 impl Summary {
     /// The summary of `N`.
     pub fn of<N: Network>() -> Self {
-        Self { name: N::NAME, input: N::INPUT_SHAPE, layers: N::LAYERS, total: N::PARAM_COUNT }
+        Self {
+            name: N::NAME,
+            input: N::INPUT_SHAPE,
+            layers: N::LAYERS,
+            total: N::PARAM_COUNT,
+        }
     }
 }
 
@@ -38,8 +43,9 @@ impl fmt::Display for Dims<'_> {
     }
 }
 
-/// Writes `61706` as `61,706`.
-struct Thousands(usize);
+/// Writes `61706` as `61,706`, without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thousands(pub usize);
 
 impl fmt::Display for Thousands {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -74,7 +80,10 @@ struct Buf {
 
 impl Buf {
     fn new() -> Self {
-        Self { bytes: [0; 128], len: 0 }
+        Self {
+            bytes: [0; 128],
+            len: 0,
+        }
     }
     fn as_str(&self) -> &str {
         core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
@@ -95,12 +104,16 @@ impl fmt::Write for Buf {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rule = "─".repeat_free(72);
+        let rule = "─".repeat_free(73);
         writeln!(f, "{}", self.name)?;
         writeln!(f, "{rule}")?;
-        writeln!(f, "{:<34} {:>14} {:>12} {:>8}", "Layer (type)", "Output shape", "Param #", "Share")?;
+        writeln!(
+            f,
+            "{:<34} {:>14} {:>12} {:>10}",
+            "Layer (type)", "Output shape", "Param #", "Share"
+        )?;
         writeln!(f, "{rule}")?;
-        writeln!(f, "{:<34} {:>14} {:>12} {:>8}", "input", Dims(&self.input), 0, "")?;
+        writeln!(f, "{:<34} {:>14} {:>12}", "input", Dims(&self.input), 0)?;
         for layer in self.layers {
             let mut label = Buf::new();
             if layer.name == layer.kind {
@@ -109,9 +122,16 @@ impl fmt::Display for Summary {
                 fmt::Write::write_fmt(&mut label, format_args!("{} ({})", layer.name, layer.kind))
                     .or_else(|_| fmt::Write::write_str(&mut label, layer.name))?;
             }
-            write!(f, "{:<34} {:>14} {:>12}", label.as_str(), Dims(layer.output), Thousands(layer.params))?;
+            write!(
+                f,
+                "{:<34} {:>14} {:>12}",
+                label.as_str(),
+                Dims(layer.output),
+                Thousands(layer.params)
+            )?;
             if layer.params > 0 && self.total > 0 {
-                let tenths = (layer.params as u128 * 1000 + self.total as u128 / 2) / self.total as u128;
+                let tenths =
+                    (layer.params as u128 * 1000 + self.total as u128 / 2) / self.total as u128;
                 write!(f, " {:>6}.{} %", tenths / 10, tenths % 10)?;
             }
             writeln!(f)?;
@@ -119,7 +139,22 @@ impl fmt::Display for Summary {
         writeln!(f, "{rule}")?;
         writeln!(f, "Total params: {}", Thousands(self.total))?;
         writeln!(f, "Trainable params: {}", Thousands(self.total))?;
-        writeln!(f, "Params size: {:.2} KiB (f32)", self.total as f64 * 4.0 / 1024.0)?;
+        writeln!(
+            f,
+            "Params size: {:.2} KiB (f32)",
+            self.total as f64 * 4.0 / 1024.0
+        )?;
+        let activations: usize = self
+            .layers
+            .iter()
+            .map(|l| l.output.iter().product::<usize>())
+            .sum();
+        writeln!(
+            f,
+            "Forward activations: {} floats ({:.2} KiB) per image",
+            Thousands(activations),
+            activations as f64 * 4.0 / 1024.0
+        )?;
         write!(f, "{rule}")
     }
 }

@@ -42,14 +42,6 @@ pub fn threads(n: Option<u32>) -> Result<(), CliError> {
 }
 
 /// `8000` as `8,000`.
-pub fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+pub fn thousands(n: usize) -> lenet::summary::Thousands {
+    lenet::summary::Thousands(n)
 }

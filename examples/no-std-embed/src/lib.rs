@@ -27,13 +27,27 @@ lenet::network! {
     }
 }
 
-/// A 28×28 MNIST digit (0 = background), scaled to `[0, 1]` and centred in
-/// the 32×32 frame LeNet-5 takes, as the 1998 paper did.
+/// The parameters `lenet train` learnt on the bundled digits (98.15 % of the
+/// 2,000 test digits), as `lenet export` writes them.
+pub static WEIGHTS: &[u8] = include_bytes!("../../weights/lenet5-mnist10k.le");
+
+/// Mean of MNIST's pixels in `[0, 1]`, as the network was trained.
+pub const MEAN: f32 = 0.1307;
+/// Standard deviation of MNIST's pixels in `[0, 1]`.
+pub const STD: f32 = 0.3081;
+
+/// The network with the embedded weights. No allocation.
+pub fn trained() -> Result<Digits, lenet::Error> {
+    Digits::from_le_bytes(WEIGHTS)
+}
+
+/// A 28×28 MNIST digit (0 = background), normalised as in training and
+/// centred in the 32×32 frame LeNet-5 takes, as the 1998 paper did.
 pub fn frame(pixels: &[u8; 28 * 28]) -> [f32; 32 * 32] {
-    let mut x = [0.0f32; 32 * 32];
+    let mut x = [(0.0 - MEAN) / STD; 32 * 32];
     for r in 0..28 {
         for c in 0..28 {
-            x[(r + 2) * 32 + c + 2] = pixels[r * 28 + c] as f32 / 255.0;
+            x[(r + 2) * 32 + c + 2] = (pixels[r * 28 + c] as f32 / 255.0 - MEAN) / STD;
         }
     }
     x
@@ -65,5 +79,18 @@ mod tests {
         assert!(Digits::from_le_bytes(&bytes[..100]).is_err());
         let (digit, _) = classify(&back, &[0; 784]);
         assert!(digit < 10);
+    }
+
+    #[test]
+    fn the_embedded_network_reads_a_drawn_one() {
+        let net = trained().unwrap();
+        // A vertical stroke, four pixels wide, in the middle of the frame.
+        let mut one = [0u8; 784];
+        for r in 4..24 {
+            for c in 12..16 {
+                one[r * 28 + c] = 255;
+            }
+        }
+        assert_eq!(classify(&net, &one).0, 1);
     }
 }

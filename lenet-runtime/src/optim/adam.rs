@@ -1,6 +1,7 @@
 //! Adam, as `torch.optim.Adam`.
 
 use super::Optimizer;
+use crate::network::Network;
 
 /// `torch.optim.Adam(params, lr, betas, eps, weight_decay)` (not AMSGrad).
 /// For each parameter `p` with gradient `g`, at step `t = 1, 2, …`:
@@ -68,6 +69,15 @@ impl Adam {
     /// Steps taken so far.
     pub fn steps(&self) -> u32 {
         self.t
+    }
+}
+
+impl Adam {
+    /// One update of every parameter of `net` from `grads` (as
+    /// `loss_and_grad` returns them); the same as [`Optimizer::step`],
+    /// callable without importing the trait.
+    pub fn step<N: Network>(&mut self, net: &mut N, grads: &N) {
+        Optimizer::step(self, net, grads);
     }
 }
 

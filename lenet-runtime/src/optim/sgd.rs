@@ -1,6 +1,7 @@
 //! Stochastic gradient descent with momentum, as `torch.optim.SGD`.
 
 use super::Optimizer;
+use crate::network::Network;
 
 /// `torch.optim.SGD(params, lr, momentum, dampening, weight_decay,
 /// nesterov)`. For each parameter `p` with gradient `g`:
@@ -57,6 +58,15 @@ impl Sgd {
     /// Nesterov momentum (PyTorch's `nesterov`, off by default).
     pub fn nesterov(self, nesterov: bool) -> Self {
         Self { nesterov, ..self }
+    }
+}
+
+impl Sgd {
+    /// One update of every parameter of `net` from `grads` (as
+    /// `loss_and_grad` returns them); the same as [`Optimizer::step`],
+    /// callable without importing the trait.
+    pub fn step<N: Network>(&mut self, net: &mut N, grads: &N) {
+        Optimizer::step(self, net, grads);
     }
 }
 

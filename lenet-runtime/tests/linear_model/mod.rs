@@ -72,7 +72,7 @@ macro_rules! linear_model {
             fn params_mut(&mut self) -> &mut [f32] {
                 &mut self.p
             }
-            fn forward_slice(&self, x: &[f32], logits: &mut [f32]) {
+            fn forward_block(&self, x: &[f32], logits: &mut [f32]) {
                 let (w, b) = self.p.split_at(Self::O * Self::I);
                 for (x, y) in x
                     .chunks_exact(Self::I)
@@ -84,7 +84,7 @@ macro_rules! linear_model {
                     }
                 }
             }
-            fn loss_grad_slice(
+            fn loss_grad_block(
                 &self,
                 x: &[f32],
                 labels: &[usize],
