@@ -32,6 +32,8 @@ use crate::layers::conv2d::scalar;
 
 #[cfg(target_arch = "x86_64")]
 use super::vector::{Avx2, Avx512, Simd};
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+use core::arch::x86_64::*;
 
 /// Geometry of one wide convolution: `ci` planes of `plane` floats with rows
 /// of `pitch`, giving `co` planes of `ho × wo` (compact).
@@ -288,13 +290,63 @@ unsafe fn channels<const K: usize, const R: usize>(
             }
         }
         let yb = y.add(ob * 16 * hw);
-        for p in 0..hw {
+        let blocks = hw / 16;
+        for k in 0..blocks {
+            let mut rows = [S::zero(); 16];
+            for (j, r) in rows.iter_mut().enumerate() {
+                *r = S::load(tmp.add((k * 16 + j) * 16));
+            }
+            for (l, &col) in transpose16(rows).iter().enumerate() {
+                S::store(yb.add(l * hw + k * 16), col);
+            }
+        }
+        for p in blocks * 16..hw {
             let v = tmp.add(p * 16);
             for l in 0..16 {
                 *yb.add(l * hw + p) = *v.add(l);
             }
         }
     }
+}
+
+/// The 16 × 16 transpose: lane `j` of result `l` is lane `l` of `r[j]`.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+unsafe fn transpose16(r: [__m512; 16]) -> [__m512; 16] {
+    // Pairs of rows interleaved within each 128-bit lane…
+    let mut t = [_mm512_setzero_ps(); 16];
+    for g in 0..8 {
+        t[2 * g] = _mm512_unpacklo_ps(r[2 * g], r[2 * g + 1]);
+        t[2 * g + 1] = _mm512_unpackhi_ps(r[2 * g], r[2 * g + 1]);
+    }
+    // …then quadruples: u[4q + e] holds, in 128-bit lane `L`, element
+    // `4L + e` of rows `4q..4q + 4`…
+    let mut u = [_mm512_setzero_ps(); 16];
+    for q in 0..4 {
+        let a = _mm512_castps_pd(t[4 * q]);
+        let b = _mm512_castps_pd(t[4 * q + 1]);
+        let c = _mm512_castps_pd(t[4 * q + 2]);
+        let e = _mm512_castps_pd(t[4 * q + 3]);
+        u[4 * q] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        u[4 * q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        u[4 * q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, e));
+        u[4 * q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, e));
+    }
+    // …then the 128-bit lanes gathered across rows 0–7 and 8–15…
+    let mut v = [_mm512_setzero_ps(); 16];
+    for e in 0..4 {
+        v[e] = _mm512_shuffle_f32x4::<0x88>(u[e], u[4 + e]);
+        v[4 + e] = _mm512_shuffle_f32x4::<0xdd>(u[e], u[4 + e]);
+        v[8 + e] = _mm512_shuffle_f32x4::<0x88>(u[8 + e], u[12 + e]);
+        v[12 + e] = _mm512_shuffle_f32x4::<0xdd>(u[8 + e], u[12 + e]);
+    }
+    // …and across the two halves.
+    let mut out = [_mm512_setzero_ps(); 16];
+    for e in 0..8 {
+        out[e] = _mm512_shuffle_f32x4::<0x88>(v[e], v[8 + e]);
+        out[8 + e] = _mm512_shuffle_f32x4::<0xdd>(v[e], v[8 + e]);
+    }
+    out
 }
 
 /// Adds `∂L/∂w` and `∂L/∂b` of `n` images to `dw` and `db`, and writes
