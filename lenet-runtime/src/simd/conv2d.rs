@@ -502,11 +502,14 @@ fn backward_wide<
                 let hw = HO * WO;
                 for s in s0..s1 {
                     let t = &mut dyt[(s - s0) * hw * CO..(s - s0 + 1) * hw * CO];
-                    for o in 0..CO {
-                        for (p, &g) in dy[s * out + o * hw..][..hw].iter().enumerate() {
-                            t[p * CO + o] = g;
-                        }
-                    }
+                    let d = &dy[s * out..(s + 1) * out];
+                    // SAFETY: `d` holds `CO` planes of `hw`, `t` as many
+                    // floats; `CO` is a multiple of 16 and the CPU runs
+                    // AVX-512F (`by_channels`).
+                    #[cfg(target_arch = "x86_64")]
+                    unsafe {
+                        position_major(CO, hw, d.as_ptr(), t.as_mut_ptr())
+                    };
                 }
                 // SAFETY: `xs` holds `s1 − s0` images of `CI` planes of
                 // `hp × wp`, `dyt` as many of `HO · WO · CO` floats, `accv`
@@ -587,6 +590,35 @@ fn backward_wide<
             }
         }
     });
+}
+
+/// `dyt[p · co + o] = dy[o · hw + p]` (one image), by 16 × 16 blocks.
+///
+/// # Safety
+/// The CPU runs AVX-512F; `co` is a multiple of 16; `dy` and `dyt` hold
+/// `co · hw` floats.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn position_major(co: usize, hw: usize, dy: *const f32, dyt: *mut f32) {
+    type S = Avx512;
+    let blocks = hw / 16;
+    for ob in 0..co / 16 {
+        let d = dy.add(ob * 16 * hw);
+        for k in 0..blocks {
+            let mut rows = [S::zero(); 16];
+            for (j, r) in rows.iter_mut().enumerate() {
+                *r = S::load(d.add(j * hw + k * 16));
+            }
+            for (l, &v) in transpose16(rows).iter().enumerate() {
+                S::store(dyt.add((k * 16 + l) * co + ob * 16), v);
+            }
+        }
+        for p in blocks * 16..hw {
+            for j in 0..16 {
+                *dyt.add(p * co + ob * 16 + j) = *d.add(j * hw + p);
+            }
+        }
+    }
 }
 
 /// `∂L/∂w` by vectors of 16 output channels: for every kept position `p`
