@@ -13,8 +13,8 @@
 //! contiguous across row ends.
 //!
 //! - Forward: the kernel on `x` (on a zero-padded copy when `P > 0`); with
-//!   AVX-512, 16·k output channels and at least 4 images, vectors of 16
-//!   output channels × a row of positions instead.
+//!   AVX-512 and 16·k output channels, vectors of 16 output channels × a row
+//!   of positions instead.
 //! - `∂L/∂w[o, i, kr, kc] = Σ_p dy[o, p] · x[i, p + kr·pitch + kc]`: `dy` is
 //!   laid out wide (zeros in the dropped columns), and `MR × K` vectors of
 //!   partial sums run over a group of images before they are added to one
@@ -108,9 +108,9 @@ pub fn forward<
     };
     // With 16 lanes and a multiple of 16 output channels, vectors of output
     // channels waste no lanes (a row of 10 outputs fills 10 of 16 lanes of a
-    // wide vector); transposing the weights costs too much for a few images.
+    // wide vector).
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if level == Level::Avx512 && CO.is_multiple_of(16) && K <= 7 && n >= 4 {
+    if level == Level::Avx512 && CO.is_multiple_of(16) && K <= 7 {
         by_channels::<K>(geo, n, (CI, H, W, P), w, b, x, y);
         return;
     }
@@ -168,7 +168,7 @@ fn pad_and_run<const K: usize>(
 }
 
 /// The forward pass by vectors of 16 output channels (AVX-512, a multiple
-/// of 16 channels): the weights transposed to `[o / 16][tap][o % 16]`, then
+/// of 16 channels): the weights transposed to `[tap][o]`, then
 /// for every image (padded into scratch first when `P > 0`)
 /// [`channels_avx512`].
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -189,11 +189,10 @@ fn by_channels<const K: usize>(
     super::scratch::with_zeroed(geo.co * taps + hw * 16 + padded, |buf| {
         let (wt, rest) = buf.split_at_mut(geo.co * taps);
         let (tmp, xp) = rest.split_at_mut(hw * 16);
-        for (o, row) in w[..geo.co * taps].chunks_exact(taps).enumerate() {
-            for (t, &v) in row.iter().enumerate() {
-                wt[((o / 16) * taps + t) * 16 + o % 16] = v;
-            }
-        }
+        // SAFETY: `w` holds `co` rows of `taps` weights (checked by the
+        // caller), `wt` as many floats; `co` is a multiple of 16 and the CPU
+        // runs AVX-512F (checked by the caller).
+        unsafe { position_major(geo.co, taps, w.as_ptr(), wt.as_mut_ptr()) };
         for s in 0..n {
             let xs = &x[s * inp..(s + 1) * inp];
             let xs = if p > 0 {
@@ -224,7 +223,7 @@ fn by_channels<const K: usize>(
 ///
 /// # Safety
 /// The CPU runs AVX-512F; `geo.co` is a multiple of 16; `wt` holds the
-/// weights as `[o / 16][tap][o % 16]`, `b` `co` biases, `x` `ci` planes of
+/// weights as `[tap][o]`, `b` `co` biases, `x` `ci` planes of
 /// `plane ≥ (ho + K − 1) · pitch`, `tmp` `ho · wo · 16` floats, `y` `co`
 /// planes of `ho · wo`.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -260,10 +259,9 @@ unsafe fn channels<const K: usize, const R: usize>(
     y: *mut f32,
 ) {
     type S = Avx512;
-    let taps = geo.ci * K * K;
     let hw = geo.ho * geo.wo;
     for ob in 0..geo.co / 16 {
-        let wb = wt.add(ob * taps * 16);
+        let wb = wt.add(ob * 16);
         let bias = S::load(b.add(ob * 16));
         for r in 0..geo.ho {
             let mut c0 = 0;
@@ -272,10 +270,10 @@ unsafe fn channels<const K: usize, const R: usize>(
                 let mut acc = [bias; R];
                 for i in 0..geo.ci {
                     let xi = x.add(i * geo.plane + r * geo.pitch + c);
-                    let wi = wb.add(i * K * K * 16);
+                    let wi = wb.add(i * K * K * geo.co);
                     for kr in 0..K {
                         for kc in 0..K {
-                            let wv = S::load(wi.add((kr * K + kc) * 16));
+                            let wv = S::load(wi.add((kr * K + kc) * geo.co));
                             let xp = xi.add(kr * geo.pitch + kc);
                             for (j, a) in acc.iter_mut().enumerate() {
                                 *a = S::fma(wv, S::splat(*xp.add(j)), *a);
