@@ -186,7 +186,10 @@ fn by_channels<const K: usize>(
     let (inp, hw) = (ci * h * w_, geo.ho * geo.wo);
     let out = geo.co * hw;
     let padded = if p > 0 { ci * geo.plane } else { 0 };
-    super::scratch::with_zeroed(geo.co * taps + hw * 16 + padded, |buf| {
+    // The transposed weights and the tile results are overwritten entirely;
+    // only the border of a padded image must be zero.
+    let len = geo.co * taps + hw * 16 + padded;
+    let body = |buf: &mut [f32]| {
         let (wt, rest) = buf.split_at_mut(geo.co * taps);
         let (tmp, xp) = rest.split_at_mut(hw * 16);
         // SAFETY: `w` holds `co` rows of `taps` weights (checked by the
@@ -215,7 +218,12 @@ fn by_channels<const K: usize>(
                 )
             }
         }
-    });
+    };
+    if p > 0 {
+        super::scratch::with_zeroed(len, body)
+    } else {
+        super::scratch::with_reused(len, body)
+    }
 }
 
 /// Picks the number of output positions a tile keeps in registers: up to

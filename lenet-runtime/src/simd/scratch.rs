@@ -21,3 +21,18 @@ pub(crate) fn with_zeroed<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
         Err(_) => f(&mut vec![0.0; len]),
     })
 }
+
+/// Runs `f` on `len` floats of this thread's scratch memory, holding
+/// whatever an earlier use left there (zero where never used): for buffers
+/// the caller overwrites entirely.
+pub(crate) fn with_reused<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.len() < len {
+                buf.resize(len, 0.0);
+            }
+            f(&mut buf[..len])
+        }
+        Err(_) => f(&mut vec![0.0; len]),
+    })
+}
