@@ -2,7 +2,7 @@
 //! `forward` (one image, stack only), `forward_batch` and `loss_and_grad`
 //! (rayon, one chunk per thread) and `lenet::optim::Sgd`.
 
-use lenet::optim::{Optimizer, Sgd};
+use lenet::optim::Sgd;
 use ndarray::Array4;
 
 use super::*;
