@@ -30,7 +30,9 @@ fn images(n: usize, seed: u64) -> Array4<f32> {
     Array4::from_shape_vec((n, 1, 32, 32), rng_vec(n * 1024, seed)).expect("n·1024 floats")
 }
 
-pub fn whole_network(time: fn(&mut dyn FnMut()) -> f64, time_wall: fn(&mut dyn FnMut()) -> f64) {
+/// Batch-1 latency, batch-256 inference and training at batch 64 of the
+/// generated LeNet-5 on 1 and 2 threads.
+pub fn whole_network(time: fn(&mut dyn FnMut()) -> f64) {
     let mut net = LeNet5::new(1);
     let x1: [f32; 1024] = rng_vec(1024, 11).try_into().expect("1024 floats");
     let x256 = images(256, 12);
@@ -54,7 +56,7 @@ pub fn whole_network(time: fn(&mut dyn FnMut()) -> f64, time_wall: fn(&mut dyn F
             .build()
             .expect("thread pool");
         pool.install(|| {
-            let t = time_wall(&mut || {
+            let t = time(&mut || {
                 black_box(net.forward_batch(black_box(x256.view())).expect("shape"));
             });
             println!(
@@ -62,7 +64,7 @@ pub fn whole_network(time: fn(&mut dyn FnMut()) -> f64, time_wall: fn(&mut dyn F
                 256.0 / t,
                 256.0 * FORWARD_FLOP / t / 1e9
             );
-            let t = time_wall(&mut || {
+            let t = time(&mut || {
                 let (loss, grads) = net
                     .loss_and_grad(black_box(x64.view()), &labels)
                     .expect("shape");

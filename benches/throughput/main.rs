@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use lenet_runtime::layers::{AvgPool2d, Conv2d, Flatten, Layer, Linear, Relu};
+use lenet_runtime::layers::{AvgPool2d, Conv2d, Layer, Linear, Relu};
 use lenet_runtime::simd;
 
 type C1 = Conv2d<1, 6, 5, 1, 0, 32, 32, 28, 28>;
@@ -15,7 +15,6 @@ type P1 = AvgPool2d<6, 2, 2, 28, 28, 14, 14>;
 type C2 = Conv2d<6, 16, 5, 1, 0, 14, 14, 10, 10>;
 type R2 = Relu<1600>;
 type P2 = AvgPool2d<16, 2, 2, 10, 10, 5, 5>;
-type Fl = Flatten<400>;
 type L1 = Linear<400, 120>;
 type R3 = Relu<120>;
 type L2 = Linear<120, 84>;
@@ -29,57 +28,33 @@ const FORWARD_FLOP: f64 =
 /// input gradients of every layer but the first.
 const TRAIN_FLOP: f64 = FORWARD_FLOP * 3.0 - 2.0 * 6.0 * 784.0 * 25.0;
 
-/// Nanoseconds this thread has spent on a CPU (Linux), so that single-thread
-/// numbers are not skewed by other processes sharing the cores; `None`
-/// elsewhere.
-fn cpu_ns() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    s.split_whitespace().next()?.parse().ok()
-}
-
-/// Seconds per call of `f` on this thread: the best of seven rounds of at
-/// least 30 ms, counted in CPU time where the system reports it.
+/// Seconds per call of `f`: the best of seven rounds of at least 50 ms by
+/// the wall clock (nanosecond resolution; the best round is the one least
+/// disturbed by other processes).
 fn time(f: &mut dyn FnMut()) -> f64 {
-    measure(f, true)
-}
-
-/// Seconds per call of `f` by the wall clock (for work spread over threads).
-fn time_wall(f: &mut dyn FnMut()) -> f64 {
-    measure(f, false)
-}
-
-fn measure(f: &mut dyn FnMut(), cpu: bool) -> f64 {
-    let clock = || -> f64 {
-        match cpu.then(cpu_ns).flatten() {
-            Some(ns) => ns as f64 * 1e-9,
-            None => START.with(|t| t.elapsed().as_secs_f64()),
-        }
-    };
+    let clock = Instant::now();
+    let now = || clock.elapsed().as_secs_f64();
     f();
     let mut iters = 1u64;
     loop {
-        let t = clock();
+        let t = now();
         for _ in 0..iters {
             f();
         }
-        if clock() - t > 0.03 {
+        if now() - t > 0.05 {
             break;
         }
         iters *= 2;
     }
     let mut best = f64::INFINITY;
     for _ in 0..7 {
-        let t = clock();
+        let t = now();
         for _ in 0..iters {
             f();
         }
-        best = best.min((clock() - t) / iters as f64);
+        best = best.min((now() - t) / iters as f64);
     }
     best
-}
-
-std::thread_local! {
-    static START: Instant = Instant::now();
 }
 
 fn rng_vec(n: usize, seed: u64) -> Vec<f32> {
@@ -164,7 +139,6 @@ fn per_layer(n: usize) {
 }
 
 mod generated;
-mod hand;
 
 fn main() {
     let level = simd::level();
@@ -176,6 +150,5 @@ fn main() {
     for n in [1, 64] {
         per_layer(n);
     }
-    generated::whole_network(time, time_wall);
-    hand::whole_network(time, time_wall);
+    generated::whole_network(time);
 }
