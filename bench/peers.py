@@ -2,10 +2,15 @@
 """LeNet-5 (32x32) in PyTorch eager and ONNX Runtime, measured as
 `cargo bench --bench throughput` measures lenet: batch-1 latency, batch-256
 inference, training at batch 64 (forward, backward, SGD step), on 1 and 2
-threads. Prints a table. Usage: python3 bench/peers.py
+threads. Prints a table, then runs lenet's own benchmark and prints how many times
+faster lenet is than each peer (pass --no-lenet to skip that part).
+Usage: python3 bench/peers.py [--no-lenet]
 """
 
 import os
+import re
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -129,6 +134,34 @@ def main():
         t = f"{train:16.0f}" if train else f"{'-':>16}"
         g = f"{train * TRAIN_FLOP / 1e9:14.1f}" if train else f"{'-':>14}"
         print(f"{name:<14} {threads:>7} {lat * 1e6:15.2f} {inf:16.0f} {t} {g}")
+    if "--no-lenet" not in sys.argv:
+        ratios(rows, lenet_numbers())
+
+
+def lenet_numbers():
+    """Whole-network numbers from `cargo bench --bench throughput`."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    out = subprocess.run(
+        ["cargo", "bench", "--bench", "throughput"], cwd=root, check=True, capture_output=True, text=True
+    ).stdout
+    lat = float(re.search(r"batch-1 latency \(forward\)\s+([\d.]+) µs", out).group(1)) * 1e-6
+    nums = {"lat": lat}
+    for threads, what, value in re.findall(r"(\d) thread\(s\) (batch-256 forward_batch|training batch 64)\s+(\d+) images/s", out):
+        nums[(int(threads), "inf" if what.startswith("batch") else "train")] = float(value)
+    return nums
+
+
+def ratios(rows, lenet):
+    """How many times faster lenet is than each peer (higher is better)."""
+    print()
+    print(f"lenet: batch-1 {lenet['lat'] * 1e6:.2f} µs/img (one thread), "
+          + ", ".join(f"{t} thread(s): batch-256 {lenet[(t, 'inf')]:.0f} img/s, training b64 {lenet[(t, 'train')]:.0f} img/s" for t in (1, 2)))
+    print(f"{'lenet vs':<14} {'threads':>7} {'batch-1':>10} {'batch-256':>10} {'train b64':>10}")
+    for name, threads, lat, inf, train in rows:
+        l1 = f"{lat / lenet['lat']:9.1f}×"
+        b = f"{lenet[(threads, 'inf')] / inf:9.1f}×"
+        t = f"{lenet[(threads, 'train')] / train:9.1f}×" if train else f"{'-':>10}"
+        print(f"{name:<14} {threads:>7} {l1} {b} {t}")
 
 
 if __name__ == "__main__":
