@@ -75,3 +75,61 @@ cases! {
     one: (1, 1, 5, 3);
     wide_rows: (2, 2, 4, 70);
 }
+
+/// Max pooling with ties and NaNs: the kernels must pick the same (first)
+/// maximum as the specification and propagate NaN the same way. Compared bit
+/// for bit, so NaN equals NaN.
+fn check_ties<
+    const K: usize,
+    const S: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
+    seed: u64,
+    planes: usize,
+) {
+    let mut rng = Rng::new(seed);
+    let mut x: Vec<f32> = rng
+        .vec(planes * H * W)
+        .iter()
+        .map(|v| (v * 2.0).round() / 2.0)
+        .collect();
+    for i in (0..x.len()).step_by(37) {
+        x[i] = f32::NAN;
+    }
+    let dy = rng.vec(planes * HO * WO);
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    let mut y = vec![0.0; dy.len()];
+    let mut dx = vec![0.0; x.len()];
+    max_pool2d::scalar::forward::<K, S, H, W, HO, WO>(planes, &x, &mut y);
+    max_pool2d::scalar::backward::<K, S, H, W, HO, WO>(planes, &x, &dy, &mut dx);
+    for level in simd::available() {
+        let mut got = vec![1.0; y.len()];
+        pool::max_forward::<K, S, H, W, HO, WO>(level, planes, &x, &mut got);
+        assert_eq!(
+            bits(&got),
+            bits(&y),
+            "{level:?} max y with ties, k{K} {H}×{W}"
+        );
+        let mut got = vec![1.0; dx.len()];
+        pool::max_backward::<K, S, H, W, HO, WO>(level, planes, &x, &dy, &mut got);
+        assert_eq!(
+            bits(&got),
+            bits(&dx),
+            "{level:?} max dx with ties, k{K} {H}×{W}"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+    #[test]
+    fn max_pool_ties_and_nans(seed in any::<u64>(), planes in 1usize..12) {
+        check_ties::<2, 2, 28, 28, 14, 14>(seed, planes);
+        check_ties::<2, 2, 7, 9, 3, 4>(seed, planes);
+        check_ties::<3, 3, 10, 8, 3, 2>(seed, planes);
+        check_ties::<3, 2, 9, 7, 4, 3>(seed, planes);
+    }
+}
