@@ -9,7 +9,7 @@
 //! (`-C target-feature=+avx512f`, or `-C target-cpu=native`).
 //!
 //! Every kernel is written once, generic over the vector type
-//! ([`vector::Simd`]), and instantiated inside a `#[target_feature]`
+//! (`vector::Simd`), and instantiated inside a `#[target_feature]`
 //! function per instruction set. Each operation's entry point takes the
 //! [`Level`] to use, so that tests can run every level side by side; the
 //! layers pass [`level()`].
