@@ -660,21 +660,23 @@ fn loss_grad_block(plan: &Plan) -> TokenStream {
         quote!(_grads)
     };
     quote! {
-        fn loss_grad_block(&self, x: &[f32], labels: &[usize], scale: f32, #grads: &mut [f32]) -> f32 {
+        fn loss_grad_block(&self, x: &[f32], labels: &[usize], scale: f32, #grads: &mut [f32]) -> ::lenet::__private::Pass {
             #p
             let __n = x.len() / #in_len;
             #forward
             let mut #d_last = ::lenet::__private::vec![0.0f32; __n * #out_len];
             let mut __loss = 0.0f64;
+            let mut __correct = 0usize;
             for ((__y, __dy), __label) in (#logits)
                 .chunks_exact(#out_len)
                 .zip(#d_last.chunks_exact_mut(#out_len))
                 .zip(labels)
             {
                 __loss += f64::from(::lenet::__private::loss::softmax_cross_entropy(__y, *__label, scale, __dy));
+                __correct += usize::from(::lenet::__private::loss::argmax(__y) == *__label);
             }
             #backward
-            __loss as f32
+            ::lenet::__private::Pass { loss: __loss as f32, correct: __correct }
         }
     }
 }

@@ -66,7 +66,7 @@ pub fn stub(net: &Net, trace: &Trace) -> TokenStream {
             fn params_mut(&mut self) -> &mut [f32] { #unreachable }
             ::lenet::__private::if_std! {
                 fn forward_block(&self, x: &[f32], logits: &mut [f32]) { #unreachable }
-                fn loss_grad_block(&self, x: &[f32], labels: &[usize], scale: f32, grads: &mut [f32]) -> f32 { #unreachable }
+                fn loss_grad_block(&self, x: &[f32], labels: &[usize], scale: f32, grads: &mut [f32]) -> ::lenet::__private::Pass { #unreachable }
             }
         }
 

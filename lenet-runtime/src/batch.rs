@@ -94,7 +94,7 @@ pub fn loss_and_grad<N: Network>(
         .zip(labels.par_chunks(chunk))
         .map(|(x, labels)| {
             let mut g = vec![0.0f32; N::PARAM_COUNT];
-            let loss = net.loss_grad_slice(x, labels, scale, &mut g);
+            let loss = net.loss_grad_slice(x, labels, scale, &mut g).loss;
             (loss, g)
         })
         .collect();

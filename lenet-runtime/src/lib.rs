@@ -39,7 +39,7 @@ pub mod data;
 pub mod train;
 
 pub use error::Error;
-pub use network::{LayerInfo, Network, ParamSpec};
+pub use network::{LayerInfo, Network, ParamSpec, Pass};
 
 /// Expands to its input when the runtime is built with `std`, to nothing
 /// otherwise. Generated code wraps its batch and training items in it, so
@@ -69,7 +69,7 @@ pub mod __private {
         AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, Layer, Linear, MaxPool2d, Relu, Sigmoid,
         Tanh,
     };
-    pub use crate::network::{init, named_parameters, LayerInfo, Network, ParamSpec};
+    pub use crate::network::{init, named_parameters, LayerInfo, Network, ParamSpec, Pass};
     pub use crate::summary::Summary;
     pub use crate::weights::{from_le_bytes, write_le_bytes};
     pub use crate::{loss, shape, Error};

@@ -24,6 +24,13 @@ pub fn softmax_cross_entropy(logits: &[f32], label: usize, scale: f32, dlogits: 
     (max + math::ln_f64(sum) - logits[label] as f64) as f32
 }
 
+/// Index of the largest logit; the first one on ties (a NaN never wins).
+pub fn argmax(v: &[f32]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold(0, |best, (i, &x)| if x > v[best] { i } else { best })
+}
+
 /// Softmax probabilities of one set of logits.
 pub fn softmax(logits: &[f32], probs: &mut [f32]) {
     let max = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)) as f64;

@@ -20,7 +20,7 @@ use crate::batch::{check_images, check_labels, forward_batch};
 use crate::data::{Dataset, Transform};
 use crate::error::Error;
 use crate::init::SplitMix64;
-use crate::network::Network;
+use crate::network::{Network, Pass};
 use crate::optim::Optimizer;
 
 /// How to train.
@@ -197,9 +197,8 @@ pub fn train<N: Network, O: Optimizer>(
             let n = indices.len();
             let images = ArrayView4::from_shape((n, c, h, w), &x)
                 .map_err(|e| Error::Other(format!("batch of {n} images: {e}")))?;
-            let logits = forward_batch(net, images)?;
-            correct += count_correct(logits.view(), &y);
-            let loss = grad.compute(net, images, &y)?;
+            let (loss, right) = grad.compute(net, images, &y)?;
+            correct += right;
             if !loss.is_finite() {
                 return Err(Error::Other(format!(
                     "training diverged: the loss is {loss} at epoch {epoch}, batch {}; \
@@ -250,7 +249,7 @@ pub fn train<N: Network, O: Optimizer>(
 /// stack or a fresh allocation per batch.
 #[derive(Default)]
 struct BatchGrad {
-    parts: Vec<(f32, Vec<f32>)>,
+    parts: Vec<(Pass, Vec<f32>)>,
     sum: Vec<f32>,
 }
 
@@ -260,7 +259,7 @@ impl BatchGrad {
         net: &N,
         images: ArrayView4<'_, f32>,
         labels: &[usize],
-    ) -> Result<f32, Error> {
+    ) -> Result<(f32, usize), Error> {
         check_images::<N>(&images)?;
         let n = images.dim().0;
         check_labels::<N>(n, labels)?;
@@ -271,25 +270,26 @@ impl BatchGrad {
         let chunk = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
         let chunks = n.div_ceil(chunk);
         self.parts
-            .resize_with(chunks, || (0.0, vec![0.0; N::PARAM_COUNT]));
+            .resize_with(chunks, || (Pass::default(), vec![0.0; N::PARAM_COUNT]));
         self.parts
             .par_iter_mut()
             .zip(x.par_chunks(chunk * N::INPUT_LEN))
             .zip(labels.par_chunks(chunk))
-            .for_each(|(((loss, g), x), labels)| {
+            .for_each(|(((pass, g), x), labels)| {
                 g.fill(0.0);
-                *loss = net.loss_grad_slice(x, labels, scale, g);
+                *pass = net.loss_grad_slice(x, labels, scale, g);
             });
         self.sum.clear();
         self.sum.resize(N::PARAM_COUNT, 0.0);
-        let mut loss = 0.0f64;
-        for (l, g) in &self.parts[..chunks] {
-            loss += *l as f64;
+        let (mut loss, mut correct) = (0.0f64, 0);
+        for (pass, g) in &self.parts[..chunks] {
+            loss += pass.loss as f64;
+            correct += pass.correct;
             for (acc, v) in self.sum.iter_mut().zip(g) {
                 *acc += v;
             }
         }
-        Ok((loss / n as f64) as f32)
+        Ok(((loss / n as f64) as f32, correct))
     }
 }
 
@@ -313,12 +313,7 @@ fn check_transform<N: Network>(data: &Dataset, transform: &Transform) -> Result<
     Ok(())
 }
 
-/// Index of the largest value (the first one on ties).
-pub fn argmax(v: &[f32]) -> usize {
-    v.iter()
-        .enumerate()
-        .fold(0, |best, (i, &x)| if x > v[best] { i } else { best })
-}
+pub use crate::loss::argmax;
 
 fn count_correct(logits: ArrayView2<'_, f32>, labels: &[usize]) -> usize {
     logits

@@ -4,8 +4,8 @@
 
 #![allow(dead_code)]
 
-use lenet_runtime::loss::softmax_cross_entropy;
-use lenet_runtime::network::{LayerInfo, Network, ParamSpec};
+use lenet_runtime::loss::{argmax, softmax_cross_entropy};
+use lenet_runtime::network::{LayerInfo, Network, ParamSpec, Pass};
 
 /// Declares `$name`: `Linear(H·W, O)` on `1×H×W` images, parameters
 /// `fc.weight` `[O, H·W]` and `fc.bias` `[O]`.
@@ -90,13 +90,15 @@ macro_rules! linear_model {
                 labels: &[usize],
                 scale: f32,
                 grads: &mut [f32],
-            ) -> f32 {
+            ) -> Pass {
                 let mut z = vec![0.0; Self::O];
                 let mut dz = vec![0.0; Self::O];
                 let mut total = 0.0;
+                let mut correct = 0;
                 for (x, &label) in x.chunks_exact(Self::I).zip(labels) {
                     self.forward_slice(x, &mut z);
                     total += softmax_cross_entropy(&z, label, scale, &mut dz);
+                    correct += usize::from(argmax(&z) == label);
                     let (gw, gb) = grads.split_at_mut(Self::O * Self::I);
                     for (o, &d) in dz.iter().enumerate() {
                         gb[o] += d;
@@ -105,7 +107,10 @@ macro_rules! linear_model {
                         }
                     }
                 }
-                total
+                Pass {
+                    loss: total,
+                    correct,
+                }
             }
         }
     };
