@@ -49,7 +49,7 @@ pub fn check_labels<N: Network>(images: usize, labels: &[usize]) -> Result<(), E
 /// How many images each worker takes: the batch cut into one contiguous
 /// chunk per thread (at least `min` images each), so that the cut depends only
 /// on the batch size and the thread count.
-fn chunk_len(n: usize, min: usize) -> usize {
+pub(crate) fn chunk_len(n: usize, min: usize) -> usize {
     let threads = rayon::current_num_threads().max(1);
     n.div_ceil(threads).max(min)
 }

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 #[cfg(doc)]
 use crate::batch::loss_and_grad;
-use crate::batch::{check_images, check_labels, forward_batch};
+use crate::batch::{check_images, check_labels, chunk_len, forward_batch};
 use crate::data::{Dataset, Transform};
 use crate::error::Error;
 use crate::init::SplitMix64;
@@ -267,7 +267,7 @@ impl BatchGrad {
             .to_slice()
             .ok_or_else(|| Error::Other("batch images are not contiguous".into()))?;
         let scale = 1.0 / n as f32;
-        let chunk = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
+        let chunk = chunk_len(n, 1);
         let chunks = n.div_ceil(chunk);
         self.parts
             .resize_with(chunks, || (Pass::default(), vec![0.0; N::PARAM_COUNT]));

@@ -73,6 +73,15 @@ impl<
 
 /// The specification, over `planes` independent `H`×`W` planes.
 pub mod scalar {
+    /// Whether `b` replaces the running maximum `m`: when it is larger, or
+    /// when it is the first NaN. With taps visited in row-major order, the
+    /// first maximum wins and NaN propagates, as in PyTorch. (`|` and `&`
+    /// rather than `||` and `&&`, so that vectorised callers get no branch.)
+    #[inline(always)]
+    pub fn takes_over(m: f32, b: f32) -> bool {
+        (b > m) | (b.is_nan() & !m.is_nan())
+    }
+
     /// Row-major index within the window of its first maximum.
     fn argmax<const K: usize, const S: usize, const H: usize, const W: usize>(
         x: &[f32],
@@ -83,8 +92,7 @@ pub mod scalar {
         for kr in 0..K {
             for kc in 0..K {
                 let at = (r * S + kr) * W + c * S + kc;
-                // `>` keeps the first maximum; a NaN wins, as in PyTorch.
-                if x[at] > x[best] || (x[at].is_nan() && !x[best].is_nan()) {
+                if takes_over(x[best], x[at]) {
                     best = at;
                 }
             }

@@ -9,6 +9,7 @@
 //! [`crate::layers::max_pool2d::scalar`].
 
 use super::{runnable, Level};
+use crate::layers::max_pool2d::scalar::takes_over;
 use crate::layers::{avg_pool2d, max_pool2d};
 
 #[cfg(target_arch = "x86_64")]
@@ -128,16 +129,6 @@ pub fn max_backward<
     } else {
         max_pool2d::scalar::backward::<K, S, H, W, HO, WO>(planes, x, dy, dx)
     }
-}
-
-/// `b` replaces the running maximum `m` when it is larger, or when it is the
-/// first NaN: the first maximum in row-major order wins, NaN propagates, as
-/// in PyTorch and the specification.
-#[inline(always)]
-fn takes_over(m: f32, b: f32) -> bool {
-    // `|` and `&`, not `||` and `&&`: no branches, so the loops below
-    // become compares and blends.
-    (b > m) | (b.is_nan() & !m.is_nan())
 }
 
 /// Max pooling whose `K × K` windows tile the input (stride `K`): for each
