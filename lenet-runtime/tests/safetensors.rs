@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use lenet_runtime::error::{Error, WeightsFault};
 use lenet_runtime::network::init;
 use lenet_runtime::weights::safetensors::{
-    from_safetensors, load_safetensors, save_safetensors, to_safetensors,
+    from_safetensors, load_safetensors, read_metadata, save_safetensors,
+    save_safetensors_with_metadata, to_safetensors, Metadata,
 };
 use linear_model::{Big, Tiny};
 use safetensors::tensor::TensorView;
@@ -96,6 +97,29 @@ fn our_files_read_with_the_reference_implementation() {
     let (n, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
     assert_eq!((8 + n) % 8, 0, "data is 8-byte aligned");
     assert_eq!(meta.metadata().as_ref().unwrap()["format"], "pt");
+}
+
+#[test]
+fn metadata_round_trips_and_the_reference_implementation_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("meta.safetensors");
+    let meta = Metadata::from([
+        ("network".to_string(), "Tiny \"quoted\" \\ é".to_string()),
+        ("classes".to_string(), "0,1".to_string()),
+    ]);
+    save_safetensors_with_metadata(&tiny(), &path, &meta).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let back = read_metadata(&bytes).unwrap();
+    assert_eq!(back["network"], meta["network"]);
+    assert_eq!(back["classes"], "0,1");
+    assert_eq!(back["format"], "pt");
+    let (_, st) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    assert_eq!(st.metadata().as_ref().unwrap()["network"], meta["network"]);
+    assert_eq!(from_safetensors::<Tiny>(&bytes).unwrap(), tiny());
+    // A file without metadata has none; a malformed one is an error.
+    let plain = reference_file(&tiny_tensors());
+    assert_eq!(read_metadata(&plain).unwrap()["format"], "pt");
+    assert!(read_metadata(b"nonsense").is_err());
 }
 
 #[test]

@@ -10,6 +10,7 @@
 //! here rather than by the `safetensors` crate so that every fault can name
 //! its tensor.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -188,8 +189,23 @@ pub fn load_safetensors<N: Network>(path: &Path) -> Result<N, Error> {
 /// The safetensors bytes of a network: tensors in PyTorch's order, all
 /// `F32`, with `{"format": "pt"}` metadata as `safetensors.torch` writes.
 pub fn to_safetensors<N: Network>(net: &N) -> Vec<u8> {
+    to_safetensors_with_metadata(net, &Metadata::new())
+}
+
+/// Free-form string metadata of a safetensors file: the header's
+/// `__metadata__` object.
+pub type Metadata = BTreeMap<String, String>;
+
+/// [`to_safetensors`] with `metadata` in the header's `__metadata__` object
+/// besides `{"format": "pt"}` (a `format` key in `metadata` replaces it).
+pub fn to_safetensors_with_metadata<N: Network>(net: &N, metadata: &Metadata) -> Vec<u8> {
+    let mut meta = Map::new();
+    meta.insert("format".into(), Value::String("pt".into()));
+    for (k, v) in metadata {
+        meta.insert(k.clone(), Value::String(v.clone()));
+    }
     let mut header = String::from("{");
-    header.push_str("\"__metadata__\":{\"format\":\"pt\"}");
+    header.push_str(&format!("\"{METADATA_KEY}\":{}", Value::Object(meta)));
     let mut offset = 0;
     for spec in N::PARAMS {
         let name = Value::String(spec.name.to_string());
@@ -218,10 +234,35 @@ pub fn to_safetensors<N: Network>(net: &N) -> Vec<u8> {
     out
 }
 
+/// The `__metadata__` of safetensors bytes (empty when the header has
+/// none). Errors when the header itself is malformed, or when the metadata
+/// is not an object of strings, as the format requires.
+pub fn read_metadata(bytes: &[u8]) -> Result<Metadata, Error> {
+    let (header, _) = parse_header(bytes)?;
+    let Some(meta) = header.get(METADATA_KEY) else {
+        return Ok(Metadata::new());
+    };
+    let bad = || format_fault(None, "`__metadata__` is not an object of strings".into());
+    let meta = meta.as_object().ok_or_else(bad)?;
+    meta.iter()
+        .map(|(k, v)| Ok((k.clone(), v.as_str().ok_or_else(bad)?.to_string())))
+        .collect()
+}
+
 /// Writes a network to a safetensors file, atomically: the bytes go to a
 /// temporary file in the same directory, which is flushed to disk and then
 /// renamed over `path`. A reader, or a crash at any moment, sees either the
 /// previous file whole or the new one whole.
 pub fn save_safetensors<N: Network>(net: &N, path: &Path) -> Result<(), Error> {
     super::write_atomically(path, &to_safetensors(net))
+}
+
+/// [`save_safetensors`] with `metadata` in the header (see
+/// [`to_safetensors_with_metadata`]), atomically.
+pub fn save_safetensors_with_metadata<N: Network>(
+    net: &N,
+    path: &Path,
+    metadata: &Metadata,
+) -> Result<(), Error> {
+    super::write_atomically(path, &to_safetensors_with_metadata(net, metadata))
 }
