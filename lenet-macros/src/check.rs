@@ -68,7 +68,7 @@ fn check_input(net: &Net, cx: &mut Ctxt) {
             let first = net.steps.first().map(Step::label).unwrap_or_default();
             cx.error_spanned_by(
                 &input.tokens,
-                format!("`input` must come first, before `{first}`: move this line to the top of the network"),
+                format!("input: must come first, before `{first}`: move this line to the top of the network"),
             );
         }
         Some(_) => {}
@@ -92,7 +92,7 @@ fn check_names(net: &Net, cx: &mut Ctxt) {
                     cx.error_spanned_by(
                         name,
                         format!(
-                            "duplicate name `{text}`: step {} is already `{text}: {first_word}`; names become parameter prefixes (`{text}.weight`) and must be unique\n  help: rename this one, e.g. `{fresh}`",
+                            "{text}: duplicate name: step {} is already `{text}: {first_word}`; names become parameter prefixes (`{text}.weight`) and must be unique\n  help: rename this one, e.g. `{fresh}`",
                             first + 1
                         ),
                     );
@@ -128,7 +128,8 @@ fn check_names(net: &Net, cx: &mut Ctxt) {
         cx.error_spanned_by(
             &step.head,
             format!(
-                "`{word}` needs a name: name it, e.g. `{suggestion}: {word}(...)` — the name becomes the parameter prefix `{suggestion}.weight`, `{suggestion}.bias`, as in PyTorch's named_parameters()"
+                "{} needs a name: name it, e.g. `{suggestion}: {word}(...)` — the name becomes the parameter prefix `{suggestion}.weight`, `{suggestion}.bias`, as in PyTorch's named_parameters()",
+                step.subject()
             ),
         );
     }
@@ -231,17 +232,18 @@ fn report(net: &Net, trace: &Trace, issue: &Issue, cx: &mut Ctxt) {
         if let (Issue::TooLarge { what, .. }, Some(input)) = (issue, &net.input) {
             cx.error_spanned_by(
                 &input.tokens,
-                format!("{what}, more than lenet allows ({MAX_SIZE_TEXT} floats per tensor)"),
+                format!(
+                    "input: {what}, more than lenet allows ({MAX_SIZE_TEXT} floats per tensor)"
+                ),
             );
         }
         return;
     };
     let label = step.label();
-    // "fc1: Linear expects …", or "Linear expects …" for an unnamed layer.
-    let named = match &step.name {
-        Some(n) => format!("{}: ", n.unraw()),
-        None => String::new(),
-    };
+    // "fc1: the kernel …", or "MaxPool2d: the pooling window …" unnamed.
+    let prefix = step.prefix();
+    // "fc1: Linear expects …", or "Linear: expects …" unnamed.
+    let subject = step.subject();
     let flow = format!("\n  shape flow: {}", flow(net, trace, k));
     let arriving = trace
         .shapes
@@ -273,7 +275,7 @@ fn report(net: &Net, trace: &Trace, issue: &Issue, cx: &mut Ctxt) {
             cx.error_spanned_by(
                 &in_features.tokens,
                 format!(
-                    "{named}Linear expects {} inputs, but {}{flow}\n  help: {help}",
+                    "{subject} expects {} inputs, but {}{flow}\n  help: {help}",
                     in_features.described(),
                     producer(net, trace, k, &n.to_string())
                 ),
@@ -283,7 +285,7 @@ fn report(net: &Net, trace: &Trace, issue: &Issue, cx: &mut Ctxt) {
             cx.error_spanned_by(
                 &in_channels.tokens,
                 format!(
-                    "{named}Conv2d expects {} input channels, but {}{flow}\n  help: write `{}`",
+                    "{subject} expects {} input channels, but {}{flow}\n  help: write `{}`",
                     in_channels.described(),
                     producer(net, trace, k, &c.to_string()),
                     rewrite(step, 0, "in_channels", *c)
@@ -324,7 +326,7 @@ fn report(net: &Net, trace: &Trace, issue: &Issue, cx: &mut Ctxt) {
             cx.error_spanned_by(
                 &kernel.tokens,
                 format!(
-                    "{named}the {what} {}×{} is larger than {input} ({}){flow}\n  help: {help}",
+                    "{prefix}the {what} {}×{} is larger than {input} ({}){flow}\n  help: {help}",
                     window,
                     window,
                     producer(net, trace, k, &arriving.text())
@@ -343,7 +345,7 @@ fn report(net: &Net, trace: &Trace, issue: &Issue, cx: &mut Ctxt) {
             cx.error_spanned_by(
                 &step.head,
                 format!(
-                    "{named}Linear takes a vector of features, but {} a {what}{flow}\n  help: add `flatten` before {label}{gives}",
+                    "{subject} takes a vector of features, but {} a {what}{flow}\n  help: add `flatten` before {label}{gives}",
                     match net.steps.iter().take(k).rposition(|s| !s.kind.is_activation()).and_then(|j| net.steps.get(j)) {
                         Some(s) => format!("{} produces", s.label()),
                         None => "the input is".to_string(),
@@ -351,7 +353,7 @@ fn report(net: &Net, trace: &Trace, issue: &Issue, cx: &mut Ctxt) {
                 ),
             );
         }
-        (Issue::AfterFlatten { .. }, kind) => {
+        (Issue::AfterFlatten { .. }, _) => {
             let vector = match arriving {
                 Shape::Flat(n) => format!("a vector of {n} features"),
                 _ => "a vector".to_string(),
@@ -359,15 +361,14 @@ fn report(net: &Net, trace: &Trace, issue: &Issue, cx: &mut Ctxt) {
             cx.error_spanned_by(
                 &step.head,
                 format!(
-                    "{named}{} takes a C×H×W feature map, but after `flatten` the data is {vector}{flow}\n  help: 2-D layers go before `flatten`: move {label} up, or remove the `flatten`",
-                    kind.word()
+                    "{subject} takes a C×H×W feature map, but after `flatten` the data is {vector}{flow}\n  help: 2-D layers go before `flatten`: move {label} up, or remove the `flatten`"
                 ),
             );
         }
         (Issue::TooLarge { what, .. }, _) => {
             cx.error_spanned_by(
                 &step.head,
-                format!("{named}{what}, more than lenet allows ({MAX_SIZE_TEXT} floats per tensor){flow}"),
+                format!("{prefix}{what}, more than lenet allows ({MAX_SIZE_TEXT} floats per tensor){flow}"),
             );
         }
         _ => {}
@@ -488,12 +489,12 @@ mod tests {
         assert!(m[0].contains("missing `input"), "{m:?}");
         let (_, _, m) = run("flatten, input: [1, 2, 2]");
         assert!(
-            m[0].contains("`input` must come first, before `flatten`"),
+            m[0].contains("input: must come first, before `flatten`"),
             "{m:?}"
         );
         let (_, _, m) = run("input: [1, 8, 8], conv1: Conv2d(1, 2, 3), conv2: Conv2d(2, 2, 3), conv1: Conv2d(2, 2, 1)");
         assert!(
-            m[0].contains("duplicate name `conv1`") && m[0].contains("e.g. `conv3`"),
+            m[0].contains("conv1: duplicate name") && m[0].contains("e.g. `conv3`"),
             "{m:?}"
         );
         let (_, _, m) = run("input: [1, 8, 8], conv1: Conv2d(1, 2, 3), Conv2d(2, 2, 3)");
@@ -505,8 +506,11 @@ mod tests {
         let (_, _, m) = run("input: [1, 8, 8], a: Conv2d(3, 2, 3), Linear(1, 2), b: Relu");
         assert_eq!(m.len(), 4, "{m:?}");
         assert!(m[0].contains("a: Conv2d expects 3"), "{m:?}");
-        assert!(m[1].contains("`Linear` needs a name"), "{m:?}");
-        assert!(m[2].contains("Linear takes a vector"), "{m:?}");
-        assert!(m[3].contains("did you mean `relu`"), "{m:?}");
+        assert!(m[1].contains("Linear: needs a name"), "{m:?}");
+        assert!(m[2].contains("Linear: takes a vector"), "{m:?}");
+        assert!(
+            m[3].contains("b: unknown layer `Relu`: did you mean `relu`"),
+            "{m:?}"
+        );
     }
 }

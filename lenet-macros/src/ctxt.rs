@@ -37,6 +37,16 @@ impl Ctxt {
         self.errors.push((self.position, error));
     }
 
+    /// Adds an error that already carries its span (a parse error), its
+    /// message led by `prefix`, the step it belongs to (`fc3: `). Parse
+    /// errors point at one token, so the span is kept as it is.
+    pub fn syn_error_in(&mut self, prefix: &str, error: syn::Error) {
+        for message in error {
+            let led = syn::Error::new(message.span(), format!("{prefix}{message}"));
+            self.errors.push((self.position, led));
+        }
+    }
+
     /// Whether any error was found.
     pub fn has_errors(&self) -> bool {
         !self.errors.is_empty()
@@ -45,6 +55,15 @@ impl Ctxt {
     /// Number of errors found so far.
     pub fn len(&self) -> usize {
         self.errors.len()
+    }
+
+    /// Every message so far, in the order they were found.
+    #[cfg(test)]
+    pub fn messages(&self) -> Vec<String> {
+        self.errors
+            .iter()
+            .flat_map(|(_, e)| e.clone().into_iter().map(|m| m.to_string()))
+            .collect()
     }
 
     /// Every error, in the order of the declaration, as `compile_error!`

@@ -1,7 +1,11 @@
 //! Constant integer expressions: literals with `+ - * /` and parentheses,
-//! evaluated with checked arithmetic. Every failure is an error spanned on
-//! the expression at fault.
+//! evaluated with checked arithmetic. Every failure is a [`Fault`] on the
+//! expression at fault; the caller, which knows the layer, makes it an error
+//! whose message names that layer.
 
+use std::fmt;
+
+use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::{BinOp, Expr, UnOp};
 
@@ -21,16 +25,46 @@ pub struct Value {
     pub text: String,
 }
 
+/// Why an expression is not a size: the tokens at fault and what is wrong
+/// with them, without the layer (which the caller puts in front).
+#[derive(Clone, Debug)]
+pub struct Fault {
+    /// The tokens at fault: the whole expression, or the part that fails.
+    pub tokens: TokenStream,
+    /// What is wrong, such as `` `3 - 5` is negative (3 − 5) ``.
+    pub message: String,
+}
+
+impl Fault {
+    fn new<T: ToTokens>(tokens: T, message: impl Into<String>) -> Self {
+        Fault {
+            tokens: tokens.into_token_stream(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// Evaluates `expr`, which must be a constant integer expression whose value
 /// (and every intermediate value) is between 0 and `u64::MAX`, and at most
 /// [`MAX_SIZE`] at the end.
-pub fn eval(expr: &Expr) -> syn::Result<Value> {
+pub fn eval(expr: &Expr) -> Result<Value, Fault> {
     let value = eval_inner(expr, 0)?;
     let text = text_of(expr);
     if value > MAX_SIZE {
-        return Err(syn::Error::new_spanned(
+        let what = if text == value.to_string() {
+            format!("`{text}`")
+        } else {
+            format!("`{text}` = {value}")
+        };
+        return Err(Fault::new(
             expr,
-            format!("`{text}` is {value}, more than lenet allows for any size ({MAX_SIZE_TEXT})"),
+            format!("{what} is more than lenet allows for any size ({MAX_SIZE_TEXT})"),
         ));
     }
     Ok(Value { value, text })
@@ -44,25 +78,25 @@ pub fn text_of(expr: &Expr) -> String {
 /// Nesting deeper than this is refused rather than risk the stack.
 const MAX_DEPTH: usize = 64;
 
-fn eval_inner(expr: &Expr, depth: usize) -> syn::Result<u64> {
+fn eval_inner(expr: &Expr, depth: usize) -> Result<u64, Fault> {
     if depth > MAX_DEPTH {
-        return Err(syn::Error::new_spanned(
+        return Err(Fault::new(
             expr,
-            "this expression is nested too deeply",
+            format!("this expression is nested too deeply (more than {MAX_DEPTH} levels): write the size more simply, such as `400` or `16 * 5 * 5`"),
         ));
     }
     match expr {
         Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(lit), .. })
             if lit.base10_digits().starts_with('-') =>
         {
-            Err(syn::Error::new_spanned(
+            Err(Fault::new(
                 lit,
                 format!("`{}` is negative: sizes are positive integers", lit.base10_digits()),
             ))
         }
         Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(lit), .. }) => {
             lit.base10_parse::<u64>().map_err(|_| {
-                syn::Error::new_spanned(
+                Fault::new(
                     lit,
                     format!(
                         "`{lit}` is too large: sizes are at most {MAX_SIZE_TEXT}",
@@ -73,9 +107,10 @@ fn eval_inner(expr: &Expr, depth: usize) -> syn::Result<u64> {
         }
         Expr::Paren(p) => eval_inner(&p.expr, depth + 1),
         Expr::Group(g) => eval_inner(&g.expr, depth + 1),
-        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => Err(syn::Error::new_spanned(
+        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => Err(Fault::new(
             expr,
-            format!("`{}` is negative: sizes are positive integers", text_of(expr)),
+            // `-5` as written, where the tokens would print `- 5`.
+            format!("`-{}` is negative: sizes are positive integers", text_of(&u.expr)),
         )),
         Expr::Binary(b) => {
             let l = eval_inner(&b.left, depth + 1)?;
@@ -86,7 +121,7 @@ fn eval_inner(expr: &Expr, depth: usize) -> syn::Result<u64> {
                 BinOp::Mul(_) => (l.checked_mul(r), "overflows"),
                 BinOp::Div(_) => (l.checked_div(r), "divides by zero"),
                 _ => {
-                    return Err(syn::Error::new_spanned(
+                    return Err(Fault::new(
                         b.op,
                         format!(
                             "`{}` is not allowed here: sizes are integer literals combined with `+ - * /` and parentheses",
@@ -101,21 +136,21 @@ fn eval_inner(expr: &Expr, depth: usize) -> syn::Result<u64> {
                     "is negative" => format!(" ({l} − {r})"),
                     _ => String::new(),
                 };
-                syn::Error::new_spanned(expr, format!("`{}` {what}{detail}", text_of(expr)))
+                Fault::new(expr, format!("`{}` {what}{detail}", text_of(expr)))
             })
         }
-        Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(_), .. }) => Err(syn::Error::new_spanned(
+        Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(_), .. }) => Err(Fault::new(
             expr,
             format!("`{}` is not an integer: sizes are whole numbers", text_of(expr)),
         )),
-        Expr::Tuple(_) | Expr::Array(_) => Err(syn::Error::new_spanned(
+        Expr::Tuple(_) | Expr::Array(_) => Err(Fault::new(
             expr,
             format!(
                 "`{}`: lenet's kernels, strides and paddings are square, give one number",
                 text_of(expr)
             ),
         )),
-        _ => Err(syn::Error::new_spanned(
+        _ => Err(Fault::new(
             expr,
             format!(
                 "expected a size such as `5` or `16 * 5 * 5`, found `{}`: sizes are integer literals combined with `+ - * /` and parentheses",
@@ -172,7 +207,10 @@ mod tests {
             .unwrap_err()
             .contains("divides by zero"));
         assert!(value("3 - 5").unwrap_err().contains("negative"));
-        assert!(value("-1").unwrap_err().contains("negative"));
+        assert_eq!(
+            value("-1"),
+            Err("`-1` is negative: sizes are positive integers".to_string())
+        );
         // A negative literal token, as `macro_rules!` can pass one.
         let neg = proc_macro2::Literal::i64_unsuffixed(-5);
         let lit: Expr = syn::parse2(quote::quote!(#neg)).unwrap();
@@ -182,6 +220,10 @@ mod tests {
             .unwrap_err()
             .contains("more than lenet allows"));
         assert_eq!(value("2147483648"), Ok(MAX_SIZE));
+        assert_eq!(
+            value("65536 * 65536"),
+            Err("`65536 * 65536` = 4294967296 is more than lenet allows for any size (2^31 = 2,147,483,648)".to_string())
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The macro never panics: thousands of generated and mutated inputs from a
 //! seeded generator go through the whole macro, which must return tokens
-//! every time.
+//! every time. And every message about a step names it: one mistake at a
+//! time is made in each step of a network, and every message must begin
+//! with that step's label (`fc3: `).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
@@ -318,4 +320,264 @@ fn never_panics_on_generated_and_mutated_inputs() {
         "{CASES} inputs ({errors} rejected, {clean} accepted) in {:?}",
         start.elapsed()
     );
+}
+
+/// A step of the network the mistakes are made in: its name, its word and
+/// its arguments (`None` for a bare word).
+struct Written {
+    name: Option<&'static str>,
+    word: &'static str,
+    args: Option<Vec<String>>,
+}
+
+impl Written {
+    fn new(name: Option<&'static str>, word: &'static str, args: Option<&[&str]>) -> Self {
+        Written {
+            name,
+            word,
+            args: args.map(|a| a.iter().map(|s| (*s).to_string()).collect()),
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        self.name.unwrap_or(self.word)
+    }
+
+    fn render(&self, word: &str, args: Option<&[String]>) -> String {
+        let name = self.name.map(|n| format!("{n}: ")).unwrap_or_default();
+        match args {
+            Some(args) => format!("{name}{word}({})", args.join(", ")),
+            None => format!("{name}{word}"),
+        }
+    }
+}
+
+/// Values that are wrong as any argument.
+fn bad_values() -> Vec<String> {
+    let mut values: Vec<String> = [
+        "0",
+        "3 - 5",
+        "-1",
+        "5 / 0",
+        "10 / (2 - 2)",
+        "4294967296 * 4294967296",
+        "18446744073709551615 + 1",
+        "4294967296",
+        "99999999999999999999",
+        "2.5",
+        "(3, 5)",
+        "[3, 5]",
+        "5 % 2",
+        "N",
+        "\"5\"",
+        "5 5",
+        "pading = 1 = 2",
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .collect();
+    values.push(format!("{}5{}", "(".repeat(70), ")".repeat(70)));
+    values
+}
+
+/// Arguments that are wrong after any layer's own.
+const EXTRA: &[&str] = &[
+    "1, 1, 1, 1, 1, 1",
+    "pading = 1",
+    "zzz = 1",
+    "stride = 1, stride = 2",
+    "stride = 1, 3",
+    "kernel_size = 3",
+    ",",
+];
+
+/// Every single-mistake variant of `base`, each with the label of the step
+/// at fault (`input` for the input).
+fn mistakes(base: &[Written]) -> Vec<(Vec<String>, String)> {
+    let rendered: Vec<String> = base
+        .iter()
+        .map(|w| w.render(w.word, w.args.as_deref()))
+        .collect();
+    let mut out = Vec::new();
+    let mut with = |k: usize, step: String, label: &str| {
+        let mut steps = rendered.clone();
+        steps[k] = step;
+        out.push((steps, label.to_string()));
+    };
+    // The input (step 0) has mistakes of its own, made apart.
+    for (k, w) in base.iter().enumerate().skip(1) {
+        let label = w.label();
+        if let Some(args) = &w.args {
+            for i in 0..args.len() {
+                for bad in bad_values() {
+                    let mut a = args.clone();
+                    a[i] = bad;
+                    with(k, w.render(w.word, Some(&a)), label);
+                }
+            }
+            for extra in EXTRA {
+                let mut a = args.clone();
+                a.push((*extra).to_string());
+                with(k, w.render(w.word, Some(&a)), label);
+            }
+            with(k, w.render(w.word, Some(&[])), label);
+            if w.name.is_some() {
+                with(k, w.render(w.word, None), label);
+                with(k, format!("{label}: ({})", args.join(", ")), label);
+            }
+            with(
+                k,
+                format!("{}[{}]", w.render(w.word, None), args.join(", ")),
+                label,
+            );
+        } else {
+            with(k, w.render(w.word, Some(&["3".to_string()])), label);
+            with(k, format!("{}[3]", w.render(w.word, None)), label);
+        }
+        with(
+            k,
+            format!("{} x", w.render(w.word, w.args.as_deref())),
+            label,
+        );
+        // A word in the wrong case, and one lenet does not know.
+        let upper = w.word.to_uppercase();
+        let upper_label = w.name.unwrap_or(&upper);
+        with(k, w.render(&upper, w.args.as_deref()), upper_label);
+        with(
+            k,
+            w.render("Dense", w.args.as_deref()),
+            w.name.unwrap_or("Dense"),
+        );
+    }
+    out
+}
+
+/// lower → infer → check, as the macro runs them: every message.
+fn messages(body: &str) -> Vec<String> {
+    let decl: crate::ast::Decl = match syn::parse_str(&format!("struct Net {{ {body} }}")) {
+        Ok(d) => d,
+        Err(e) => return vec![format!("(the declaration does not parse: {e})")],
+    };
+    let mut cx = crate::ctxt::Ctxt::new();
+    let net = crate::model::lower(decl, &mut cx);
+    let trace = crate::shape::infer(&net, None);
+    crate::check::check(&net, &trace, &mut cx);
+    cx.messages()
+}
+
+#[test]
+fn every_message_about_a_step_begins_with_its_label() {
+    let base = [
+        Written::new(None, "input", None),
+        Written::new(
+            Some("conv1"),
+            "Conv2d",
+            Some(&["1", "6", "5", "padding = 2"]),
+        ),
+        Written::new(None, "relu", None),
+        Written::new(Some("pool1"), "AvgPool2d", Some(&["2", "2"])),
+        Written::new(None, "MaxPool2d", Some(&["1"])),
+        Written::new(
+            Some("conv2"),
+            "Conv2d",
+            Some(&["6", "16", "kernel_size = 5"]),
+        ),
+        Written::new(None, "tanh", None),
+        Written::new(
+            Some("pool2"),
+            "MaxPool2d",
+            Some(&["kernel_size = 2", "stride = 2"]),
+        ),
+        Written::new(Some("gap"), "AdaptiveAvgPool2d", Some(&["1"])),
+        Written::new(None, "flatten", None),
+        Written::new(Some("fc1"), "Linear", Some(&["16", "120"])),
+        Written::new(Some("act"), "sigmoid", None),
+        Written::new(Some("fc2"), "Linear", Some(&["120", "10"])),
+    ];
+    let input = "input: [1, 28, 28]";
+    let body = |steps: &[String]| {
+        let mut all = vec![input.to_string()];
+        all.extend(steps.iter().skip(1).cloned());
+        all.join(", ")
+    };
+    let mut cases = mistakes(&base);
+    // The input's own mistakes, and mistakes across layers that stay at
+    // the step that makes them.
+    let rendered: Vec<String> = base
+        .iter()
+        .map(|w| w.render(w.word, w.args.as_deref()))
+        .collect();
+    let changed = |k: usize, step: &str| {
+        let mut steps = rendered.clone();
+        steps[k] = step.to_string();
+        steps
+    };
+    for step in [
+        "conv2: Conv2d(7, 16, kernel_size = 5)",
+        "conv2: Conv2d(6, 16, 40)",
+        "conv1: Conv2d(1, 6, 5, padding = 30000)",
+    ] {
+        let k = if step.starts_with("conv1") { 1 } else { 5 };
+        cases.push((changed(k, step), step[..5].to_string()));
+    }
+    cases.push((changed(4, "MaxPool2d(20)"), "MaxPool2d".to_string()));
+    cases.push((changed(10, "fc1: Linear(17, 120)"), "fc1".to_string()));
+    cases.push((
+        changed(1, "Conv2d(1, 6, 5, padding = 2)"),
+        "Conv2d".to_string(),
+    ));
+    cases.push((changed(12, "fc1: Linear(120, 10)"), "fc1".to_string()));
+    for (at, step, label) in [
+        (10, "MaxPool2d(2)", "MaxPool2d"),
+        (10, "p: AvgPool2d(2)", "p"),
+        (10, "Linear(16, 16)", "Linear"),
+        (9, "fc9: Linear(16, 16)", "fc9"),
+        (9, "input: [1, 2, 2]", "input"),
+        (9, "input", "input"),
+        (9, "input: Conv2d(1, 1, 1)", "input"),
+        (9, "shape: [1, 2, 2]", "shape"),
+    ] {
+        let mut steps = rendered.clone();
+        steps.insert(at, step.to_string());
+        cases.push((steps, label.to_string()));
+    }
+    let mut count = 0;
+    for dims in [
+        "[1, 28]",
+        "[1, 3 - 5, 28]",
+        "[1, 0, 28]",
+        "[1, , 28]",
+        "[1, 28, 28, 1]",
+        "[2000, 2000, 2000]",
+        "[1, 5 / 0, 28]",
+        "[1, N, 28]",
+        "[1, 28 28, 28]",
+    ] {
+        let body = format!("input: {dims}, {}", rendered[1..].join(", "));
+        let found = messages(&body);
+        assert!(!found.is_empty(), "no error for {body}");
+        for m in &found {
+            assert!(m.starts_with("input: "), "{m:?}\n  for: {body}");
+        }
+        count += found.len();
+    }
+    let base_body = body(&rendered);
+    assert_eq!(messages(&base_body), Vec::<String>::new(), "{base_body}");
+    for (steps, label) in &cases {
+        let body = if steps[0] == rendered[0] {
+            body(steps)
+        } else {
+            steps.join(", ")
+        };
+        let found = messages(&body);
+        assert!(!found.is_empty(), "no error for {body}");
+        for m in &found {
+            assert!(
+                m.starts_with(&format!("{label}: ")),
+                "expected `{label}: …`, found {m:?}\n  for: {body}"
+            );
+        }
+        count += found.len();
+    }
+    eprintln!("{} declarations, {count} messages", cases.len() + 9);
 }

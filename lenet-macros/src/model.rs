@@ -190,10 +190,45 @@ impl Kind {
 impl Step {
     /// The step as the messages name it: its name, or its word.
     pub fn label(&self) -> String {
-        match &self.name {
-            Some(n) => n.unraw().to_string(),
-            None => self.word.unraw().to_string(),
-        }
+        label(self.name.as_ref(), &self.word)
+    }
+
+    /// What every message about this step begins with: `fc3: `.
+    pub fn prefix(&self) -> String {
+        prefix(self.name.as_ref(), &self.word)
+    }
+
+    /// The step as the subject of a sentence about its layer: `fc1: Linear`,
+    /// or `Linear:` when unnamed.
+    pub fn subject(&self) -> String {
+        subject(self.name.as_ref(), &self.word, self.kind.word())
+    }
+}
+
+/// A step as the messages name it: its name (`fc3`) or, for an unnamed
+/// step, its word as written (`MaxPool2d`), as in the shape flow.
+pub fn label(name: Option<&Ident>, word: &Ident) -> String {
+    match name {
+        Some(n) => n.unraw().to_string(),
+        None => word.unraw().to_string(),
+    }
+}
+
+/// What every message about a step begins with: its label and a colon
+/// (`fc3: `, `MaxPool2d: `), so that the layer is named even when the span
+/// points at one argument.
+pub fn prefix(name: Option<&Ident>, word: &Ident) -> String {
+    format!("{}: ", label(name, word))
+}
+
+/// The step as the subject of a sentence about its layer `layer`:
+/// `fc1: Linear` for a named step, `Linear:` for an unnamed one, whose
+/// label is already the word. Either way the message begins with the label
+/// and a colon, and names the layer once.
+pub fn subject(name: Option<&Ident>, word: &Ident, layer: &str) -> String {
+    match name {
+        Some(n) => format!("{}: {layer}", n.unraw()),
+        None => format!("{}:", word.unraw()),
     }
 }
 
@@ -244,7 +279,11 @@ pub fn lower(decl: ast::Decl, cx: &mut Ctxt) -> Net {
         let step: ast::Step = match syn::parse2(tokens) {
             Ok(s) => s,
             Err(e) => {
-                cx.syn_error(e);
+                // The first word names the step: its name, or its layer.
+                match &first {
+                    Some(TokenTree::Ident(i)) => cx.syn_error_in(&format!("{}: ", i.unraw()), e),
+                    _ => cx.syn_error(e),
+                }
                 // The step stays, with an unknown output, so that later
                 // steps are not measured against a wrong shape.
                 match first {
@@ -272,14 +311,17 @@ pub fn lower(decl: ast::Decl, cx: &mut Ctxt) -> Net {
                     cx.error_spanned_by(
                         &whole,
                         format!(
-                            "only `input` takes a shape in brackets; a layer is written `{key}: Conv2d(1, 6, 5)`"
+                            "{}: only `input` takes a shape in brackets; a layer is written `{key}: Conv2d(1, 6, 5)`",
+                            key.unraw()
                         ),
                     );
                     continue;
                 }
-                if let Some(first) = &net.input {
-                    let _ = first;
-                    cx.error_spanned_by(&whole, "`input` is given twice: a network has one input");
+                if net.input.is_some() {
+                    cx.error_spanned_by(
+                        &whole,
+                        "input: given twice: a network has one input, keep the first",
+                    );
                     continue;
                 }
                 let dims = lower_input(&group, dims, cx);
@@ -294,16 +336,18 @@ pub fn lower(decl: ast::Decl, cx: &mut Ctxt) -> Net {
                 if name.is_none() && word == "input" {
                     cx.error_spanned_by(
                         &word,
-                        "`input` needs its shape: `input: [C, H, W]`, such as `input: [1, 28, 28]`",
+                        "input: needs its shape: `input: [C, H, W]`, such as `input: [1, 28, 28]`",
                     );
+                    net.input_broken = true;
                     continue;
                 }
                 if let Some(n) = &name {
                     if n == "input" {
                         cx.error_spanned_by(
                             quote!(#n: #word),
-                            "the input is written `input: [C, H, W]`, such as `input: [1, 28, 28]`",
+                            "input: is not a layer: it is written `input: [C, H, W]`, such as `input: [1, 28, 28]`",
                         );
+                        net.input_broken = true;
                         continue;
                     }
                 }
@@ -323,12 +367,21 @@ fn lower_input(group: &TokenStream, dims: TokenStream, cx: &mut Ctxt) -> Option<
     for piece in ast::split_commas(dims) {
         match piece {
             Piece::Empty(comma) => {
-                cx.error_spanned_by(comma, "unexpected `,`: a size is missing before it")
+                cx.error_spanned_by(comma, "input: unexpected `,`: a size is missing before it")
             }
             Piece::Tokens(t) => {
-                match syn::parse2::<syn::Expr>(t).and_then(|e| eval::eval(&e).map(|v| (e, v))) {
-                    Err(e) => cx.syn_error(e),
-                    Ok((e, v)) => {
+                let e = match syn::parse2::<syn::Expr>(t) {
+                    Ok(e) => e,
+                    Err(error) => {
+                        cx.syn_error_in("input: ", error);
+                        continue;
+                    }
+                };
+                match eval::eval(&e) {
+                    Err(fault) => {
+                        cx.error_spanned_by(fault.tokens, format!("input: {}", fault.message))
+                    }
+                    Ok(v) => {
                         if v.value == 0 {
                             let dim = DIMS.get(values.len()).copied().unwrap_or("a size");
                             cx.error_spanned_by(
@@ -354,7 +407,7 @@ fn lower_input(group: &TokenStream, dims: TokenStream, cx: &mut Ctxt) -> Option<
             cx.error_spanned_by(
                 group,
                 format!(
-                    "`input` takes three sizes [C, H, W] (channels, height, width), such as `[1, 28, 28]`; found {}",
+                    "input: takes three sizes [C, H, W] (channels, height, width), such as `[1, 28, 28]`; found {}",
                     values.len()
                 ),
             );
@@ -396,14 +449,21 @@ fn lower_step(
         None => word.to_token_stream(),
     };
     let written_word = word.unraw().to_string();
+    let prefix = prefix(name.as_ref(), &word);
     let resolved = match word_of(&written_word) {
         Some(w) => w,
         None => {
             let suggestion = did_you_mean(&written_word, LAYER_WORDS);
+            // `c1: unknown layer `Conv2D``, or `ReLU: unknown layer` when
+            // the word is the label already.
+            let unknown = match &name {
+                Some(_) => format!("{prefix}unknown layer `{written_word}`"),
+                None => format!("{prefix}unknown layer"),
+            };
             let message = match suggestion {
-                Some(s) => format!("unknown layer `{written_word}`: did you mean `{s}`?"),
+                Some(s) => format!("{unknown}: did you mean `{s}`?"),
                 None => format!(
-                    "unknown layer `{written_word}`: lenet knows the layers Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d and Linear, and the bare words relu, tanh, sigmoid and flatten"
+                    "{unknown}: lenet knows the layers Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d and Linear, and the bare words relu, tanh, sigmoid and flatten"
                 ),
             };
             cx.error_spanned_by(&word, message);
@@ -435,8 +495,8 @@ fn lower_step(
                     cx.error_spanned_by(
                         group,
                         format!(
-                            "`{}` takes no arguments: write `{}` alone",
-                            kind.word(),
+                            "{} takes no arguments: write `{}` alone",
+                            subject(name.as_ref(), &word, kind.word()),
                             kind.word()
                         ),
                     );
@@ -454,8 +514,8 @@ fn lower_step(
         }
         Word::Layer(layer, params, required) => {
             let before = cx.len();
-            let (slots, written) = bind(layer, params, required, &name, &head, args, cx);
-            let kind = build(layer, slots, &head, cx, &name);
+            let (slots, written) = bind(layer, params, required, &name, &word, &head, args, cx);
+            let kind = build(layer, slots, &head, cx, &prefix);
             let broken = cx.len() > before;
             Step {
                 name,
@@ -491,33 +551,56 @@ fn bind(
     params: &'static [&'static str],
     required: usize,
     name: &Option<Ident>,
+    word: &Ident,
     head: &TokenStream,
     args: Option<(TokenStream, TokenStream)>,
     cx: &mut Ctxt,
 ) -> (Vec<Option<Num>>, Written) {
     let example = example_call(layer, name);
+    let prefix = prefix(name.as_ref(), word);
     let mut slots = vec![Slot::Empty; params.len()];
     let mut written = Vec::new();
     let Some((group, inner)) = args else {
-        cx.error_spanned_by(head, format!("`{layer}` needs arguments: {example}"));
+        cx.error_spanned_by(
+            head,
+            format!(
+                "{} needs arguments: {example}",
+                subject(name.as_ref(), word, layer)
+            ),
+        );
         return (vec![None; params.len()], written);
     };
     let signature = format!("{layer}({})", params.join(", "));
     let mut next_positional = 0usize;
     let mut first_keyword: Option<String> = None;
+    // Whether an argument could not be read (already reported): how many
+    // were meant is then unknown, so none is reported missing.
+    let mut unreadable = false;
     for (piece_index, piece) in ast::split_commas(inner).into_iter().enumerate() {
         let position = piece_index + 1;
         let tokens = match piece {
             Piece::Tokens(t) => t,
             Piece::Empty(comma) => {
-                cx.error_spanned_by(comma, "unexpected `,`: an argument is missing before it");
+                cx.error_spanned_by(
+                    comma,
+                    format!("{prefix}unexpected `,`: an argument is missing before it"),
+                );
+                // The missing argument holds its place, so that the ones
+                // after it land in their slots and are not reported missing.
+                if first_keyword.is_none() {
+                    if let Some(slot) = slots.get_mut(next_positional) {
+                        *slot = Slot::Broken { positional: true };
+                    }
+                    next_positional += 1;
+                }
                 continue;
             }
         };
         let arg: Arg = match syn::parse2(tokens) {
             Ok(a) => a,
             Err(e) => {
-                cx.syn_error(e);
+                cx.syn_error_in(&prefix, e);
+                unreadable = true;
                 // Keep counting positions so that later arguments land in
                 // the right slots.
                 if first_keyword.is_none() {
@@ -531,8 +614,8 @@ fn bind(
         };
         let value = match eval::eval(&arg.value) {
             Ok(v) => Some(v),
-            Err(e) => {
-                cx.syn_error(e);
+            Err(fault) => {
+                cx.error_spanned_by(fault.tokens, format!("{prefix}{}", fault.message));
                 None
             }
         };
@@ -551,7 +634,7 @@ fn bind(
                         .unwrap_or_default();
                     cx.error_spanned_by(
                         &arg.value,
-                        format!("`{layer}`: a positional argument cannot follow the keyword argument `{k}`{hint}"),
+                        format!("{prefix}a positional argument cannot follow the keyword argument `{k}`{hint}"),
                     );
                     continue;
                 }
@@ -568,7 +651,7 @@ fn bind(
                     None => cx.error_spanned_by(
                         &arg.value,
                         format!(
-                            "too many arguments: `{layer}` takes at most {} ({}), this is argument {}",
+                            "{prefix}too many arguments: `{layer}` takes at most {} ({}), this is argument {}",
                             params.len(),
                             english_list(params),
                             index + 1
@@ -584,10 +667,10 @@ fn bind(
                 let Some(index) = params.iter().position(|p| *p == key_text) else {
                     let message = match did_you_mean(&key_text, params) {
                         Some(s) => format!(
-                            "unknown keyword `{key_text}` for `{layer}`: did you mean `{s}`?"
+                            "{prefix}unknown keyword `{key_text}` for `{layer}`: did you mean `{s}`?"
                         ),
                         None => format!(
-                            "unknown keyword `{key_text}` for `{layer}`: it takes {}",
+                            "{prefix}unknown keyword `{key_text}` for `{layer}`: it takes {}",
                             english_list(params)
                         ),
                     };
@@ -604,7 +687,7 @@ fn bind(
                         let value = &arg.value;
                         cx.error_spanned_by(
                             quote!(#key = #value),
-                            format!("`{key_text}` is given twice in `{layer}`: keep one"),
+                            format!("{prefix}`{key_text}` is given twice in `{layer}`: keep one"),
                         );
                         continue;
                     }
@@ -616,7 +699,7 @@ fn bind(
                         cx.error_spanned_by(
                             key,
                             format!(
-                                "`{key_text}` is given twice in `{layer}`: positionally (argument {p} of {signature}) and by name; keep one"
+                                "{prefix}`{key_text}` is given twice in `{layer}`: positionally (argument {p} of {signature}) and by name; keep one"
                             ),
                         );
                         continue;
@@ -624,7 +707,7 @@ fn bind(
                     Some(Slot::Broken { positional: true }) => {
                         cx.error_spanned_by(
                             key,
-                            format!("`{key_text}` is given twice in `{layer}`: positionally and by name; keep one"),
+                            format!("{prefix}`{key_text}` is given twice in `{layer}`: positionally and by name; keep one"),
                         );
                         continue;
                     }
@@ -651,13 +734,13 @@ fn bind(
         .filter(|(_, s)| matches!(s, Slot::Empty))
         .map(|(p, _)| *p)
         .collect();
-    if !missing.is_empty() {
+    if !missing.is_empty() && !unreadable {
         let needs = english_list(params.get(..required).unwrap_or(params));
         let verb = if missing.len() == 1 { "is" } else { "are" };
         cx.error_spanned_by(
             &group,
             format!(
-                "too few arguments: `{layer}` needs {needs}; {} {verb} missing. For example: {example}",
+                "{prefix}too few arguments: `{layer}` needs {needs}; {} {verb} missing. For example: {example}",
                 english_list(&missing)
             ),
         );
@@ -693,20 +776,16 @@ fn build(
     slots: Vec<Option<Num>>,
     head: &TokenStream,
     cx: &mut Ctxt,
-    name: &Option<Ident>,
+    prefix: &str,
 ) -> Kind {
     let mut slots = slots.into_iter();
     let mut next = || slots.next().flatten();
-    let label = name
-        .as_ref()
-        .map(|n| n.unraw().to_string())
-        .unwrap_or_else(|| layer.to_string());
     let positive = |num: Option<Num>, what: &str, why: &str, cx: &mut Ctxt| -> Num {
         let mut num = num.unwrap_or_else(|| Num::missing(head));
         if num.value == Some(0) {
             cx.error_spanned_by(
                 &num.tokens,
-                format!("{label}: {what} is {}, but {why}", shown(&num.text, 0)),
+                format!("{prefix}{what} is {}, but {why}", shown(&num.text, 0)),
             );
             num.value = None;
         }
@@ -776,7 +855,7 @@ fn build(
                     cx.error_spanned_by(
                         &size.tokens,
                         format!(
-                            "{label}: lenet supports `AdaptiveAvgPool2d(1)` only (global average pooling, C×H×W → C×1×1); output size {v} is not supported. Use `AdaptiveAvgPool2d(1)`, or an `AvgPool2d` whose window gives {v}×{v}"
+                            "{prefix}lenet supports `AdaptiveAvgPool2d(1)` only (global average pooling, C×H×W → C×1×1); output size {v} is not supported. Use `AdaptiveAvgPool2d(1)`, or an `AvgPool2d` whose window gives {v}×{v}"
                         ),
                     );
                 }
@@ -893,6 +972,11 @@ mod tests {
         assert!(matches!(net.steps[1].kind, Kind::Relu));
         assert!(matches!(net.steps[2].kind, Kind::Unknown));
         assert_eq!(shown("16 * 5 * 5", 400), "`16 * 5 * 5` = 400");
+        // A missing or unreadable argument is one mistake, not a second
+        // one about the arguments after it or about too few arguments.
+        let (net, errors) = lowered("input: [1, 8, 8], c: Conv2d(1, , 5), d: Conv2d(1, 6 5)");
+        assert_eq!(errors, 2);
+        assert!(net.steps[0].broken && net.steps[1].broken);
         assert_eq!(shown("0", 0), "0");
     }
 }

@@ -174,7 +174,7 @@ pub fn infer(net: &Net, padding: Option<(usize, u64)>) -> Trace {
     if let Some(n) = input.numel().filter(|n| *n > MAX_SIZE) {
         trace.issues.push(Issue::TooLarge {
             step: usize::MAX,
-            what: format!("the input {} is {} floats", input.text(), thousands(n)),
+            what: format!("{} is {} floats", input.text(), thousands(n)),
         });
         if let Some(first) = trace.shapes.first_mut() {
             *first = Shape::Unknown { flat: false };

@@ -1,4 +1,4 @@
-// Linear takes two arguments.
+// Linear takes two arguments: the message names the layer, fc1.
 lenet::network! {
     pub struct Net {
         input: [1, 4, 4],

@@ -1,0 +1,9 @@
+// A comma missing between two arguments.
+lenet::network! {
+    pub struct Net {
+        input: [1, 28, 28],
+        conv1: Conv2d(1, 6 5),
+    }
+}
+
+fn main() {}

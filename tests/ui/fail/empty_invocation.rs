@@ -1,0 +1,4 @@
+// An invocation with no network in it.
+lenet::network! {}
+
+fn main() {}

@@ -1,0 +1,9 @@
+// A size written with a minus sign.
+lenet::network! {
+    pub struct Net {
+        input: [1, 28, 28],
+        conv1: Conv2d(1, 6, -5),
+    }
+}
+
+fn main() {}
