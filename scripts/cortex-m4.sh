@@ -9,7 +9,8 @@
 # 2. Builds the firmware (examples/cortex-m4/) and runs it under QEMU with
 #    semihosting and -icount shift=0 (one instruction per virtual
 #    nanosecond, which SysTick counts).
-# 3. Checks that a weights blob with a NaN is reported and fails the run.
+# 3. Checks that a weights blob with a NaN, or too short, is reported and
+#    fails the run.
 # 4. Classifies the same digits on the host (examples/cortex-m4-host.rs) and
 #    compares: labels, predicted classes, logits within 1e-4 relative.
 #
@@ -51,7 +52,7 @@ build_firmware() { # [weights blob]
         "$CARGO_WEB" build --release --locked --quiet)
 }
 run_firmware() { # elf log
-    timeout 600 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
+    timeout 120 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
         -semihosting-config enable=on,target=native -icount shift=0 -kernel "$1" >"$2"
 }
 ELF_BUILT=$FW/target/thumbv7em-none-eabihf/release/lenet-cortex-m4
@@ -70,21 +71,27 @@ if ! run_firmware "$ELF" "$OUT/firmware.txt"; then
 fi
 
 # --- 3. a bad weights blob is a reported error and a failing exit ------------
-cp "$ROOT/examples/weights/lenet5-mnist10k.le" "$OUT/bad.le"
-printf '\x00\x00\xc0\x7f' | dd of="$OUT/bad.le" bs=4 seek=1000 conv=notrunc status=none # parameter 1000 := NaN
-say "checking that a blob with a NaN is refused"
-build_firmware "$OUT/bad.le"
-if run_firmware "$ELF_BUILT" "$OUT/bad.txt"; then
-    cat "$OUT/bad.txt" >&2
-    say "the firmware accepted a weights blob with a NaN"
-    exit 1
-fi
-grep -q '^error: weights: parameter 1000 (conv2.weight) is not a finite number' "$OUT/bad.txt" || {
-    cat "$OUT/bad.txt" >&2
-    say "the firmware failed without the expected report"
-    exit 1
+refuse() { # blob, the report expected
+    build_firmware "$1"
+    if run_firmware "$ELF_BUILT" "$1.txt"; then
+        cat "$1.txt" >&2
+        say "the firmware accepted a bad weights blob ($1)"
+        exit 1
+    fi
+    grep -q "^$2" "$1.txt" || {
+        cat "$1.txt" >&2
+        say "the firmware failed without the expected report: $2"
+        exit 1
+    }
+    say "refused, as it should: $(grep '^error:' "$1.txt")"
 }
-say "refused, as it should: $(grep '^error:' "$OUT/bad.txt")"
+say "checking that bad weights blobs are refused"
+GOOD=$ROOT/examples/weights/lenet5-mnist10k.le
+cp "$GOOD" "$OUT/nan.le"
+printf '\x00\x00\xc0\x7f' | dd of="$OUT/nan.le" bs=4 seek=1000 conv=notrunc status=none # parameter 1000 := NaN
+refuse "$OUT/nan.le" 'error: weights: parameter 1000 (conv2.weight) is not a finite number'
+head -c 1000 "$GOOD" >"$OUT/short.le"
+refuse "$OUT/short.le" 'error: weights: 1000 bytes, LeNet5 needs 246824'
 
 # --- 4. sizes, the host's view, the comparison ---------------------------------
 # Flash: what is loaded (vectors, code, read-only data, .data's initial
