@@ -709,8 +709,7 @@ fn validation_keeps_the_best_epoch() {
     );
     let best = text
         .lines()
-        .filter(|l| l.starts_with("epoch ") && l.ends_with("(best so far)"))
-        .last()
+        .rfind(|l| l.starts_with("epoch ") && l.ends_with("(best so far)"))
         .unwrap_or_else(|| panic!("{text}"));
     let epoch = best.split(['/', ' ']).nth(1).unwrap();
     let m = metadata_of(&out);

@@ -6,7 +6,7 @@
 //! `i`, so a run is the same whatever the thread count and the order in
 //! which threads reach the images.
 
-use lenet::data::Transform;
+use lenet::data::{Dataset, Transform};
 use lenet::init::SplitMix64;
 
 /// Largest `(rows + 2) · (cols + 2)` the augmentation handles on the stack
@@ -55,19 +55,18 @@ impl Augment {
         (dx, dy, angle)
     }
 
-    /// Image `index` (`rows × cols` pixels) moved as drawn for `epoch`, then
-    /// padded and normalised as `t` does, into `out`. Bilinear
-    /// interpolation; what comes from outside the image is background.
+    /// Image `index` of `data` moved as drawn for `epoch`, then padded and
+    /// normalised as `t` does, into `out`. Bilinear interpolation; what
+    /// comes from outside the image is background.
     pub fn apply(
         &self,
         t: &Transform,
-        pixels: &[u8],
-        rows: usize,
-        cols: usize,
-        epoch: usize,
+        data: &Dataset,
         index: usize,
+        epoch: usize,
         out: &mut [f32],
     ) {
+        let (pixels, rows, cols) = (data.image(index), data.rows, data.cols);
         if !self.is_on() || (rows + 2) * (cols + 2) > MAX_PADDED {
             t.apply(pixels, rows, cols, out);
             return;
@@ -128,6 +127,16 @@ mod tests {
         (0..28 * 28).map(|i| ((i * 37) % 251) as u8).collect()
     }
 
+    /// The image as the only one of a data set.
+    fn data() -> Dataset {
+        Dataset {
+            images: image(),
+            labels: vec![0],
+            rows: 28,
+            cols: 28,
+        }
+    }
+
     #[test]
     fn no_move_is_the_plain_transform() {
         let t = Transform::new(28, 28).pad_to(32, 32).normalize(0.13, 0.31);
@@ -139,7 +148,7 @@ mod tests {
             rotate: 0.0,
             seed: 3,
         };
-        aug.apply(&t, &image(), 28, 28, 1, 5, &mut b);
+        aug.apply(&t, &data(), 0, 1, &mut b);
         for (x, y) in a.iter().zip(&b) {
             assert!((x - y).abs() < 1e-5, "{x} {y}");
         }
@@ -155,7 +164,7 @@ mod tests {
         };
         let (dx, dy, _) = aug.draw(1, 0);
         let mut out = vec![0.0; 1024];
-        aug.apply(&t, &image(), 28, 28, 1, 0, &mut out);
+        aug.apply(&t, &data(), 0, 1, &mut out);
         // Pixel (10, 10) of the image lands near (12 + dy, 12 + dx).
         let want = f32::from(image()[10 * 28 + 10]) / 255.0;
         let (y, x) = ((12.0 + dy).round() as usize, (12.0 + dx).round() as usize);

@@ -98,8 +98,7 @@ fn identify(test: &Dataset) -> Option<(&'static str, &'static [&'static str; 10]
 fn dir_name(dir: &Path) -> String {
     let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     abs.components()
-        .filter(|c| matches!(c, std::path::Component::Normal(_)))
-        .next_back()
+        .rfind(|c| matches!(c, std::path::Component::Normal(_)))
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .unwrap_or_else(|| dir.display().to_string())
 }

@@ -83,6 +83,17 @@ pub struct Outcome<N> {
     pub train_seconds: f64,
 }
 
+/// The data of a run.
+#[derive(Clone, Copy)]
+pub struct Sets<'a> {
+    /// Trained on.
+    pub train: &'a Dataset,
+    /// Picks the best epoch, if given.
+    pub validation: Option<&'a Dataset>,
+    /// Reported after every epoch.
+    pub test: &'a Dataset,
+}
+
 /// What the loop reports, in order: for each epoch one `Start`, one
 /// `Batch` per mini-batch, one `End`.
 pub enum Event<'a> {
@@ -99,13 +110,16 @@ pub enum Event<'a> {
 pub fn fit<N: Network, O: Optimizer>(
     mut net: N,
     opt: &mut O,
-    train: &Dataset,
-    validation: Option<&Dataset>,
-    test: &Dataset,
+    sets: Sets<'_>,
     t: &Transform,
     plan: &Plan,
     mut observe: impl FnMut(Event<'_>),
 ) -> Result<Outcome<N>, CliError> {
+    let Sets {
+        train,
+        validation,
+        test,
+    } = sets;
     if train.is_empty() {
         return Err(CliError::new("the training set is empty"));
     }
@@ -135,8 +149,7 @@ pub fn fit<N: Network, O: Optimizer>(
             y.clear();
             y.extend(indices.iter().map(|&i| train.label(i)));
             let (loss, right) = grad.compute(&net, indices, &y, |i, out| {
-                plan.augment
-                    .apply(t, train.image(i), train.rows, train.cols, epoch, i, out)
+                plan.augment.apply(t, train, i, epoch, out)
             });
             if !loss.is_finite() {
                 return Err(CliError::new(format!(

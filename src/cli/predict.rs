@@ -11,22 +11,34 @@ use super::meta;
 use super::model::LeNet5;
 use super::CliError;
 
+/// One image to classify.
+struct Input {
+    /// How the output names it.
+    what: String,
+    /// Its pixels, row-major.
+    pixels: Vec<u8>,
+    rows: usize,
+    cols: usize,
+    /// Its label, for a test image.
+    label: Option<usize>,
+}
+
 /// Classifies each image (or test image) and prints its top 3.
 pub fn run(a: &PredictArgs) -> Result<(), CliError> {
     let (net, about) = meta::load::<LeNet5>(&a.weights)?;
     let side = SIDE as usize;
     let mut classes = about.classes.clone();
-    let mut inputs: Vec<(String, Vec<u8>, usize, usize, Option<usize>)> = Vec::new();
+    let mut inputs: Vec<Input> = Vec::new();
     let mut source = "the images".to_string();
     if a.index.is_empty() {
         for path in &a.images {
-            inputs.push((
-                path.display().to_string(),
-                load_digit(path)?,
-                side,
-                side,
-                None,
-            ));
+            inputs.push(Input {
+                what: path.display().to_string(),
+                pixels: load_digit(path)?,
+                rows: side,
+                cols: side,
+                label: None,
+            });
         }
     } else {
         let data = data::load(a.data.as_deref(), LeNet5::OUTPUT_LEN)?;
@@ -44,14 +56,13 @@ pub fn run(a: &PredictArgs) -> Result<(), CliError> {
                     test.len().saturating_sub(1)
                 )));
             }
-            let pixels = test.image(i).to_vec();
-            inputs.push((
-                format!("test image {i}"),
-                pixels,
-                test.rows,
-                test.cols,
-                Some(test.label(i)),
-            ));
+            inputs.push(Input {
+                what: format!("test image {i}"),
+                pixels: test.image(i).to_vec(),
+                rows: test.rows,
+                cols: test.cols,
+                label: Some(test.label(i)),
+            });
         }
     }
     let name = |k: usize| -> String {
@@ -64,7 +75,14 @@ pub fn run(a: &PredictArgs) -> Result<(), CliError> {
     let mut x = vec![0.0f32; LeNet5::INPUT_LEN];
     let mut logits = vec![0.0f32; LeNet5::OUTPUT_LEN];
     let mut probs = vec![0.0f32; LeNet5::OUTPUT_LEN];
-    for (what, pixels, rows, cols, label) in inputs {
+    for Input {
+        what,
+        pixels,
+        rows,
+        cols,
+        label,
+    } in inputs
+    {
         let t = about.preprocess.transform::<LeNet5>(rows, cols, &source)?;
         t.apply(&pixels, rows, cols, &mut x);
         net.forward_slice(&x, &mut logits);

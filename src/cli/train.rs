@@ -8,7 +8,7 @@ use lenet::weights::safetensors::save_safetensors_with_metadata;
 use super::args::{OptimizerKind, ScheduleKind, TrainArgs};
 use super::augment::Augment;
 use super::data::{self, thousands};
-use super::fit::{fit, hold_out, Event, Plan};
+use super::fit::{fit, hold_out, Event, Plan, Sets};
 use super::meta::{self, Preprocess, Record};
 use super::model::LeNet5;
 use super::progress;
@@ -176,9 +176,11 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
     let out = fit(
         LeNet5::new(a.seed),
         &mut opt,
-        &train_set,
-        validation.as_ref(),
-        &split.test,
+        Sets {
+            train: &train_set,
+            validation: validation.as_ref(),
+            test: &split.test,
+        },
         &t,
         &plan,
         |event| match event {
