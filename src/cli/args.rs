@@ -62,7 +62,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Passes over the training set (at most, with --patience).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 20)]
     pub epochs: usize,
     /// Images per mini-batch.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
@@ -76,13 +76,16 @@ pub struct TrainArgs {
     /// Learning-rate schedule.
     #[arg(long, value_enum, default_value_t = ScheduleKind::Cosine)]
     pub schedule: ScheduleKind,
+    /// L2 penalty added to the gradient (PyTorch's `weight_decay`).
+    #[arg(long, value_name = "WD", default_value_t = 0.0)]
+    pub weight_decay: f64,
     /// Augmentation: shift each training image by up to PX pixels along each
     /// axis, a new random draw every epoch (0: off).
-    #[arg(long, value_name = "PX", default_value_t = 0.0)]
+    #[arg(long, value_name = "PX", default_value_t = 2.0)]
     pub shift: f32,
     /// Augmentation: rotate each training image by up to DEG degrees either
     /// way (0: off).
-    #[arg(long, value_name = "DEG", default_value_t = 0.0)]
+    #[arg(long, value_name = "DEG", default_value_t = 10.0)]
     pub rotate: f32,
     /// Hold out N training images, chosen by the seed, to pick the best
     /// epoch: the weights saved are those with the best validation accuracy.

@@ -28,6 +28,8 @@ pub fn run(a: &PredictArgs) -> Result<(), CliError> {
     let (net, about) = meta::load::<LeNet5>(&a.weights)?;
     let side = SIDE as usize;
     let mut classes = about.classes.clone();
+    // The test images' labels are named by their data set.
+    let mut label_names = None;
     let mut inputs: Vec<Input> = Vec::new();
     let mut source = "the images".to_string();
     if a.index.is_empty() {
@@ -46,6 +48,7 @@ pub fn run(a: &PredictArgs) -> Result<(), CliError> {
         if classes.is_none() {
             classes.clone_from(&data.classes);
         }
+        label_names = data.classes;
         source = data.source;
         let test = data.split.test;
         for &i in &a.index {
@@ -65,8 +68,8 @@ pub fn run(a: &PredictArgs) -> Result<(), CliError> {
             });
         }
     }
-    let name = |k: usize| -> String {
-        classes
+    let named = |names: &Option<Vec<String>>, k: usize| -> String {
+        names
             .as_ref()
             .and_then(|c| c.get(k))
             .cloned()
@@ -92,9 +95,11 @@ pub fn run(a: &PredictArgs) -> Result<(), CliError> {
         let top: Vec<String> = order
             .iter()
             .take(3)
-            .map(|&k| format!("{} ({:.1} %)", name(k), 100.0 * probs[k]))
+            .map(|&k| format!("{} ({:.1} %)", named(&classes, k), 100.0 * probs[k]))
             .collect();
-        let label = label.map_or(String::new(), |l| format!(" (label {})", name(l)));
+        let label = label.map_or(String::new(), |l| {
+            format!(" (label {})", named(&label_names, l))
+        });
         println!("{what}{label}: {}", top.join(", "));
     }
     Ok(())

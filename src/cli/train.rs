@@ -41,7 +41,21 @@ impl Optimizer for AnyOptimizer {
     }
 }
 
-fn optimizer(kind: OptimizerKind, lr: Option<f64>) -> Result<(AnyOptimizer, String), CliError> {
+fn optimizer(
+    kind: OptimizerKind,
+    lr: Option<f64>,
+    wd: f64,
+) -> Result<(AnyOptimizer, String), CliError> {
+    if !(wd >= 0.0 && wd.is_finite()) {
+        return Err(CliError::new(format!(
+            "--weight-decay {wd}: give a number from 0 up"
+        )));
+    }
+    let with_wd = if wd > 0.0 {
+        format!(", weight decay {wd}")
+    } else {
+        String::new()
+    };
     if let Some(lr) = lr {
         if !(lr > 0.0 && lr.is_finite()) {
             return Err(CliError::new(format!(
@@ -53,13 +67,16 @@ fn optimizer(kind: OptimizerKind, lr: Option<f64>) -> Result<(AnyOptimizer, Stri
         OptimizerKind::Sgd => {
             let lr = lr.unwrap_or(0.02);
             (
-                AnyOptimizer::Sgd(Sgd::new(lr).momentum(0.9)),
-                format!("SGD lr {lr} momentum 0.9"),
+                AnyOptimizer::Sgd(Sgd::new(lr).momentum(0.9).weight_decay(wd)),
+                format!("SGD lr {lr} momentum 0.9{with_wd}"),
             )
         }
         OptimizerKind::Adam => {
             let lr = lr.unwrap_or(2e-3);
-            (AnyOptimizer::Adam(Adam::new(lr)), format!("Adam lr {lr}"))
+            (
+                AnyOptimizer::Adam(Adam::new(lr).weight_decay(wd)),
+                format!("Adam lr {lr}{with_wd}"),
+            )
         }
     })
 }
@@ -96,7 +113,7 @@ fn check(a: &TrainArgs) -> Result<(), CliError> {
 pub fn run(a: &TrainArgs) -> Result<(), CliError> {
     check(a)?;
     data::threads(a.threads)?;
-    let (mut opt, opt_desc) = optimizer(a.optimizer, a.lr)?;
+    let (mut opt, opt_desc) = optimizer(a.optimizer, a.lr, a.weight_decay)?;
     let data = data::load(a.data.as_deref(), LeNet5::OUTPUT_LEN)?;
     let mut split = data.split;
     if let Some(n) = a.limit {
