@@ -77,7 +77,7 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = ScheduleKind::Cosine)]
     pub schedule: ScheduleKind,
     /// L2 penalty added to the gradient (PyTorch's `weight_decay`).
-    #[arg(long, value_name = "WD", default_value_t = 0.0)]
+    #[arg(long, value_name = "WD", default_value_t = 5e-4)]
     pub weight_decay: f64,
     /// Augmentation: shift each training image by up to PX pixels along each
     /// axis, a new random draw every epoch (0: off).
