@@ -88,9 +88,22 @@ impl Preprocess {
         source: &str,
     ) -> Result<Transform, CliError> {
         let [_, h, w] = N::INPUT_SHAPE;
-        let (er, ec) = self
+        let pad = 2 * self.padding;
+        let fits = |(r, c): (usize, usize)| r + pad == h && c + pad == w;
+        let expected = self
             .image
-            .unwrap_or((h - 2 * self.padding, w - 2 * self.padding));
+            .or_else(|| Some((h.checked_sub(pad)?, w.checked_sub(pad)?)))
+            .filter(|&size| fits(size));
+        let Some((er, ec)) = expected else {
+            return Err(CliError::new(format!(
+                "the weights' metadata pads {} by {} on each side, which does not make \
+                 {}'s {h}×{w} input",
+                self.image
+                    .map_or("the images".to_string(), |(r, c)| format!("{r}×{c} images")),
+                self.padding,
+                N::NAME
+            )));
+        };
         if (rows, cols) != (er, ec) {
             return Err(CliError::new(format!(
                 "the weights take images of {er}×{ec} (padded by {} to {h}×{w}); \
@@ -381,6 +394,17 @@ mod tests {
             about(&Metadata::new()).unwrap().preprocess,
             Preprocess::DEFAULT
         );
+        // Padding that does not make the network's input is an error, not a
+        // panic.
+        for (image, padding) in [(None, 20), (Some((28, 28)), 6)] {
+            let p = Preprocess {
+                image,
+                padding,
+                ..Preprocess::DEFAULT
+            };
+            let e = p.transform::<LeNet5>(28, 28, "x").unwrap_err().to_string();
+            assert!(e.contains("does not make LeNet5's 32×32 input"), "{e}");
+        }
         let err = check_network::<AvgNet>(Path::new("w"), &m)
             .unwrap_err()
             .to_string();
