@@ -650,6 +650,7 @@ fn new_failures_are_one_line() {
         "--rotate -5: give a number of degrees from 0 to 45",
     );
     fails_with(&["train", "--rotate", "many"], "many");
+    fails_with(&["train", "--limit", "0"], "the training set is empty");
     fails_with(
         &["train", "--weight-decay=-1"],
         "--weight-decay -1: give a number from 0 up",

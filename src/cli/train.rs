@@ -120,7 +120,7 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
         split.train.truncate(n);
         split.test.truncate(n);
     }
-    if a.validation >= split.train.len() {
+    if a.validation > 0 && a.validation >= split.train.len() {
         return Err(CliError::new(format!(
             "--validation {}: the training set has {} images; hold out fewer",
             a.validation,
