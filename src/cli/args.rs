@@ -57,12 +57,12 @@ pub enum ScheduleKind {
 /// Options of `train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Directory with train-/t10k- images and labels (IDX, raw or gzip)
-    /// [default: the bundled digits]
+    /// Directory with train-/t10k- images and labels (IDX, raw or gzip),
+    /// and optionally `classes.txt` [default: the bundled digits]
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
-    /// Passes over the training set.
-    #[arg(long, default_value_t = 8)]
+    /// Passes over the training set (at most, with --patience).
+    #[arg(long, default_value_t = 20)]
     pub epochs: usize,
     /// Images per mini-batch.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
@@ -76,13 +76,34 @@ pub struct TrainArgs {
     /// Learning-rate schedule.
     #[arg(long, value_enum, default_value_t = ScheduleKind::Cosine)]
     pub schedule: ScheduleKind,
-    /// Seed of the initialisation and of the shuffle.
+    /// L2 penalty added to the gradient (PyTorch's `weight_decay`).
+    #[arg(long, value_name = "WD", default_value_t = 5e-4)]
+    pub weight_decay: f64,
+    /// Augmentation: shift each training image by up to PX pixels along each
+    /// axis, a new random draw every epoch (0: off).
+    #[arg(long, value_name = "PX", default_value_t = 2.0)]
+    pub shift: f32,
+    /// Augmentation: rotate each training image by up to DEG degrees either
+    /// way (0: off).
+    #[arg(long, value_name = "DEG", default_value_t = 10.0)]
+    pub rotate: f32,
+    /// Hold out N training images, chosen by the seed, to pick the best
+    /// epoch: the weights saved are those with the best validation accuracy.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub validation: usize,
+    /// Stop when the validation accuracy has not improved for N epochs
+    /// (needs --validation).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub patience: Option<u32>,
+    /// Seed of the initialisation, the shuffle, the validation split and the
+    /// augmentation.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Worker threads [default: one per core]
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub threads: Option<u32>,
-    /// Where to save the weights (safetensors).
+    /// Where to save the weights (safetensors, with what they are in the
+    /// metadata).
     #[arg(long, value_name = "FILE", default_value = "lenet5.safetensors")]
     pub out: PathBuf,
     /// Use only the first N training and the first N test images (quick
@@ -97,7 +118,8 @@ pub struct EvalArgs {
     /// Weights saved by `train` (or by PyTorch with the same names).
     #[arg(long, value_name = "FILE")]
     pub weights: PathBuf,
-    /// Directory with the t10k- images and labels [default: the bundled digits]
+    /// Directory with the t10k- images and labels (and optionally
+    /// `classes.txt`) [default: the bundled digits]
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Worker threads [default: one per core]
@@ -126,14 +148,15 @@ pub struct PredictArgs {
     /// Weights saved by `train`.
     #[arg(long, value_name = "FILE")]
     pub weights: PathBuf,
-    /// Images of digits (PNG or JPEG), any size, dark on light or light on
-    /// dark.
+    /// Images (PNG or JPEG), any size, dark on light or light on dark,
+    /// prepared as MNIST's digits were.
     #[arg(value_name = "IMAGE")]
     pub images: Vec<PathBuf>,
     /// Classify test image N of the data set instead.
     #[arg(long, value_name = "N", conflicts_with = "images")]
     pub index: Vec<usize>,
-    /// Directory of the test set for `--index` [default: the bundled digits]
+    /// Directory of the test set for `--index` (and optionally
+    /// `classes.txt`) [default: the bundled digits]
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
 }

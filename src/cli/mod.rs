@@ -1,11 +1,17 @@
 //! The command line: arguments, and one module per subcommand.
 
 mod args;
+mod augment;
+mod bundled;
+mod classes;
 mod data;
 mod error;
 mod eval;
 mod export;
+mod fit;
+mod hash;
 mod image;
+mod meta;
 mod model;
 mod predict;
 mod progress;

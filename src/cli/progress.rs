@@ -1,7 +1,7 @@
 //! The progress bar of one epoch.
 
+use super::fit::BatchProgress;
 use indicatif::{ProgressBar, ProgressStyle};
-use lenet::train::BatchStats;
 
 /// A bar over the batches of an epoch, showing loss, running accuracy and
 /// throughput. Hidden when stderr is not a terminal.
@@ -16,7 +16,7 @@ pub fn epoch_bar(epoch: usize, epochs: usize, batches: usize) -> ProgressBar {
 }
 
 /// Updates the bar after a batch.
-pub fn update(bar: &ProgressBar, s: &BatchStats) {
+pub fn update(bar: &ProgressBar, s: &BatchProgress) {
     bar.set_position(s.batch as u64);
     bar.set_message(format!(
         "loss {:.4} acc {:5.2} % {:>5.0} img/s",
