@@ -36,7 +36,7 @@ extern crate self as lenet;
 
 pub use lenet_macros::network;
 pub use lenet_runtime::{
-    error, init, layers, loss, network as model, shape, simd, summary, weights,
+    error, init, loss, network as model, ops, shape, simd, summary, weights,
 };
 pub use lenet_runtime::{Error, LayerInfo, Network, ParamSpec};
 

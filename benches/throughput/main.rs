@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use lenet_runtime::layers::{AvgPool2d, Conv2d, Layer, Linear, Relu};
+use lenet_runtime::ops::{AvgPool2d, Conv2d, Layer, Linear, Relu};
 use lenet_runtime::simd;
 
 type C1 = Conv2d<1, 6, 5, 1, 0, 32, 32, 28, 28>;

@@ -1,7 +1,10 @@
 //! Global average pooling, as PyTorch's `AdaptiveAvgPool2d(1)`: each channel
 //! becomes its mean, `C×H×W → C×1×1`.
 
+mod scalar;
+
 use super::{batch_len, Layer};
+use crate::simd::Level;
 
 /// `AdaptiveAvgPool2d(1)` over `C` channels of `H`×`W`.
 pub struct AdaptiveAvgPool2d<const C: usize, const H: usize, const W: usize>;
@@ -12,12 +15,13 @@ impl<const C: usize, const H: usize, const W: usize> Layer for AdaptiveAvgPool2d
     const WEIGHTS: usize = 0;
     const BIASES: usize = 0;
 
-    fn forward(_w: &[f32], _b: &[f32], x: &[f32], y: &mut [f32]) {
+    fn forward_at(_level: Level, _w: &[f32], _b: &[f32], x: &[f32], y: &mut [f32]) {
         let planes = batch_len(x.len(), Self::IN) * C;
         scalar::forward::<H, W>(planes, x, y);
     }
 
-    fn backward(
+    fn backward_at(
+        _level: Level,
         _w: &[f32],
         x: &[f32],
         _y: &[f32],
@@ -29,24 +33,6 @@ impl<const C: usize, const H: usize, const W: usize> Layer for AdaptiveAvgPool2d
         if let Some(dx) = dx {
             let planes = batch_len(x.len(), Self::IN) * C;
             scalar::backward::<H, W>(planes, dy, dx);
-        }
-    }
-}
-
-/// The specification, over `planes` independent `H`×`W` planes.
-pub mod scalar {
-    /// `y[p] = mean of x[p]`.
-    pub fn forward<const H: usize, const W: usize>(planes: usize, x: &[f32], y: &mut [f32]) {
-        for p in 0..planes {
-            let sum: f32 = x[p * H * W..(p + 1) * H * W].iter().sum();
-            y[p] = sum / (H * W) as f32;
-        }
-    }
-
-    /// `dx[p, ·] = dy[p] / (H·W)`.
-    pub fn backward<const H: usize, const W: usize>(planes: usize, dy: &[f32], dx: &mut [f32]) {
-        for p in 0..planes {
-            dx[p * H * W..(p + 1) * H * W].fill(dy[p] / (H * W) as f32);
         }
     }
 }

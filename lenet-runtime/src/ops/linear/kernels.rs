@@ -10,19 +10,19 @@
 //!   `C += A·B` with `B` row-major along `I`, computed by a 12 × 32 tile
 //!   (AVX-512; 6 × 16 with AVX2) that broadcasts `A` and streams rows of `B`.
 //!
-//! The specification is [`crate::layers::linear::scalar`].
+//! The specification is [`super::scalar`].
 
-use super::{runnable, Level};
-use crate::layers::linear::scalar;
+use super::scalar;
+use crate::simd::{runnable, Level};
 
 #[cfg(target_arch = "x86_64")]
-use super::vector::{Avx2, Avx512, Simd};
+use crate::simd::vector::{Avx2, Avx512, Simd};
 
 /// `y[s, o] = b[o] + Σ_i w[o, i] · x[s, i]` for `n` images.
 ///
 /// # Panics
 /// If a slice is shorter than the sizes require.
-pub fn forward<const I: usize, const O: usize>(
+pub(super) fn forward<const I: usize, const O: usize>(
     level: Level,
     n: usize,
     w: &[f32],
@@ -59,7 +59,7 @@ pub fn forward<const I: usize, const O: usize>(
 /// # Panics
 /// If a slice is shorter than the sizes require.
 #[allow(clippy::too_many_arguments)]
-pub fn backward<const I: usize, const O: usize>(
+pub(super) fn backward<const I: usize, const O: usize>(
     level: Level,
     n: usize,
     w: &[f32],

@@ -1,26 +1,24 @@
 //! Every layer's backward pass against central finite differences of
 //! `L = Σ dy · forward(w, b, x)`, computed in f64, at every level of the
-//! dispatch this CPU runs. One test function, so that forcing the level
-//! cannot race with another test of this binary.
+//! dispatch this CPU runs.
 
-mod common;
-
-use common::Rng;
-use lenet_runtime::layers::{
+use super::test_support::{levels, Rng};
+use super::{
     AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, Layer, Linear, MaxPool2d, Relu, Sigmoid, Tanh,
 };
-use lenet_runtime::simd::{self, Level};
+use crate::simd::Level;
 
 /// `Σ dy · y` in f64.
-fn objective<L: Layer>(w: &[f32], b: &[f32], x: &[f32], dy: &[f32]) -> f64 {
+fn objective<L: Layer>(level: Level, w: &[f32], b: &[f32], x: &[f32], dy: &[f32]) -> f64 {
     let mut y = vec![0.0; dy.len()];
-    L::forward(w, b, x, &mut y);
+    L::forward_at(level, w, b, x, &mut y);
     y.iter().zip(dy).map(|(&y, &d)| y as f64 * d as f64).sum()
 }
 
 /// Central differences of [`objective`] along every coordinate of `v` (one
 /// of `w`, `b`, `x`, chosen by `which`).
 fn numeric<L: Layer>(
+    level: Level,
     which: usize,
     w: &[f32],
     b: &[f32],
@@ -34,9 +32,9 @@ fn numeric<L: Layer>(
         .map(|j| {
             let v = args[which][j];
             args[which][j] = v + h;
-            let up = objective::<L>(&args[0], &args[1], &args[2], dy);
+            let up = objective::<L>(level, &args[0], &args[1], &args[2], dy);
             args[which][j] = v - h;
-            let down = objective::<L>(&args[0], &args[1], &args[2], dy);
+            let down = objective::<L>(level, &args[0], &args[1], &args[2], dy);
             args[which][j] = v;
             // The step actually taken, after rounding to f32.
             (up - down) / ((v + h) as f64 - (v - h) as f64)
@@ -60,12 +58,12 @@ fn check<L: Layer>(
     let b = rng.vec(L::BIASES);
     let dy = rng.vec(n * L::OUT);
     let mut y = vec![0.0; n * L::OUT];
-    L::forward(&w, &b, &x, &mut y);
+    L::forward_at(level, &w, &b, &x, &mut y);
     let mut dx = vec![f32::NAN; x.len()];
     let (mut dw, mut db) = (vec![0.0; w.len()], vec![0.0; b.len()]);
-    L::backward(&w, &x, &y, &dy, Some(&mut dx), &mut dw, &mut db);
+    L::backward_at(level, &w, &x, &y, &dy, Some(&mut dx), &mut dw, &mut db);
     for (name, which, got) in [("dw", 0, &dw), ("db", 1, &db), ("dx", 2, &dx)] {
-        let want = numeric::<L>(which, &w, &b, &x, &dy, h);
+        let want = numeric::<L>(level, which, &w, &b, &x, &dy, h);
         for (j, (&g, &f)) in got.iter().zip(&want).enumerate() {
             let err = (g as f64 - f).abs();
             assert!(
@@ -102,8 +100,7 @@ fn distinct(rng: &mut Rng, len: usize) -> Vec<f32> {
 
 #[test]
 fn every_layer_matches_finite_differences_at_every_level() {
-    for level in simd::available() {
-        simd::force(level);
+    for level in levels("every layer (finite differences)") {
         let mut rng = Rng::new(0x5eed ^ level as u64);
         let r = &mut rng;
         // Affine in each argument: a large step is exact up to rounding.
@@ -142,7 +139,6 @@ fn every_layer_matches_finite_differences_at_every_level() {
         let x = r.vec(2 * 29);
         check::<Sigmoid<29>>("sigmoid", level, x, 2, 1e-3, 2e-3, r);
     }
-    simd::force(simd::supported());
 }
 
 #[test]

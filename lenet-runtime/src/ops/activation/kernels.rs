@@ -1,19 +1,19 @@
 //! Element-wise activations. `relu` forward and backward are vectorised;
 //! `tanh` and `sigmoid` use the portable specification (they are not on
 //! LeNet-5's path). The specification is
-//! [`crate::layers::activation::scalar`].
+//! [`super::scalar`].
 
-use super::{runnable, Level};
-use crate::layers::activation::scalar;
+use super::scalar;
+use crate::simd::{runnable, Level};
 
 #[cfg(target_arch = "x86_64")]
-use super::vector::{Avx2, Avx512, Simd};
+use crate::simd::vector::{Avx2, Avx512, Simd};
 
 /// `y = max(x, 0)` (NaN gives 0, as the specification).
 ///
 /// # Panics
 /// If `y` is shorter than `x`.
-pub fn relu(level: Level, x: &[f32], y: &mut [f32]) {
+pub(super) fn relu(level: Level, x: &[f32], y: &mut [f32]) {
     assert!(
         y.len() >= x.len(),
         "relu: {} outputs for {} inputs",
@@ -39,7 +39,7 @@ pub fn relu(level: Level, x: &[f32], y: &mut [f32]) {
 ///
 /// # Panics
 /// If the slices differ in length.
-pub fn relu_backward(level: Level, y: &[f32], dy: &[f32], dx: &mut [f32]) {
+pub(super) fn relu_backward(level: Level, y: &[f32], dy: &[f32], dx: &mut [f32]) {
     assert!(
         y.len() == dy.len() && dx.len() >= y.len(),
         "relu: y, dy and dx differ in length"

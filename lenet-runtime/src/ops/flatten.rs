@@ -3,6 +3,7 @@
 //! a layer with the same interface.
 
 use super::Layer;
+use crate::simd::Level;
 
 /// Flattens `N` floats per image.
 pub struct Flatten<const N: usize>;
@@ -13,11 +14,12 @@ impl<const N: usize> Layer for Flatten<N> {
     const WEIGHTS: usize = 0;
     const BIASES: usize = 0;
 
-    fn forward(_w: &[f32], _b: &[f32], x: &[f32], y: &mut [f32]) {
+    fn forward_at(_level: Level, _w: &[f32], _b: &[f32], x: &[f32], y: &mut [f32]) {
         y[..x.len()].copy_from_slice(x);
     }
 
-    fn backward(
+    fn backward_at(
+        _level: Level,
         _w: &[f32],
         _x: &[f32],
         _y: &[f32],

@@ -2,8 +2,14 @@
 //! output `y` alone (`relu' = [y > 0]`, `tanh' = 1 − y²`, `σ' = y(1 − y)`),
 //! which matches PyTorch's gradients (`relu'(0) = 0`).
 
+#[allow(unsafe_code)]
+mod kernels;
+mod scalar;
+#[cfg(test)]
+mod tests;
+
 use super::Layer;
-use crate::simd;
+use crate::simd::Level;
 
 /// `relu` on `N` floats per image.
 pub struct Relu<const N: usize>;
@@ -18,11 +24,12 @@ impl<const N: usize> Layer for Relu<N> {
     const WEIGHTS: usize = 0;
     const BIASES: usize = 0;
 
-    fn forward(_w: &[f32], _b: &[f32], x: &[f32], y: &mut [f32]) {
-        simd::activation::relu(simd::level(), x, y);
+    fn forward_at(level: Level, _w: &[f32], _b: &[f32], x: &[f32], y: &mut [f32]) {
+        kernels::relu(level, x, y);
     }
 
-    fn backward(
+    fn backward_at(
+        level: Level,
         _w: &[f32],
         _x: &[f32],
         y: &[f32],
@@ -32,7 +39,7 @@ impl<const N: usize> Layer for Relu<N> {
         _db: &mut [f32],
     ) {
         if let Some(dx) = dx {
-            simd::activation::relu_backward(simd::level(), y, dy, dx);
+            kernels::relu_backward(level, y, dy, dx);
         }
     }
 }
@@ -43,11 +50,12 @@ impl<const N: usize> Layer for Tanh<N> {
     const WEIGHTS: usize = 0;
     const BIASES: usize = 0;
 
-    fn forward(_w: &[f32], _b: &[f32], x: &[f32], y: &mut [f32]) {
+    fn forward_at(_level: Level, _w: &[f32], _b: &[f32], x: &[f32], y: &mut [f32]) {
         scalar::tanh(x, y);
     }
 
-    fn backward(
+    fn backward_at(
+        _level: Level,
         _w: &[f32],
         _x: &[f32],
         y: &[f32],
@@ -68,11 +76,12 @@ impl<const N: usize> Layer for Sigmoid<N> {
     const WEIGHTS: usize = 0;
     const BIASES: usize = 0;
 
-    fn forward(_w: &[f32], _b: &[f32], x: &[f32], y: &mut [f32]) {
+    fn forward_at(_level: Level, _w: &[f32], _b: &[f32], x: &[f32], y: &mut [f32]) {
         scalar::sigmoid(x, y);
     }
 
-    fn backward(
+    fn backward_at(
+        _level: Level,
         _w: &[f32],
         _x: &[f32],
         y: &[f32],
@@ -83,53 +92,6 @@ impl<const N: usize> Layer for Sigmoid<N> {
     ) {
         if let Some(dx) = dx {
             scalar::sigmoid_backward(y, dy, dx);
-        }
-    }
-}
-
-/// The specification.
-pub mod scalar {
-    use crate::math;
-
-    /// `y = max(x, 0)`.
-    pub fn relu(x: &[f32], y: &mut [f32]) {
-        for (y, &x) in y.iter_mut().zip(x) {
-            *y = if x > 0.0 { x } else { 0.0 };
-        }
-    }
-
-    /// `dx = dy · [y > 0]`.
-    pub fn relu_backward(y: &[f32], dy: &[f32], dx: &mut [f32]) {
-        for ((dx, &y), &dy) in dx.iter_mut().zip(y).zip(dy) {
-            *dx = if y > 0.0 { dy } else { 0.0 };
-        }
-    }
-
-    /// `y = tanh(x)`.
-    pub fn tanh(x: &[f32], y: &mut [f32]) {
-        for (y, &x) in y.iter_mut().zip(x) {
-            *y = math::tanh(x);
-        }
-    }
-
-    /// `dx = dy · (1 − y²)`.
-    pub fn tanh_backward(y: &[f32], dy: &[f32], dx: &mut [f32]) {
-        for ((dx, &y), &dy) in dx.iter_mut().zip(y).zip(dy) {
-            *dx = dy * (1.0 - y * y);
-        }
-    }
-
-    /// `y = 1 / (1 + e^(−x))`.
-    pub fn sigmoid(x: &[f32], y: &mut [f32]) {
-        for (y, &x) in y.iter_mut().zip(x) {
-            *y = math::sigmoid(x);
-        }
-    }
-
-    /// `dx = dy · y · (1 − y)`.
-    pub fn sigmoid_backward(y: &[f32], dy: &[f32], dx: &mut [f32]) {
-        for ((dx, &y), &dy) in dx.iter_mut().zip(y).zip(dy) {
-            *dx = dy * y * (1.0 - y);
         }
     }
 }

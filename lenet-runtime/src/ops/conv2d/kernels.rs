@@ -20,18 +20,18 @@
 //!   partial sums run over a group of images before they are added to one
 //!   accumulator vector per weight, whose lanes are summed at the end.
 //! - `∂L/∂x`: per input channel, `cols = wᵀ · dy` over the wide positions
-//!   (the register-blocked product of [`super::linear`]), then each vector
+//!   (the register-blocked product of [`crate::ops::linear`]), then each vector
 //!   of `dx` sums its taps' shifted rows of `cols` in registers.
 //!
 //! Strides other than 1 take the portable path. The backward pass and padded
 //! inputs need scratch memory, so they are vectorised with `std` only. The
-//! specification is [`crate::layers::conv2d::scalar`].
+//! specification is [`super::scalar`].
 
-use super::{runnable, Level};
-use crate::layers::conv2d::scalar;
+use super::scalar;
+use crate::simd::{runnable, Level};
 
 #[cfg(target_arch = "x86_64")]
-use super::vector::{Avx2, Avx512, Simd};
+use crate::simd::vector::{Avx2, Avx512, Simd};
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 use core::arch::x86_64::*;
 
@@ -58,10 +58,16 @@ impl Wide {
 
 /// `y = conv(x) + b` for `n` images (`CI×H×W` in, `CO×HO×WO` out).
 ///
+/// # Safety
+/// The geometry holds: `K > 0`, `S > 0`, `H + 2·P ≥ K`, `W + 2·P ≥ K`,
+/// `HO = (H + 2·P − K) / S + 1` and `WO = (W + 2·P − K) / S + 1` (the
+/// kernels read the inputs of `HO × WO` outputs at these strides and
+/// trust it; `Conv2d::GEOMETRY` proves it at compile time).
+///
 /// # Panics
 /// If a slice is shorter than the sizes require.
 #[allow(clippy::too_many_arguments)]
-pub fn forward<
+pub(super) unsafe fn forward<
     const CI: usize,
     const CO: usize,
     const K: usize,
@@ -149,7 +155,7 @@ fn pad_and_run<const K: usize>(
     y: &mut [f32],
 ) {
     let (inp, out) = (ci * h * w_, geo.co * geo.ho * geo.wo);
-    super::scratch::with_zeroed(ci * geo.plane, |xp| {
+    crate::simd::scratch::with_zeroed(ci * geo.plane, |xp| {
         for s in 0..n {
             pad(&x[s * inp..(s + 1) * inp], xp, ci, h, w_, p);
             // SAFETY: `xp` is the padded image, `ci` planes of `hp × wp`.
@@ -220,9 +226,9 @@ fn by_channels<const K: usize>(
         }
     };
     if p > 0 {
-        super::scratch::with_zeroed(len, body)
+        crate::simd::scratch::with_zeroed(len, body)
     } else {
-        super::scratch::with_reused(len, body)
+        crate::simd::scratch::with_reused(len, body)
     }
 }
 
@@ -358,10 +364,13 @@ unsafe fn transpose16(r: [__m512; 16]) -> [__m512; 16] {
 /// Adds `∂L/∂w` and `∂L/∂b` of `n` images to `dw` and `db`, and writes
 /// `∂L/∂x` to `dx` when given.
 ///
+/// # Safety
+/// The geometry holds, as for [`forward`].
+///
 /// # Panics
 /// If a slice is shorter than the sizes require.
 #[allow(clippy::too_many_arguments)]
-pub fn backward<
+pub(super) unsafe fn backward<
     const CI: usize,
     const CO: usize,
     const K: usize,
@@ -475,7 +484,7 @@ fn backward_wide<
         (Some(_), 0) => kk * cols_len,
         (Some(_), _) => kk * cols_len + CI * hp * wp,
     };
-    super::scratch::with_zeroed(padded_len + dy_len + acc_len + dyt_len + dx_len, |buf| {
+    crate::simd::scratch::with_zeroed(padded_len + dy_len + acc_len + dyt_len + dx_len, |buf| {
         let (xpad, rest) = buf.split_at_mut(padded_len);
         let (dyw, rest) = rest.split_at_mut(dy_len);
         let (dyt, rest) = rest.split_at_mut(dyt_len);
@@ -771,7 +780,7 @@ unsafe fn gather_taps<S: Simd, const K: usize, const MR: usize, const NV: usize>
     let last = S::first(rest);
     for i in 0..geo.ci {
         // cols[t, p] = Σ_o w[o, i·K·K + t] · dyw[o, p]
-        super::linear::gemm::<S, MR, NV>(
+        crate::ops::linear::kernels::gemm::<S, MR, NV>(
             kk,
             span,
             geo.co,
