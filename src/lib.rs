@@ -41,6 +41,9 @@ pub use lenet_runtime::{
 pub use lenet_runtime::{Error, LayerInfo, Network, ParamSpec};
 
 #[cfg(feature = "std")]
+pub use lenet_runtime::Batched;
+
+#[cfg(feature = "std")]
 pub use lenet_runtime::{batch, data, optim, train};
 
 #[doc(hidden)]

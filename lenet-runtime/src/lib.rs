@@ -39,6 +39,8 @@ pub mod data;
 pub mod train;
 
 pub use error::Error;
+#[cfg(feature = "std")]
+pub use network::Batched;
 pub use network::{LayerInfo, Network, ParamSpec, Pass};
 
 /// Expands to its input when the runtime is built with `std`, to nothing
@@ -76,8 +78,14 @@ pub mod __private {
     pub use core;
     pub use typenum;
 
+    /// Whether the runtime is built with `std` (the `no_std` crate's tests
+    /// check that it is not).
+    pub const STD: bool = cfg!(feature = "std");
+
     #[cfg(feature = "std")]
     pub use crate::batch::{forward_batch, loss_and_grad};
+    #[cfg(feature = "std")]
+    pub use crate::network::Batched;
     #[cfg(feature = "std")]
     pub use crate::weights::safetensors::{from_safetensors, load_safetensors, save_safetensors};
     #[cfg(feature = "std")]

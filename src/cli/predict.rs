@@ -3,7 +3,7 @@
 use lenet::data::{Transform, MNIST_MEAN, MNIST_STD};
 use lenet::loss::softmax;
 use lenet::weights::safetensors::load_safetensors;
-use lenet::Network;
+use lenet::Batched;
 
 use super::args::PredictArgs;
 use super::data::{self, thousands};
