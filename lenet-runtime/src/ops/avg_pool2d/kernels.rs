@@ -95,6 +95,10 @@ pub(super) unsafe fn avg_backward<
     }
 }
 
+/// # Safety
+/// The CPU runs AVX-512F; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn avg_forward_avx512<
@@ -108,13 +112,20 @@ unsafe fn avg_forward_avx512<
     x: &[f32],
     y: &mut [f32],
 ) {
-    if K == 2 {
-        avg2_forward::<Avx512, H, W, HO, WO>(planes, x.as_ptr(), y.as_mut_ptr())
-    } else {
-        avg_tiled_forward::<K, H, W, HO, WO>(planes, x, y)
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        if K == 2 {
+            avg2_forward::<Avx512, H, W, HO, WO>(planes, x.as_ptr(), y.as_mut_ptr())
+        } else {
+            avg_tiled_forward::<K, H, W, HO, WO>(planes, x, y)
+        }
     }
 }
 
+/// # Safety
+/// The CPU runs AVX2 and FMA; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn avg_forward_avx2<
@@ -128,13 +139,20 @@ unsafe fn avg_forward_avx2<
     x: &[f32],
     y: &mut [f32],
 ) {
-    if K == 2 {
-        avg2_forward::<Avx2, H, W, HO, WO>(planes, x.as_ptr(), y.as_mut_ptr())
-    } else {
-        avg_tiled_forward::<K, H, W, HO, WO>(planes, x, y)
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        if K == 2 {
+            avg2_forward::<Avx2, H, W, HO, WO>(planes, x.as_ptr(), y.as_mut_ptr())
+        } else {
+            avg_tiled_forward::<K, H, W, HO, WO>(planes, x, y)
+        }
     }
 }
 
+/// # Safety
+/// The CPU runs AVX-512F; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn avg_backward_avx512<
@@ -148,13 +166,20 @@ unsafe fn avg_backward_avx512<
     dy: &[f32],
     dx: &mut [f32],
 ) {
-    if K == 2 {
-        avg2_backward::<Avx512, H, W, HO, WO>(planes, dy, dx)
-    } else {
-        avg_tiled_backward::<K, H, W, HO, WO>(planes, dy, dx)
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        if K == 2 {
+            avg2_backward::<Avx512, H, W, HO, WO>(planes, dy, dx)
+        } else {
+            avg_tiled_backward::<K, H, W, HO, WO>(planes, dy, dx)
+        }
     }
 }
 
+/// # Safety
+/// The CPU runs AVX2 and FMA; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn avg_backward_avx2<
@@ -168,10 +193,13 @@ unsafe fn avg_backward_avx2<
     dy: &[f32],
     dx: &mut [f32],
 ) {
-    if K == 2 {
-        avg2_backward::<Avx2, H, W, HO, WO>(planes, dy, dx)
-    } else {
-        avg_tiled_backward::<K, H, W, HO, WO>(planes, dy, dx)
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        if K == 2 {
+            avg2_backward::<Avx2, H, W, HO, WO>(planes, dy, dx)
+        } else {
+            avg_tiled_backward::<K, H, W, HO, WO>(planes, dy, dx)
+        }
     }
 }
 
@@ -269,46 +297,49 @@ unsafe fn avg2_forward<
     x: *const f32,
     y: *mut f32,
 ) {
-    let quarter = S::splat(0.25);
-    for p in 0..planes {
-        for r in 0..HO {
-            let r0 = x.add((p * H + 2 * r) * W);
-            let r1 = r0.add(W);
-            let out = y.add((p * HO + r) * WO);
-            let mut c = 0;
-            while c < WO {
-                let at = 2 * c;
-                let (a, b) = if at + 2 * S::LANES <= 2 * WO {
-                    (
-                        S::add(S::load(r0.add(at)), S::load(r1.add(at))),
-                        S::add(
-                            S::load(r0.add(at + S::LANES)),
-                            S::load(r1.add(at + S::LANES)),
-                        ),
-                    )
-                } else {
-                    let (ma, mb) = (
-                        S::first(2 * WO - at),
-                        S::first((2 * WO - at).saturating_sub(S::LANES)),
-                    );
-                    (
-                        S::add(
-                            S::load_masked(r0.add(at), ma),
-                            S::load_masked(r1.add(at), ma),
-                        ),
-                        S::add(
-                            S::load_masked(r0.add(at + S::LANES), mb),
-                            S::load_masked(r1.add(at + S::LANES), mb),
-                        ),
-                    )
-                };
-                let v = S::mul(S::pair_sums(a, b), quarter);
-                if c + S::LANES <= WO {
-                    S::store(out.add(c), v);
-                } else {
-                    S::store_masked(out.add(c), v, S::first(WO - c));
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let quarter = S::splat(0.25);
+        for p in 0..planes {
+            for r in 0..HO {
+                let r0 = x.add((p * H + 2 * r) * W);
+                let r1 = r0.add(W);
+                let out = y.add((p * HO + r) * WO);
+                let mut c = 0;
+                while c < WO {
+                    let at = 2 * c;
+                    let (a, b) = if at + 2 * S::LANES <= 2 * WO {
+                        (
+                            S::add(S::load(r0.add(at)), S::load(r1.add(at))),
+                            S::add(
+                                S::load(r0.add(at + S::LANES)),
+                                S::load(r1.add(at + S::LANES)),
+                            ),
+                        )
+                    } else {
+                        let (ma, mb) = (
+                            S::first(2 * WO - at),
+                            S::first((2 * WO - at).saturating_sub(S::LANES)),
+                        );
+                        (
+                            S::add(
+                                S::load_masked(r0.add(at), ma),
+                                S::load_masked(r1.add(at), ma),
+                            ),
+                            S::add(
+                                S::load_masked(r0.add(at + S::LANES), mb),
+                                S::load_masked(r1.add(at + S::LANES), mb),
+                            ),
+                        )
+                    };
+                    let v = S::mul(S::pair_sums(a, b), quarter);
+                    if c + S::LANES <= WO {
+                        S::store(out.add(c), v);
+                    } else {
+                        S::store_masked(out.add(c), v, S::first(WO - c));
+                    }
+                    c += S::LANES;
                 }
-                c += S::LANES;
             }
         }
     }
@@ -316,6 +347,11 @@ unsafe fn avg2_forward<
 
 /// 2×2 windows, stride 2, backward: each `dy / 4` written twice along the
 /// row, to both rows of its window; what no window covers is zero.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn avg2_backward<
@@ -329,45 +365,48 @@ unsafe fn avg2_backward<
     dy: &[f32],
     dx: &mut [f32],
 ) {
-    let quarter = S::splat(0.25);
-    for (dyp, dxp) in dy
-        .chunks_exact(HO * WO)
-        .zip(dx.chunks_exact_mut(H * W))
-        .take(planes)
-    {
-        if 2 * HO < H || 2 * WO < W {
-            dxp.fill(0.0);
-        }
-        let (g, d) = (dyp.as_ptr(), dxp.as_mut_ptr());
-        for r in 0..HO {
-            let (src, d0) = (g.add(r * WO), d.add(2 * r * W));
-            let d1 = d0.add(W);
-            let mut c = 0;
-            while c < WO {
-                let full = c + S::LANES <= WO;
-                let v = if full {
-                    S::load(src.add(c))
-                } else {
-                    S::load_masked(src.add(c), S::first(WO - c))
-                };
-                let (lo, hi) = S::twice(S::mul(v, quarter));
-                let at = 2 * c;
-                if full {
-                    S::store(d0.add(at), lo);
-                    S::store(d0.add(at + S::LANES), hi);
-                    S::store(d1.add(at), lo);
-                    S::store(d1.add(at + S::LANES), hi);
-                } else {
-                    let (ma, mb) = (
-                        S::first(2 * WO - at),
-                        S::first((2 * WO - at).saturating_sub(S::LANES)),
-                    );
-                    S::store_masked(d0.add(at), lo, ma);
-                    S::store_masked(d0.add(at + S::LANES), hi, mb);
-                    S::store_masked(d1.add(at), lo, ma);
-                    S::store_masked(d1.add(at + S::LANES), hi, mb);
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let quarter = S::splat(0.25);
+        for (dyp, dxp) in dy
+            .chunks_exact(HO * WO)
+            .zip(dx.chunks_exact_mut(H * W))
+            .take(planes)
+        {
+            if 2 * HO < H || 2 * WO < W {
+                dxp.fill(0.0);
+            }
+            let (g, d) = (dyp.as_ptr(), dxp.as_mut_ptr());
+            for r in 0..HO {
+                let (src, d0) = (g.add(r * WO), d.add(2 * r * W));
+                let d1 = d0.add(W);
+                let mut c = 0;
+                while c < WO {
+                    let full = c + S::LANES <= WO;
+                    let v = if full {
+                        S::load(src.add(c))
+                    } else {
+                        S::load_masked(src.add(c), S::first(WO - c))
+                    };
+                    let (lo, hi) = S::twice(S::mul(v, quarter));
+                    let at = 2 * c;
+                    if full {
+                        S::store(d0.add(at), lo);
+                        S::store(d0.add(at + S::LANES), hi);
+                        S::store(d1.add(at), lo);
+                        S::store(d1.add(at + S::LANES), hi);
+                    } else {
+                        let (ma, mb) = (
+                            S::first(2 * WO - at),
+                            S::first((2 * WO - at).saturating_sub(S::LANES)),
+                        );
+                        S::store_masked(d0.add(at), lo, ma);
+                        S::store_masked(d0.add(at + S::LANES), hi, mb);
+                        S::store_masked(d1.add(at), lo, ma);
+                        S::store_masked(d1.add(at + S::LANES), hi, mb);
+                    }
+                    c += S::LANES;
                 }
-                c += S::LANES;
             }
         }
     }

@@ -102,7 +102,14 @@ fn check<
 
         let (mut gdw, mut gdb) = (dw0.clone(), db0.clone());
         Conv2d::<CI, CO, K, S, P, H, W, HO, WO>::backward_at(
-            level, &w, &x, &[], &dy, None, &mut gdw, &mut gdb,
+            level,
+            &w,
+            &x,
+            &[],
+            &dy,
+            None,
+            &mut gdw,
+            &mut gdb,
         );
         assert_close(&what("dw without dx"), &gdw, &dw, &dwa, 2e-5);
         assert_close(&what("db without dx"), &gdb, &db, &dba, 2e-5);

@@ -114,6 +114,10 @@ pub(super) fn backward<const I: usize, const O: usize>(
     }
 }
 
+/// # Safety
+/// The CPU runs AVX-512F; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn forward_avx512<const I: usize, const O: usize>(
@@ -123,9 +127,14 @@ unsafe fn forward_avx512<const I: usize, const O: usize>(
     x: *const f32,
     y: *mut f32,
 ) {
-    dot::<Avx512, I, O>(n, w, b, x, y)
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe { dot::<Avx512, I, O>(n, w, b, x, y) }
 }
 
+/// # Safety
+/// The CPU runs AVX2 and FMA; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn forward_avx2<const I: usize, const O: usize>(
@@ -135,9 +144,14 @@ unsafe fn forward_avx2<const I: usize, const O: usize>(
     x: *const f32,
     y: *mut f32,
 ) {
-    dot::<Avx2, I, O>(n, w, b, x, y)
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe { dot::<Avx2, I, O>(n, w, b, x, y) }
 }
 
+/// # Safety
+/// The CPU runs AVX-512F; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn backward_avx512<const I: usize, const O: usize>(
@@ -148,14 +162,21 @@ unsafe fn backward_avx512<const I: usize, const O: usize>(
     dx: *mut f32,
     dw: *mut f32,
 ) {
-    // dW[O×I] += dYᵀ[O×n] · X[n×I]
-    gemm::<Avx512, 12, 2>(O, I, n, dy, 1, O, x, I, dw, I, true);
-    if !dx.is_null() {
-        // dX[n×I] = dY[n×O] · W[O×I]
-        gemm::<Avx512, 12, 2>(n, I, O, dy, O, 1, w, I, dx, I, false);
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        // dW[O×I] += dYᵀ[O×n] · X[n×I]
+        gemm::<Avx512, 12, 2>(O, I, n, dy, 1, O, x, I, dw, I, true);
+        if !dx.is_null() {
+            // dX[n×I] = dY[n×O] · W[O×I]
+            gemm::<Avx512, 12, 2>(n, I, O, dy, O, 1, w, I, dx, I, false);
+        }
     }
 }
 
+/// # Safety
+/// The CPU runs AVX2 and FMA; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn backward_avx2<const I: usize, const O: usize>(
@@ -166,14 +187,22 @@ unsafe fn backward_avx2<const I: usize, const O: usize>(
     dx: *mut f32,
     dw: *mut f32,
 ) {
-    gemm::<Avx2, 6, 2>(O, I, n, dy, 1, O, x, I, dw, I, true);
-    if !dx.is_null() {
-        gemm::<Avx2, 6, 2>(n, I, O, dy, O, 1, w, I, dx, I, false);
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        gemm::<Avx2, 6, 2>(O, I, n, dy, 1, O, x, I, dw, I, true);
+        if !dx.is_null() {
+            gemm::<Avx2, 6, 2>(n, I, O, dy, O, 1, w, I, dx, I, false);
+        }
     }
 }
 
 /// `y[n×O] = x[n×I] · wᵀ + b`, in tiles of 4 images × 4 outputs (single
 /// images: 1 × 8).
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn dot<S: Simd, const I: usize, const O: usize>(
@@ -183,18 +212,26 @@ unsafe fn dot<S: Simd, const I: usize, const O: usize>(
     x: *const f32,
     y: *mut f32,
 ) {
-    let mut s = 0;
-    while s + 4 <= n {
-        dot_rows::<S, I, O, 4, 4>(w, b, x.add(s * I), y.add(s * O));
-        s += 4;
-    }
-    while s < n {
-        dot_rows::<S, I, O, 1, 8>(w, b, x.add(s * I), y.add(s * O));
-        s += 1;
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let mut s = 0;
+        while s + 4 <= n {
+            dot_rows::<S, I, O, 4, 4>(w, b, x.add(s * I), y.add(s * O));
+            s += 4;
+        }
+        while s < n {
+            dot_rows::<S, I, O, 1, 8>(w, b, x.add(s * I), y.add(s * O));
+            s += 1;
+        }
     }
 }
 
 /// All `O` outputs of `MS` images, `MO` outputs at a time.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn dot_rows<S: Simd, const I: usize, const O: usize, const MS: usize, const MO: usize>(
@@ -203,18 +240,26 @@ unsafe fn dot_rows<S: Simd, const I: usize, const O: usize, const MS: usize, con
     x: *const f32,
     y: *mut f32,
 ) {
-    let mut o = 0;
-    while o + MO <= O {
-        dot_tile::<S, I, O, MS, MO>(w.add(o * I), b.add(o), x, y.add(o));
-        o += MO;
-    }
-    while o < O {
-        dot_tile::<S, I, O, MS, 1>(w.add(o * I), b.add(o), x, y.add(o));
-        o += 1;
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let mut o = 0;
+        while o + MO <= O {
+            dot_tile::<S, I, O, MS, MO>(w.add(o * I), b.add(o), x, y.add(o));
+            o += MO;
+        }
+        while o < O {
+            dot_tile::<S, I, O, MS, 1>(w.add(o * I), b.add(o), x, y.add(o));
+            o += 1;
+        }
     }
 }
 
 /// `MS × MO` outputs: `MS` rows of `x` against `MO` rows of `w`.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn dot_tile<S: Simd, const I: usize, const O: usize, const MS: usize, const MO: usize>(
@@ -223,47 +268,50 @@ unsafe fn dot_tile<S: Simd, const I: usize, const O: usize, const MS: usize, con
     x: *const f32,
     y: *mut f32,
 ) {
-    let mut acc = [[S::zero(); MO]; MS];
-    let full = I / S::LANES;
-    for v in 0..full {
-        let off = v * S::LANES;
-        let mut wv = [S::zero(); MO];
-        for (o, wv) in wv.iter_mut().enumerate() {
-            *wv = S::load(w.add(o * I + off));
-        }
-        for (s, acc) in acc.iter_mut().enumerate() {
-            let xv = S::load(x.add(s * I + off));
-            for (a, &wv) in acc.iter_mut().zip(&wv) {
-                *a = S::fma(xv, wv, *a);
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let mut acc = [[S::zero(); MO]; MS];
+        let full = I / S::LANES;
+        for v in 0..full {
+            let off = v * S::LANES;
+            let mut wv = [S::zero(); MO];
+            for (o, wv) in wv.iter_mut().enumerate() {
+                *wv = S::load(w.add(o * I + off));
+            }
+            for (s, acc) in acc.iter_mut().enumerate() {
+                let xv = S::load(x.add(s * I + off));
+                for (a, &wv) in acc.iter_mut().zip(&wv) {
+                    *a = S::fma(xv, wv, *a);
+                }
             }
         }
-    }
-    let tail = I % S::LANES;
-    if tail > 0 {
-        let off = full * S::LANES;
-        let m = S::first(tail);
-        let mut wv = [S::zero(); MO];
-        for (o, wv) in wv.iter_mut().enumerate() {
-            *wv = S::load_masked(w.add(o * I + off), m);
-        }
-        for (s, acc) in acc.iter_mut().enumerate() {
-            let xv = S::load_masked(x.add(s * I + off), m);
-            for (a, &wv) in acc.iter_mut().zip(&wv) {
-                *a = S::fma(xv, wv, *a);
+        let tail = I % S::LANES;
+        if tail > 0 {
+            let off = full * S::LANES;
+            let m = S::first(tail);
+            let mut wv = [S::zero(); MO];
+            for (o, wv) in wv.iter_mut().enumerate() {
+                *wv = S::load_masked(w.add(o * I + off), m);
+            }
+            for (s, acc) in acc.iter_mut().enumerate() {
+                let xv = S::load_masked(x.add(s * I + off), m);
+                for (a, &wv) in acc.iter_mut().zip(&wv) {
+                    *a = S::fma(xv, wv, *a);
+                }
             }
         }
-    }
-    if MS * MO <= S::LANES && (MS * MO).is_power_of_two() {
-        let sums = lane_sums::<S, MS, MO>(&acc);
-        for s in 0..MS {
-            for o in 0..MO {
-                *y.add(s * O + o) = sums[s * MO + o] + *b.add(o);
+        if MS * MO <= S::LANES && (MS * MO).is_power_of_two() {
+            let sums = lane_sums::<S, MS, MO>(&acc);
+            for s in 0..MS {
+                for o in 0..MO {
+                    *y.add(s * O + o) = sums[s * MO + o] + *b.add(o);
+                }
             }
-        }
-    } else {
-        for (s, acc) in acc.iter().enumerate() {
-            for (o, &a) in acc.iter().enumerate() {
-                *y.add(s * O + o) = S::sum(a) + *b.add(o);
+        } else {
+            for (s, acc) in acc.iter().enumerate() {
+                for (o, &a) in acc.iter().enumerate() {
+                    *y.add(s * O + o) = S::sum(a) + *b.add(o);
+                }
             }
         }
     }
@@ -273,36 +321,49 @@ unsafe fn dot_tile<S: Simd, const I: usize, const O: usize, const MS: usize, con
 /// `LANES`), row-major: halving trees of [`Simd::pair_sums`], whose every
 /// step serves all vectors at once (one horizontal sum per vector would
 /// cost about as much each).
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn lane_sums<S: Simd, const MS: usize, const MO: usize>(
     acc: &[[S::V; MO]; MS],
 ) -> [f32; 16] {
-    let mut v = [S::zero(); 16];
-    for (s, acc) in acc.iter().enumerate() {
-        v[s * MO..(s + 1) * MO].copy_from_slice(acc);
-    }
-    // Each vector holds `count` groups of `LANES / count` lanes in turn.
-    let mut count = MS * MO;
-    while count > 1 {
-        for j in 0..count / 2 {
-            v[j] = S::pair_sums(v[2 * j], v[2 * j + 1]);
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let mut v = [S::zero(); 16];
+        for (s, acc) in acc.iter().enumerate() {
+            v[s * MO..(s + 1) * MO].copy_from_slice(acc);
         }
-        count /= 2;
+        // Each vector holds `count` groups of `LANES / count` lanes in turn.
+        let mut count = MS * MO;
+        while count > 1 {
+            for j in 0..count / 2 {
+                v[j] = S::pair_sums(v[2 * j], v[2 * j + 1]);
+            }
+            count /= 2;
+        }
+        let mut per = S::LANES / (MS * MO);
+        while per > 1 {
+            v[0] = S::pair_sums(v[0], v[0]);
+            per /= 2;
+        }
+        let mut out = [0.0f32; 16];
+        S::store(out.as_mut_ptr(), v[0]);
+        out
     }
-    let mut per = S::LANES / (MS * MO);
-    while per > 1 {
-        v[0] = S::pair_sums(v[0], v[0]);
-        per /= 2;
-    }
-    let mut out = [0.0f32; 16];
-    S::store(out.as_mut_ptr(), v[0]);
-    out
 }
 
 /// `C[m×cols] (+)= A[m×k] · B[k×cols]` with `A(i, p) = a[i·rsa + p·csa]`,
 /// `B` and `C` row-major (row strides `ldb`, `ldc`): tiles of `MR` rows ×
 /// `NV` vectors, then 4 and 1 rows for the rest.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
@@ -319,37 +380,45 @@ pub(crate) unsafe fn gemm<S: Simd, const MR: usize, const NV: usize>(
     ldc: usize,
     accumulate: bool,
 ) {
-    let nr = NV * S::LANES;
-    let mut j = 0;
-    while j < cols {
-        let w = (cols - j).min(nr);
-        let (b, c) = (b.add(j), c.add(j));
-        let mut i = 0;
-        while i + MR <= m {
-            let (a, c) = (a.add(i * rsa), c.add(i * ldc));
-            if w == nr {
-                tile::<S, MR, NV, false>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
-            } else {
-                tile::<S, MR, NV, true>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let nr = NV * S::LANES;
+        let mut j = 0;
+        while j < cols {
+            let w = (cols - j).min(nr);
+            let (b, c) = (b.add(j), c.add(j));
+            let mut i = 0;
+            while i + MR <= m {
+                let (a, c) = (a.add(i * rsa), c.add(i * ldc));
+                if w == nr {
+                    tile::<S, MR, NV, false>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
+                } else {
+                    tile::<S, MR, NV, true>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
+                }
+                i += MR;
             }
-            i += MR;
+            while i + 4 <= m {
+                let (a, c) = (a.add(i * rsa), c.add(i * ldc));
+                tile::<S, 4, NV, true>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
+                i += 4;
+            }
+            while i < m {
+                let (a, c) = (a.add(i * rsa), c.add(i * ldc));
+                tile::<S, 1, NV, true>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
+                i += 1;
+            }
+            j += nr;
         }
-        while i + 4 <= m {
-            let (a, c) = (a.add(i * rsa), c.add(i * ldc));
-            tile::<S, 4, NV, true>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
-            i += 4;
-        }
-        while i < m {
-            let (a, c) = (a.add(i * rsa), c.add(i * ldc));
-            tile::<S, 1, NV, true>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
-            i += 1;
-        }
-        j += nr;
     }
 }
 
 /// One `MR × NV·LANES` tile of `C` (the first `w` columns of it when
 /// `MASKED`).
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
@@ -365,49 +434,52 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const MASKED: bool>(
     w: usize,
     accumulate: bool,
 ) {
-    let mut masks = [S::first(S::LANES); NV];
-    if MASKED {
-        for (v, m) in masks.iter_mut().enumerate() {
-            *m = S::first(w.saturating_sub(v * S::LANES));
-        }
-    }
-    let mut acc = [[S::zero(); NV]; MR];
-    for p in 0..k {
-        let bp = b.add(p * ldb);
-        let mut bv = [S::zero(); NV];
-        for (v, bv) in bv.iter_mut().enumerate() {
-            *bv = if MASKED {
-                S::load_masked(bp.add(v * S::LANES), masks[v])
-            } else {
-                S::load(bp.add(v * S::LANES))
-            };
-        }
-        let ap = a.add(p * csa);
-        for (i, acc) in acc.iter_mut().enumerate() {
-            let av = S::splat(*ap.add(i * rsa));
-            for (acc, &bv) in acc.iter_mut().zip(&bv) {
-                *acc = S::fma(av, bv, *acc);
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let mut masks = [S::first(S::LANES); NV];
+        if MASKED {
+            for (v, m) in masks.iter_mut().enumerate() {
+                *m = S::first(w.saturating_sub(v * S::LANES));
             }
         }
-    }
-    for (i, acc) in acc.iter().enumerate() {
-        let cp = c.add(i * ldc);
-        for (v, &acc) in acc.iter().enumerate() {
-            let p = cp.add(v * S::LANES);
-            if MASKED {
-                let val = if accumulate {
-                    S::add(S::load_masked(p, masks[v]), acc)
+        let mut acc = [[S::zero(); NV]; MR];
+        for p in 0..k {
+            let bp = b.add(p * ldb);
+            let mut bv = [S::zero(); NV];
+            for (v, bv) in bv.iter_mut().enumerate() {
+                *bv = if MASKED {
+                    S::load_masked(bp.add(v * S::LANES), masks[v])
                 } else {
-                    acc
+                    S::load(bp.add(v * S::LANES))
                 };
-                S::store_masked(p, val, masks[v]);
-            } else {
-                let val = if accumulate {
-                    S::add(S::load(p), acc)
+            }
+            let ap = a.add(p * csa);
+            for (i, acc) in acc.iter_mut().enumerate() {
+                let av = S::splat(*ap.add(i * rsa));
+                for (acc, &bv) in acc.iter_mut().zip(&bv) {
+                    *acc = S::fma(av, bv, *acc);
+                }
+            }
+        }
+        for (i, acc) in acc.iter().enumerate() {
+            let cp = c.add(i * ldc);
+            for (v, &acc) in acc.iter().enumerate() {
+                let p = cp.add(v * S::LANES);
+                if MASKED {
+                    let val = if accumulate {
+                        S::add(S::load_masked(p, masks[v]), acc)
+                    } else {
+                        acc
+                    };
+                    S::store_masked(p, val, masks[v]);
                 } else {
-                    acc
-                };
-                S::store(p, val);
+                    let val = if accumulate {
+                        S::add(S::load(p), acc)
+                    } else {
+                        acc
+                    };
+                    S::store(p, val);
+                }
             }
         }
     }
