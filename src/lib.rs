@@ -35,9 +35,7 @@
 extern crate self as lenet;
 
 pub use lenet_macros::network;
-pub use lenet_runtime::{
-    error, init, loss, network as model, ops, shape, simd, summary, weights,
-};
+pub use lenet_runtime::{error, init, loss, network as model, shape, summary, weights};
 pub use lenet_runtime::{Error, LayerInfo, Network, ParamSpec};
 
 #[cfg(feature = "std")]

@@ -115,7 +115,9 @@ fn layer_type(op: &Op) -> TokenStream {
 fn stage_type(op: &Op) -> TokenStream {
     let t = typenum;
     match *op {
-        Op::Conv2d { ci, co, k, s, p, .. } => {
+        Op::Conv2d {
+            ci, co, k, s, p, ..
+        } => {
             let (ci, co, k, s, p) = (t(ci), t(co), t(k), t(s), t(p));
             quote!(::lenet::__private::shape::Conv2d<#ci, #co, #k, #s, #p>)
         }
@@ -363,7 +365,9 @@ fn weight_slices(s: &Step) -> (TokenStream, TokenStream) {
 fn forward_one(plan: &Plan) -> TokenStream {
     let in_len = lit(plan.input_len());
     let out_len = lit(plan.output_len());
-    let p = plan.has_params().then(|| quote!(let __p: &[f32] = &self.params;));
+    let p = plan
+        .has_params()
+        .then(|| quote!(let __p: &[f32] = &self.params;));
     let mut body = TokenStream::new();
     let mut prev = quote!(x);
     for (k, s) in plan.steps.iter().enumerate() {
@@ -397,7 +401,9 @@ fn forward_one(plan: &Plan) -> TokenStream {
 
 fn forward_block(plan: &Plan) -> TokenStream {
     let in_len = lit(plan.input_len());
-    let p = plan.has_params().then(|| quote!(let __p: &[f32] = &self.params;));
+    let p = plan
+        .has_params()
+        .then(|| quote!(let __p: &[f32] = &self.params;));
     let mut body = TokenStream::new();
     let mut prev = quote!(x);
     let last = plan.steps.len();
@@ -434,7 +440,9 @@ fn forward_block(plan: &Plan) -> TokenStream {
 fn loss_grad_block(plan: &Plan) -> TokenStream {
     let in_len = lit(plan.input_len());
     let out_len = lit(plan.output_len());
-    let p = plan.has_params().then(|| quote!(let __p: &[f32] = &self.params;));
+    let p = plan
+        .has_params()
+        .then(|| quote!(let __p: &[f32] = &self.params;));
     let act = |k: usize| -> TokenStream {
         if k == 0 {
             quote!(x)

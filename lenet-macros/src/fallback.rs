@@ -7,9 +7,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::tokens::lit;
 use crate::model::Net;
 use crate::shape::Trace;
+use crate::tokens::lit;
 
 /// The struct and its inherent items, with bodies that cannot run.
 pub fn stub(net: &Net, trace: &Trace) -> TokenStream {

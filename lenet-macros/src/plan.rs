@@ -410,10 +410,7 @@ mod tests {
         .unwrap();
         assert_eq!(plan.steps[0].kind, "Conv2d(3, 4, 3, stride=2, padding=1)");
         assert_eq!(plan.steps[0].output, [4, 5, 6]);
-        assert_eq!(
-            plan.steps[1].op,
-            Op::AdaptiveAvgPool2d { c: 4, h: 5, w: 6 }
-        );
+        assert_eq!(plan.steps[1].op, Op::AdaptiveAvgPool2d { c: 4, h: 5, w: 6 });
         assert_eq!(plan.steps[1].name, "adaptiveavgpool2d");
         assert_eq!(plan.output, [4]);
         assert_eq!(plan.param_count, 4 * 27 + 4);
