@@ -2,7 +2,7 @@
 //! a copy forward and backward; it exists so that every step of a network is
 //! a layer with the same interface.
 
-use super::Layer;
+use super::layer::Layer;
 use crate::simd::Level;
 
 /// Flattens `N` floats per image.

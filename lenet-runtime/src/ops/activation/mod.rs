@@ -8,7 +8,7 @@ mod scalar;
 #[cfg(test)]
 mod tests;
 
-use super::Layer;
+use super::layer::Layer;
 use crate::simd::Level;
 
 /// `relu` on `N` floats per image.

@@ -4,8 +4,8 @@
 use proptest::prelude::*;
 
 use super::{scalar, Relu};
+use crate::ops::layer::Layer;
 use crate::ops::test_support::{levels, Rng};
-use crate::ops::Layer;
 
 fn check(seed: u64, len: usize) {
     let mut rng = Rng::new(seed);

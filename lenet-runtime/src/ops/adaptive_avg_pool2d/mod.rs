@@ -3,7 +3,7 @@
 
 mod scalar;
 
-use super::{batch_len, Layer};
+use super::layer::{batch_len, Layer};
 use crate::simd::Level;
 
 /// `AdaptiveAvgPool2d(1)` over `C` channels of `H`×`W`.

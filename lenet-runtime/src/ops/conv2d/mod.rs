@@ -7,7 +7,7 @@ mod scalar;
 #[cfg(test)]
 mod tests;
 
-use super::{batch_len, Layer};
+use super::layer::{batch_len, Layer};
 use crate::simd::Level;
 
 /// `Conv2d` from `CI` to `CO` channels, `K`×`K` kernel, stride `S`, padding

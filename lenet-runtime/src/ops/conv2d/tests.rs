@@ -4,8 +4,8 @@
 use proptest::prelude::*;
 
 use super::{scalar, Conv2d};
+use crate::ops::layer::Layer;
 use crate::ops::test_support::{abs, assert_close, levels, Rng};
-use crate::ops::Layer;
 
 /// The scalar specification over `n` images: `y`, and `dw`, `db`, `dx`
 /// starting from `dw0`, `db0`.

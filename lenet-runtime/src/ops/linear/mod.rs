@@ -7,7 +7,7 @@ mod scalar;
 #[cfg(test)]
 mod tests;
 
-use super::{batch_len, Layer};
+use super::layer::{batch_len, Layer};
 use crate::simd::Level;
 
 /// `Linear` from `I` to `O` features.

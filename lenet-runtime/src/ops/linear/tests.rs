@@ -4,8 +4,8 @@
 use proptest::prelude::*;
 
 use super::{scalar, Linear};
+use crate::ops::layer::Layer;
 use crate::ops::test_support::{abs, assert_close, levels, Rng};
-use crate::ops::Layer;
 
 #[allow(clippy::type_complexity)]
 fn reference<const I: usize, const O: usize>(

@@ -8,7 +8,7 @@ mod scalar;
 #[cfg(test)]
 mod tests;
 
-use super::{batch_len, Layer};
+use super::layer::{batch_len, Layer};
 use crate::simd::Level;
 
 /// `MaxPool2d` over `C` channels of `H`×`W`, window `K`, stride `S`.

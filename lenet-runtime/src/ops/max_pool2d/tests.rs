@@ -4,8 +4,8 @@
 use proptest::prelude::*;
 
 use super::{scalar, MaxPool2d};
+use crate::ops::layer::Layer;
 use crate::ops::test_support::{levels, Rng};
-use crate::ops::Layer;
 
 fn check<
     const K: usize,
