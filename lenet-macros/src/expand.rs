@@ -79,7 +79,7 @@ fn layer_type(op: &Op) -> TokenStream {
         } => {
             let (ci, co, k, s, p, h, w, ho, wo) =
                 (l(ci), l(co), l(k), l(s), l(p), l(h), l(w), l(ho), l(wo));
-            quote!(::lenet::__private::Conv2d<#ci, #co, #k, #s, #p, #h, #w, #ho, #wo>)
+            quote!(::lenet::__private::Conv2dLayer<#ci, #co, #k, #s, #p, #h, #w, #ho, #wo>)
         }
         Op::Pool2d {
             pool,
@@ -91,20 +91,20 @@ fn layer_type(op: &Op) -> TokenStream {
             ho,
             wo,
         } => {
-            let ty = pool_ident(pool);
+            let ty = format_ident!("{}Layer", pool_ident(pool));
             let (c, k, s, h, w, ho, wo) = (l(c), l(k), l(s), l(h), l(w), l(ho), l(wo));
             quote!(::lenet::__private::#ty<#c, #k, #s, #h, #w, #ho, #wo>)
         }
         Op::AdaptiveAvgPool2d { c, h, w } => {
             let (c, h, w) = (l(c), l(h), l(w));
-            quote!(::lenet::__private::AdaptiveAvgPool2d<#c, #h, #w>)
+            quote!(::lenet::__private::AdaptiveAvgPool2dLayer<#c, #h, #w>)
         }
         Op::Linear { i, o } => {
             let (i, o) = (l(i), l(o));
-            quote!(::lenet::__private::Linear<#i, #o>)
+            quote!(::lenet::__private::LinearLayer<#i, #o>)
         }
         Op::Elementwise { op, n } => {
-            let ty = elementwise_ident(op);
+            let ty = format_ident!("{}Layer", elementwise_ident(op));
             let n = l(n);
             quote!(::lenet::__private::#ty<#n>)
         }

@@ -72,8 +72,8 @@ pub mod __private {
     pub use crate::__if_std as if_std;
     pub use crate::network::{init, named_parameters, LayerInfo, Network, ParamSpec, Pass};
     pub use crate::ops::{
-        AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, Layer, Linear, MaxPool2d, Relu, Sigmoid,
-        Tanh,
+        AdaptiveAvgPool2dLayer, AvgPool2dLayer, Conv2dLayer, FlattenLayer, Layer, LinearLayer,
+        MaxPool2dLayer, ReluLayer, SigmoidLayer, TanhLayer,
     };
     pub use crate::summary::Summary;
     pub use crate::weights::{from_le_bytes, write_le_bytes};

@@ -6,9 +6,9 @@ use super::layer::Layer;
 use crate::simd::Level;
 
 /// Flattens `N` floats per image.
-pub struct Flatten<const N: usize>;
+pub struct FlattenLayer<const N: usize>;
 
-impl<const N: usize> Layer for Flatten<N> {
+impl<const N: usize> Layer for FlattenLayer<N> {
     const IN: usize = N;
     const OUT: usize = N;
     const WEIGHTS: usize = 0;

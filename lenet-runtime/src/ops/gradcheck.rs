@@ -4,7 +4,8 @@
 
 use super::test_support::{levels, Rng};
 use super::{
-    AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, Layer, Linear, MaxPool2d, Relu, Sigmoid, Tanh,
+    AdaptiveAvgPool2dLayer, AvgPool2dLayer, Conv2dLayer, FlattenLayer, Layer, LinearLayer,
+    MaxPool2dLayer, ReluLayer, SigmoidLayer, TanhLayer,
 };
 use crate::simd::Level;
 
@@ -105,39 +106,39 @@ fn every_layer_matches_finite_differences_at_every_level() {
         let r = &mut rng;
         // Affine in each argument: a large step is exact up to rounding.
         let x = r.vec(2 * 48);
-        check::<Conv2d<1, 2, 5, 1, 0, 8, 6, 4, 2>>("conv k5", level, x, 2, 1.0, 1e-4, r);
+        check::<Conv2dLayer<1, 2, 5, 1, 0, 8, 6, 4, 2>>("conv k5", level, x, 2, 1.0, 1e-4, r);
         let x = r.vec(2 * 3 * 7 * 6);
-        check::<Conv2d<3, 5, 3, 2, 1, 7, 6, 4, 3>>("conv k3 s2 p1", level, x, 2, 1.0, 1e-4, r);
+        check::<Conv2dLayer<3, 5, 3, 2, 1, 7, 6, 4, 3>>("conv k3 s2 p1", level, x, 2, 1.0, 1e-4, r);
         let x = r.vec(3 * 2 * 5 * 5);
-        check::<Conv2d<2, 3, 5, 1, 2, 5, 5, 5, 5>>("conv k5 p2", level, x, 3, 1.0, 1e-4, r);
+        check::<Conv2dLayer<2, 3, 5, 1, 2, 5, 5, 5, 5>>("conv k5 p2", level, x, 3, 1.0, 1e-4, r);
         let x = r.vec(2 * 4 * 6 * 7);
-        check::<Conv2d<4, 17, 2, 1, 0, 6, 7, 5, 6>>("conv k2", level, x, 2, 1.0, 1e-4, r);
+        check::<Conv2dLayer<4, 17, 2, 1, 0, 6, 7, 5, 6>>("conv k2", level, x, 2, 1.0, 1e-4, r);
         let x = r.vec(2 * 3 * 6 * 6);
-        check::<Conv2d<3, 2, 1, 1, 1, 6, 6, 8, 8>>("conv k1 p1", level, x, 2, 1.0, 1e-4, r);
+        check::<Conv2dLayer<3, 2, 1, 1, 1, 6, 6, 8, 8>>("conv k1 p1", level, x, 2, 1.0, 1e-4, r);
         let x = r.vec(3 * 37);
-        check::<Linear<37, 19>>("linear", level, x, 3, 1.0, 1e-4, r);
+        check::<LinearLayer<37, 19>>("linear", level, x, 3, 1.0, 1e-4, r);
         let x = r.vec(5 * 120);
-        check::<Linear<120, 84>>("linear 120→84", level, x, 5, 1.0, 1e-4, r);
+        check::<LinearLayer<120, 84>>("linear 120→84", level, x, 5, 1.0, 1e-4, r);
         let x = r.vec(2 * 2 * 7 * 9);
-        check::<AvgPool2d<2, 2, 2, 7, 9, 3, 4>>("avg pool 2", level, x, 2, 1.0, 1e-4, r);
+        check::<AvgPool2dLayer<2, 2, 2, 7, 9, 3, 4>>("avg pool 2", level, x, 2, 1.0, 1e-4, r);
         let x = r.vec(2 * 3 * 7 * 7);
-        check::<AvgPool2d<3, 3, 2, 7, 7, 3, 3>>("avg pool 3 s2", level, x, 2, 1.0, 1e-4, r);
+        check::<AvgPool2dLayer<3, 3, 2, 7, 7, 3, 3>>("avg pool 3 s2", level, x, 2, 1.0, 1e-4, r);
         let x = r.vec(2 * 3 * 4 * 5);
-        check::<AdaptiveAvgPool2d<3, 4, 5>>("adaptive avg pool", level, x, 2, 1.0, 1e-4, r);
+        check::<AdaptiveAvgPool2dLayer<3, 4, 5>>("adaptive avg pool", level, x, 2, 1.0, 1e-4, r);
         let x = r.vec(2 * 30);
-        check::<Flatten<30>>("flatten", level, x, 2, 1.0, 1e-4, r);
+        check::<FlattenLayer<30>>("flatten", level, x, 2, 1.0, 1e-4, r);
         // Piecewise linear, away from the kinks and ties.
         let x = away_from_zero(r, 2 * 53, 0.01);
-        check::<Relu<53>>("relu", level, x, 2, 1e-3, 1e-3, r);
+        check::<ReluLayer<53>>("relu", level, x, 2, 1e-3, 1e-3, r);
         let x = distinct(r, 2 * 2 * 6 * 7);
-        check::<MaxPool2d<2, 2, 2, 6, 7, 3, 3>>("max pool 2", level, x, 2, 1e-4, 1e-3, r);
+        check::<MaxPool2dLayer<2, 2, 2, 6, 7, 3, 3>>("max pool 2", level, x, 2, 1e-4, 1e-3, r);
         let x = distinct(r, 2 * 2 * 7 * 7);
-        check::<MaxPool2d<2, 3, 2, 7, 7, 3, 3>>("max pool 3 s2", level, x, 2, 1e-4, 1e-3, r);
+        check::<MaxPool2dLayer<2, 3, 2, 7, 7, 3, 3>>("max pool 3 s2", level, x, 2, 1e-4, 1e-3, r);
         // Smooth.
         let x = r.vec(2 * 29);
-        check::<Tanh<29>>("tanh", level, x, 2, 1e-3, 2e-3, r);
+        check::<TanhLayer<29>>("tanh", level, x, 2, 1e-3, 2e-3, r);
         let x = r.vec(2 * 29);
-        check::<Sigmoid<29>>("sigmoid", level, x, 2, 1e-3, 2e-3, r);
+        check::<SigmoidLayer<29>>("sigmoid", level, x, 2, 1e-3, 2e-3, r);
     }
 }
 
@@ -145,7 +146,7 @@ fn every_layer_matches_finite_differences_at_every_level() {
 fn max_pool_sends_the_gradient_to_the_first_maximum() {
     // Every window of a constant plane is a tie: PyTorch (and lenet) give
     // the window's gradient to its first element in row-major order.
-    type Pool = MaxPool2d<1, 2, 2, 4, 4, 2, 2>;
+    type Pool = MaxPool2dLayer<1, 2, 2, 4, 4, 2, 2>;
     let x = [0.5f32; 16];
     let mut y = [0.0; 4];
     Pool::forward(&[], &[], &x, &mut y);
@@ -160,7 +161,7 @@ fn max_pool_sends_the_gradient_to_the_first_maximum() {
 
     // Overlapping 3×3 windows, stride 2, on a 5×5 plane of ties but for one
     // larger value shared by all four windows: it takes every gradient.
-    type Overlap = MaxPool2d<1, 3, 2, 5, 5, 2, 2>;
+    type Overlap = MaxPool2dLayer<1, 3, 2, 5, 5, 2, 2>;
     let mut x = [1.0f32; 25];
     x[12] = 2.0;
     let mut y = [0.0; 4];

@@ -12,13 +12,13 @@ use super::layer::Layer;
 use crate::simd::Level;
 
 /// `relu` on `N` floats per image.
-pub struct Relu<const N: usize>;
+pub struct ReluLayer<const N: usize>;
 /// `tanh` on `N` floats per image.
-pub struct Tanh<const N: usize>;
+pub struct TanhLayer<const N: usize>;
 /// `sigmoid` on `N` floats per image.
-pub struct Sigmoid<const N: usize>;
+pub struct SigmoidLayer<const N: usize>;
 
-impl<const N: usize> Layer for Relu<N> {
+impl<const N: usize> Layer for ReluLayer<N> {
     const IN: usize = N;
     const OUT: usize = N;
     const WEIGHTS: usize = 0;
@@ -44,7 +44,7 @@ impl<const N: usize> Layer for Relu<N> {
     }
 }
 
-impl<const N: usize> Layer for Tanh<N> {
+impl<const N: usize> Layer for TanhLayer<N> {
     const IN: usize = N;
     const OUT: usize = N;
     const WEIGHTS: usize = 0;
@@ -70,7 +70,7 @@ impl<const N: usize> Layer for Tanh<N> {
     }
 }
 
-impl<const N: usize> Layer for Sigmoid<N> {
+impl<const N: usize> Layer for SigmoidLayer<N> {
     const IN: usize = N;
     const OUT: usize = N;
     const WEIGHTS: usize = 0;

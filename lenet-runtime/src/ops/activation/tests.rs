@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::{scalar, Relu};
+use super::{scalar, ReluLayer};
 use crate::ops::layer::Layer;
 use crate::ops::test_support::{levels, Rng};
 
@@ -25,10 +25,19 @@ fn check(seed: u64, len: usize) {
     scalar::relu_backward(&y, &dy, &mut dx);
     for level in levels("relu") {
         let mut got = vec![f32::NAN; len];
-        <Relu<1> as Layer>::forward_at(level, &[], &[], &x, &mut got);
+        <ReluLayer<1> as Layer>::forward_at(level, &[], &[], &x, &mut got);
         assert_eq!(bits(&got), bits(&y), "{level:?} relu of {len}");
         let mut got = vec![f32::NAN; len];
-        <Relu<1> as Layer>::backward_at(level, &[], &[], &y, &dy, Some(&mut got), &mut [], &mut []);
+        <ReluLayer<1> as Layer>::backward_at(
+            level,
+            &[],
+            &[],
+            &y,
+            &dy,
+            Some(&mut got),
+            &mut [],
+            &mut [],
+        );
         assert_eq!(bits(&got), bits(&dx), "{level:?} relu backward of {len}");
     }
 }

@@ -6,10 +6,10 @@ mod scalar;
 use super::layer::{batch_len, Layer};
 use crate::simd::Level;
 
-/// `AdaptiveAvgPool2d(1)` over `C` channels of `H`×`W`.
-pub struct AdaptiveAvgPool2d<const C: usize, const H: usize, const W: usize>;
+/// PyTorch's `AdaptiveAvgPool2d(1)` over `C` channels of `H`×`W`.
+pub struct AdaptiveAvgPool2dLayer<const C: usize, const H: usize, const W: usize>;
 
-impl<const C: usize, const H: usize, const W: usize> Layer for AdaptiveAvgPool2d<C, H, W> {
+impl<const C: usize, const H: usize, const W: usize> Layer for AdaptiveAvgPool2dLayer<C, H, W> {
     const IN: usize = C * H * W;
     const OUT: usize = C;
     const WEIGHTS: usize = 0;

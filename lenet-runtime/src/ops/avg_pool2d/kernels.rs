@@ -17,7 +17,7 @@ use crate::simd::vector::{Avx2, Avx512, Simd};
 /// # Safety
 /// The geometry holds: `0 < K ≤ H`, `K ≤ W`, `S > 0`,
 /// `HO = (H − K) / S + 1` and `WO = (W − K) / S + 1` (the vectorised
-/// windows read at these strides and trust it; `AvgPool2d::GEOMETRY`
+/// windows read at these strides and trust it; `AvgPool2dLayer::GEOMETRY`
 /// proves it at compile time).
 ///
 /// # Panics

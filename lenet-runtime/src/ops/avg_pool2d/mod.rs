@@ -9,8 +9,8 @@ mod tests;
 use super::layer::{batch_len, Layer};
 use crate::simd::Level;
 
-/// `AvgPool2d` over `C` channels of `H`×`W`, window `K`, stride `S`.
-pub struct AvgPool2d<
+/// PyTorch's `AvgPool2d` over `C` channels of `H`×`W`, window `K`, stride `S`.
+pub struct AvgPool2dLayer<
     const C: usize,
     const K: usize,
     const S: usize,
@@ -28,7 +28,7 @@ impl<
         const W: usize,
         const HO: usize,
         const WO: usize,
-    > AvgPool2d<C, K, S, H, W, HO, WO>
+    > AvgPool2dLayer<C, K, S, H, W, HO, WO>
 {
     /// The geometry the kernels' contract asks for, proved at compile
     /// time: evaluating it fails to compile when the output size does not
@@ -53,7 +53,7 @@ impl<
         const W: usize,
         const HO: usize,
         const WO: usize,
-    > Layer for AvgPool2d<C, K, S, H, W, HO, WO>
+    > Layer for AvgPool2dLayer<C, K, S, H, W, HO, WO>
 {
     const IN: usize = C * H * W;
     const OUT: usize = C * HO * WO;

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::{scalar, AvgPool2d};
+use super::{scalar, AvgPool2dLayer};
 use crate::ops::layer::Layer;
 use crate::ops::test_support::{abs, assert_close, levels, Rng};
 
@@ -32,10 +32,10 @@ fn check<
     for level in levels("avg_pool2d") {
         let what = |t: &str| format!("{level:?} pool k{K} s{S} {H}×{W}, {planes} planes: {t}");
         let mut got = vec![f32::NAN; y.len()];
-        AvgPool2d::<1, K, S, H, W, HO, WO>::forward_at(level, &[], &[], &x, &mut got);
+        AvgPool2dLayer::<1, K, S, H, W, HO, WO>::forward_at(level, &[], &[], &x, &mut got);
         assert_close(&what("avg y"), &got, &y, &ya, 1e-6);
         let mut got = vec![f32::NAN; dx.len()];
-        AvgPool2d::<1, K, S, H, W, HO, WO>::backward_at(
+        AvgPool2dLayer::<1, K, S, H, W, HO, WO>::backward_at(
             level,
             &[],
             &x,

@@ -62,7 +62,7 @@ impl Wide {
 /// The geometry holds: `K > 0`, `S > 0`, `H + 2·P ≥ K`, `W + 2·P ≥ K`,
 /// `HO = (H + 2·P − K) / S + 1` and `WO = (W + 2·P − K) / S + 1` (the
 /// kernels read the inputs of `HO × WO` outputs at these strides and
-/// trust it; `Conv2d::GEOMETRY` proves it at compile time).
+/// trust it; `Conv2dLayer::GEOMETRY` proves it at compile time).
 ///
 /// # Panics
 /// If a slice is shorter than the sizes require.

@@ -10,12 +10,12 @@ mod tests;
 use super::layer::{batch_len, Layer};
 use crate::simd::Level;
 
-/// `Conv2d` from `CI` to `CO` channels, `K`×`K` kernel, stride `S`, padding
+/// PyTorch's `Conv2d` from `CI` to `CO` channels, `K`×`K` kernel, stride `S`, padding
 /// `P`, on an `H`×`W` input giving `HO`×`WO`.
 ///
 /// The sizes must follow from one another (`HO = (H + 2·P − K) / S + 1`,
 /// likewise `WO`): any use of a layer whose sizes do not fails to compile.
-pub struct Conv2d<
+pub struct Conv2dLayer<
     const CI: usize,
     const CO: usize,
     const K: usize,
@@ -37,7 +37,7 @@ impl<
         const W: usize,
         const HO: usize,
         const WO: usize,
-    > Conv2d<CI, CO, K, S, P, H, W, HO, WO>
+    > Conv2dLayer<CI, CO, K, S, P, H, W, HO, WO>
 {
     /// The geometry the kernels' contract asks for, proved at compile time:
     /// evaluating it fails to compile when the output size does not follow
@@ -69,7 +69,7 @@ impl<
         const W: usize,
         const HO: usize,
         const WO: usize,
-    > Layer for Conv2d<CI, CO, K, S, P, H, W, HO, WO>
+    > Layer for Conv2dLayer<CI, CO, K, S, P, H, W, HO, WO>
 {
     const IN: usize = CI * H * W;
     const OUT: usize = CO * HO * WO;

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::{scalar, Conv2d};
+use super::{scalar, Conv2dLayer};
 use crate::ops::layer::Layer;
 use crate::ops::test_support::{abs, assert_close, levels, Rng};
 
@@ -82,11 +82,11 @@ fn check<
         let what =
             |t: &str| format!("{level:?} conv {CI}→{CO} k{K} s{S} p{P} {H}×{W}, n = {n}: {t}");
         let mut got = vec![f32::NAN; y.len()];
-        Conv2d::<CI, CO, K, S, P, H, W, HO, WO>::forward_at(level, &w, &b, &x, &mut got);
+        Conv2dLayer::<CI, CO, K, S, P, H, W, HO, WO>::forward_at(level, &w, &b, &x, &mut got);
         assert_close(&what("y"), &got, &y, &ya, 2e-5);
 
         let (mut gdw, mut gdb, mut gdx) = (dw0.clone(), db0.clone(), vec![f32::NAN; dx.len()]);
-        Conv2d::<CI, CO, K, S, P, H, W, HO, WO>::backward_at(
+        Conv2dLayer::<CI, CO, K, S, P, H, W, HO, WO>::backward_at(
             level,
             &w,
             &x,
@@ -101,7 +101,7 @@ fn check<
         assert_close(&what("dx"), &gdx, &dx, &dxa, 2e-5);
 
         let (mut gdw, mut gdb) = (dw0.clone(), db0.clone());
-        Conv2d::<CI, CO, K, S, P, H, W, HO, WO>::backward_at(
+        Conv2dLayer::<CI, CO, K, S, P, H, W, HO, WO>::backward_at(
             level,
             &w,
             &x,

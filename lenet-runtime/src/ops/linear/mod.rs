@@ -10,16 +10,16 @@ mod tests;
 use super::layer::{batch_len, Layer};
 use crate::simd::Level;
 
-/// `Linear` from `I` to `O` features.
-pub struct Linear<const I: usize, const O: usize>;
+/// PyTorch's `Linear` from `I` to `O` features.
+pub struct LinearLayer<const I: usize, const O: usize>;
 
-impl<const I: usize, const O: usize> Linear<I, O> {
+impl<const I: usize, const O: usize> LinearLayer<I, O> {
     /// The geometry the kernels' contract asks for: at least one feature in
     /// and out (`n = x.len() / I` would divide by zero).
     const GEOMETRY: () = assert!(I > 0 && O > 0, "Linear: sizes must be positive");
 }
 
-impl<const I: usize, const O: usize> Layer for Linear<I, O> {
+impl<const I: usize, const O: usize> Layer for LinearLayer<I, O> {
     const IN: usize = I;
     const OUT: usize = O;
     const WEIGHTS: usize = O * I;

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::{scalar, Linear};
+use super::{scalar, LinearLayer};
 use crate::ops::layer::Layer;
 use crate::ops::test_support::{abs, assert_close, levels, Rng};
 
@@ -42,17 +42,26 @@ fn check<const I: usize, const O: usize>(seed: u64, n: usize) {
     for level in levels("linear") {
         let what = |t: &str| format!("{level:?} linear {I}→{O}, n = {n}: {t}");
         let mut got = vec![f32::NAN; y.len()];
-        Linear::<I, O>::forward_at(level, &w, &b, &x, &mut got);
+        LinearLayer::<I, O>::forward_at(level, &w, &b, &x, &mut got);
         assert_close(&what("y"), &got, &y, &ya, 2e-5);
 
         let (mut gdw, mut gdb, mut gdx) = (dw0.clone(), db0.clone(), vec![f32::NAN; dx.len()]);
-        Linear::<I, O>::backward_at(level, &w, &x, &[], &dy, Some(&mut gdx), &mut gdw, &mut gdb);
+        LinearLayer::<I, O>::backward_at(
+            level,
+            &w,
+            &x,
+            &[],
+            &dy,
+            Some(&mut gdx),
+            &mut gdw,
+            &mut gdb,
+        );
         assert_close(&what("dw"), &gdw, &dw, &dwa, 2e-5);
         assert_close(&what("db"), &gdb, &db, &dba, 2e-5);
         assert_close(&what("dx"), &gdx, &dx, &dxa, 2e-5);
 
         let (mut gdw, mut gdb) = (dw0.clone(), db0.clone());
-        Linear::<I, O>::backward_at(level, &w, &x, &[], &dy, None, &mut gdw, &mut gdb);
+        LinearLayer::<I, O>::backward_at(level, &w, &x, &[], &dy, None, &mut gdw, &mut gdb);
         assert_close(&what("dw without dx"), &gdw, &dw, &dwa, 2e-5);
         assert_close(&what("db without dx"), &gdb, &db, &dba, 2e-5);
     }

@@ -11,8 +11,8 @@ mod tests;
 use super::layer::{batch_len, Layer};
 use crate::simd::Level;
 
-/// `MaxPool2d` over `C` channels of `H`×`W`, window `K`, stride `S`.
-pub struct MaxPool2d<
+/// PyTorch's `MaxPool2d` over `C` channels of `H`×`W`, window `K`, stride `S`.
+pub struct MaxPool2dLayer<
     const C: usize,
     const K: usize,
     const S: usize,
@@ -30,7 +30,7 @@ impl<
         const W: usize,
         const HO: usize,
         const WO: usize,
-    > MaxPool2d<C, K, S, H, W, HO, WO>
+    > MaxPool2dLayer<C, K, S, H, W, HO, WO>
 {
     /// The geometry the kernels' contract asks for, proved at compile
     /// time: evaluating it fails to compile when the output size does not
@@ -55,7 +55,7 @@ impl<
         const W: usize,
         const HO: usize,
         const WO: usize,
-    > Layer for MaxPool2d<C, K, S, H, W, HO, WO>
+    > Layer for MaxPool2dLayer<C, K, S, H, W, HO, WO>
 {
     const IN: usize = C * H * W;
     const OUT: usize = C * HO * WO;

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::{scalar, MaxPool2d};
+use super::{scalar, MaxPool2dLayer};
 use crate::ops::layer::Layer;
 use crate::ops::test_support::{levels, Rng};
 
@@ -28,10 +28,10 @@ fn check<
     for level in levels("max_pool2d") {
         let what = |t: &str| format!("{level:?} pool k{K} s{S} {H}×{W}, {planes} planes: {t}");
         let mut got = vec![f32::NAN; y.len()];
-        MaxPool2d::<1, K, S, H, W, HO, WO>::forward_at(level, &[], &[], &x, &mut got);
+        MaxPool2dLayer::<1, K, S, H, W, HO, WO>::forward_at(level, &[], &[], &x, &mut got);
         assert_eq!(got, y, "{}", what("max y"));
         let mut got = vec![f32::NAN; dx.len()];
-        MaxPool2d::<1, K, S, H, W, HO, WO>::backward_at(
+        MaxPool2dLayer::<1, K, S, H, W, HO, WO>::backward_at(
             level,
             &[],
             &x,
@@ -101,14 +101,14 @@ fn check_ties<
     scalar::backward::<K, S, H, W, HO, WO>(planes, &x, &dy, &mut dx);
     for level in levels("max_pool2d") {
         let mut got = vec![1.0; y.len()];
-        MaxPool2d::<1, K, S, H, W, HO, WO>::forward_at(level, &[], &[], &x, &mut got);
+        MaxPool2dLayer::<1, K, S, H, W, HO, WO>::forward_at(level, &[], &[], &x, &mut got);
         assert_eq!(
             bits(&got),
             bits(&y),
             "{level:?} max y with ties, k{K} {H}×{W}"
         );
         let mut got = vec![1.0; dx.len()];
-        MaxPool2d::<1, K, S, H, W, HO, WO>::backward_at(
+        MaxPool2dLayer::<1, K, S, H, W, HO, WO>::backward_at(
             level,
             &[],
             &x,
