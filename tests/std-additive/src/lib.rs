@@ -86,7 +86,7 @@ mod tests {
     #[test]
     fn std_is_on_here_and_the_no_std_code_still_works() {
         // The dev-dependency turned `std` on.
-        assert!(lenet::__private::STD);
+        const { assert!(lenet::__private::STD) };
         let mut affine = Affine::zeros();
         affine.parameters_mut().copy_from_slice(&[2.0, 0.5]);
         assert_eq!(parameter_sum(&affine), 2.5);
