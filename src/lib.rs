@@ -35,10 +35,11 @@
 extern crate self as lenet;
 
 pub use lenet_macros::network;
-pub use lenet_runtime::{
-    error, init, layers, loss, network as model, shape, simd, summary, weights,
-};
+pub use lenet_runtime::{error, init, loss, network as model, shape, summary, weights};
 pub use lenet_runtime::{Error, LayerInfo, Network, ParamSpec};
+
+#[cfg(feature = "std")]
+pub use lenet_runtime::Batched;
 
 #[cfg(feature = "std")]
 pub use lenet_runtime::{batch, data, optim, train};

@@ -102,12 +102,12 @@ fn f32s(st: &SafeTensors<'_>, name: &str) -> (Vec<usize>, Vec<f32>) {
 /// crate's own safetensors loader.
 fn params_from_pytorch<N: Network>(bytes: &[u8]) -> N {
     let st = SafeTensors::deserialize(bytes).unwrap();
-    let mut net = N::zeroed();
+    let mut net = N::zeros();
     assert_eq!(st.len(), N::PARAMS.len());
     for p in N::PARAMS {
         let (shape, values) = f32s(&st, p.name);
         assert_eq!(shape, p.shape, "{}", p.name);
-        net.params_mut()[p.offset..p.offset + p.len].copy_from_slice(&values);
+        net.parameters_mut()[p.offset..p.offset + p.len].copy_from_slice(&values);
     }
     net
 }
@@ -159,7 +159,7 @@ fn assert_close(what: &str, got: &[f32], want: &[f32], rel: f32, abs: f32) {
 /// the PyTorch fixture `name`.
 fn check_against_pytorch<N, F>(name: &str, forward_one: F)
 where
-    N: Network,
+    N: lenet::Batched,
     F: Fn(&N, &[f32]) -> Vec<f32>,
 {
     let net: N = params_from_pytorch(&fixture(&format!("{name}.weights.safetensors")));
@@ -196,7 +196,7 @@ where
     for p in N::PARAMS {
         let (shape, want) = f32s(&st, &format!("grad.{}", p.name));
         assert_eq!(shape, p.shape);
-        let got = &grads.params()[p.offset..p.offset + p.len];
+        let got = &grads.parameters()[p.offset..p.offset + p.len];
         assert_close(&format!("{name} ∂loss/∂{}", p.name), got, &want, 1e-4, 1e-7);
     }
 }

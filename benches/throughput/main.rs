@@ -6,20 +6,20 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use lenet_runtime::layers::{AvgPool2d, Conv2d, Layer, Linear, Relu};
+use lenet_runtime::ops::{AvgPool2dLayer, Conv2dLayer, Layer, LinearLayer, ReluLayer};
 use lenet_runtime::simd;
 
-type C1 = Conv2d<1, 6, 5, 1, 0, 32, 32, 28, 28>;
-type R1 = Relu<4704>;
-type P1 = AvgPool2d<6, 2, 2, 28, 28, 14, 14>;
-type C2 = Conv2d<6, 16, 5, 1, 0, 14, 14, 10, 10>;
-type R2 = Relu<1600>;
-type P2 = AvgPool2d<16, 2, 2, 10, 10, 5, 5>;
-type L1 = Linear<400, 120>;
-type R3 = Relu<120>;
-type L2 = Linear<120, 84>;
-type R4 = Relu<84>;
-type L3 = Linear<84, 10>;
+type C1 = Conv2dLayer<1, 6, 5, 1, 0, 32, 32, 28, 28>;
+type R1 = ReluLayer<4704>;
+type P1 = AvgPool2dLayer<6, 2, 2, 28, 28, 14, 14>;
+type C2 = Conv2dLayer<6, 16, 5, 1, 0, 14, 14, 10, 10>;
+type R2 = ReluLayer<1600>;
+type P2 = AvgPool2dLayer<16, 2, 2, 10, 10, 5, 5>;
+type L1 = LinearLayer<400, 120>;
+type R3 = ReluLayer<120>;
+type L2 = LinearLayer<120, 84>;
+type R4 = ReluLayer<84>;
+type L3 = LinearLayer<84, 10>;
 
 /// Forward FLOPs of one image (multiply-adds count 2).
 const FORWARD_FLOP: f64 =

@@ -10,8 +10,10 @@ use crate::ast::Invocation;
 use crate::check::check;
 use crate::ctxt::Ctxt;
 use crate::fallback;
-use crate::model::{self, Kind, Net};
-use crate::shape::{infer, Shape, Trace};
+use crate::model::{self, Net};
+use crate::plan::{Elementwise, Op, Plan, Pool, Step};
+use crate::shape::infer;
+use crate::tokens::{lit, typenum};
 
 /// The macro: tokens in, tokens out, never a panic.
 pub fn network(input: TokenStream) -> TokenStream {
@@ -45,29 +47,6 @@ fn declaration(decl: crate::ast::Decl) -> TokenStream {
     quote!(#stub #errors)
 }
 
-/// A `usize` literal.
-pub fn lit(n: u64) -> Literal {
-    Literal::u64_unsuffixed(n)
-}
-
-/// `n` as a typenum type: `U28` up to 1024, the binary form above.
-pub fn typenum(n: u64) -> TokenStream {
-    if n <= 1024 {
-        let id = format_ident!("U{}", n);
-        return quote!(::lenet::__private::typenum::consts::#id);
-    }
-    let mut t = quote!(::lenet::__private::typenum::UTerm);
-    for bit in (0..64 - n.leading_zeros()).rev() {
-        let b = if (n >> bit) & 1 == 1 {
-            quote!(B1)
-        } else {
-            quote!(B0)
-        };
-        t = quote!(::lenet::__private::typenum::UInt<#t, ::lenet::__private::typenum::#b>);
-    }
-    t
-}
-
 /// A shape as a typenum type: `Shape3<U6, U28, U28>` or `Shape1<U400>`.
 fn shape_type(dims: &[u64]) -> TokenStream {
     match dims {
@@ -83,224 +62,95 @@ fn shape_type(dims: &[u64]) -> TokenStream {
     }
 }
 
-/// One step, with everything code generation needs.
-struct StepPlan {
-    name: String,
-    kind: String,
-    input: Vec<u64>,
-    output: Vec<u64>,
-    out_len: u64,
-    weights: u64,
-    biases: u64,
-    offset: u64,
-    layer: TokenStream,
-    stage: TokenStream,
-}
-
-/// One parameter tensor.
-struct ParamPlan {
-    name: String,
-    shape: Vec<u64>,
-    offset: u64,
-    len: u64,
-    fan_in: u64,
-}
-
-/// The network with every shape and offset known.
-struct Plan {
-    input: [u64; 3],
-    output: Vec<u64>,
-    steps: Vec<StepPlan>,
-    params: Vec<ParamPlan>,
-    param_count: u64,
-}
-
-impl Plan {
-    fn new(net: &Net, trace: &Trace) -> Option<Plan> {
-        let input = net.input.as_ref()?.dims?;
-        let mut steps = Vec::new();
-        let mut params = Vec::new();
-        let mut offset = 0u64;
-        for (k, step) in net.steps.iter().enumerate() {
-            let x = *trace.shapes.get(k)?;
-            let y = *trace.shapes.get(k + 1)?;
-            let (in_dims, out_dims) = (x.dims()?, y.dims()?);
-            let (in_len, out_len) = (x.numel()?, y.numel()?);
-            let l = |n: u64| lit(n);
-            let t = |n: u64| typenum(n);
-            let (kind, layer, stage, weights, biases, fan_in, wshape) = match (&step.kind, x) {
-                (
-                    Kind::Conv2d {
-                        in_channels,
-                        out_channels,
-                        kernel,
-                        stride,
-                        padding,
-                    },
-                    Shape::Map { c, h, w },
-                ) => {
-                    let (ci, co, kk, s, p) = (
-                        in_channels.value?,
-                        out_channels.value?,
-                        kernel.value?,
-                        stride.value?,
-                        padding.value?,
-                    );
-                    let Shape::Map { h: ho, w: wo, .. } = y else {
-                        return None;
-                    };
-                    let mut kind = format!("Conv2d({ci}, {co}, {kk}");
-                    if s != 1 {
-                        kind.push_str(&format!(", stride={s}"));
-                    }
-                    if p != 0 {
-                        kind.push_str(&format!(", padding={p}"));
-                    }
-                    kind.push(')');
-                    let _ = c;
-                    let (lci, lco, lk, ls, lp, lh, lw, lho, lwo) =
-                        (l(ci), l(co), l(kk), l(s), l(p), l(h), l(w), l(ho), l(wo));
-                    let layer = quote!(::lenet::__private::Conv2d<#lci, #lco, #lk, #ls, #lp, #lh, #lw, #lho, #lwo>);
-                    let (tci, tco, tk, ts, tp) = (t(ci), t(co), t(kk), t(s), t(p));
-                    let stage =
-                        quote!(::lenet::__private::shape::Conv2d<#tci, #tco, #tk, #ts, #tp>);
-                    let fan_in = ci.checked_mul(kk)?.checked_mul(kk)?;
-                    (
-                        kind,
-                        layer,
-                        stage,
-                        co.checked_mul(fan_in)?,
-                        co,
-                        fan_in,
-                        vec![co, ci, kk, kk],
-                    )
-                }
-                (
-                    Kind::MaxPool2d { kernel, stride } | Kind::AvgPool2d { kernel, stride },
-                    Shape::Map { c, h, w },
-                ) => {
-                    let (kk, s) = (kernel.value?, stride.value?);
-                    let Shape::Map { h: ho, w: wo, .. } = y else {
-                        return None;
-                    };
-                    let word = step.kind.word();
-                    let ty = format_ident!("{}", word);
-                    let (lc, lk, ls, lh, lw, lho, lwo) =
-                        (l(c), l(kk), l(s), l(h), l(w), l(ho), l(wo));
-                    let layer =
-                        quote!(::lenet::__private::#ty<#lc, #lk, #ls, #lh, #lw, #lho, #lwo>);
-                    let (tk, ts) = (t(kk), t(s));
-                    let stage = quote!(::lenet::__private::shape::#ty<#tk, #ts>);
-                    (
-                        format!("{word}({kk}, {s})"),
-                        layer,
-                        stage,
-                        0,
-                        0,
-                        0,
-                        Vec::new(),
-                    )
-                }
-                (Kind::AdaptiveAvgPool2d, Shape::Map { c, h, w }) => {
-                    let (lc, lh, lw) = (l(c), l(h), l(w));
-                    let layer = quote!(::lenet::__private::AdaptiveAvgPool2d<#lc, #lh, #lw>);
-                    let stage = quote!(::lenet::__private::shape::AdaptiveAvgPool2d);
-                    (
-                        "AdaptiveAvgPool2d(1)".to_string(),
-                        layer,
-                        stage,
-                        0,
-                        0,
-                        0,
-                        Vec::new(),
-                    )
-                }
-                (
-                    Kind::Linear {
-                        in_features,
-                        out_features,
-                    },
-                    Shape::Flat(_),
-                ) => {
-                    let (i, o) = (in_features.value?, out_features.value?);
-                    let (li, lo, ti, to) = (l(i), l(o), t(i), t(o));
-                    let layer = quote!(::lenet::__private::Linear<#li, #lo>);
-                    let stage = quote!(::lenet::__private::shape::Linear<#ti, #to>);
-                    (
-                        format!("Linear({i}, {o})"),
-                        layer,
-                        stage,
-                        o.checked_mul(i)?,
-                        o,
-                        i,
-                        vec![o, i],
-                    )
-                }
-                (Kind::Relu | Kind::Tanh | Kind::Sigmoid | Kind::Flatten, _) => {
-                    let (ty, kind) = match step.kind {
-                        Kind::Relu => ("Relu", "ReLU"),
-                        Kind::Tanh => ("Tanh", "Tanh"),
-                        Kind::Sigmoid => ("Sigmoid", "Sigmoid"),
-                        _ => ("Flatten", "Flatten"),
-                    };
-                    let ty = format_ident!("{}", ty);
-                    let n = l(in_len);
-                    let layer = quote!(::lenet::__private::#ty<#n>);
-                    let stage = quote!(::lenet::__private::shape::#ty);
-                    (kind.to_string(), layer, stage, 0, 0, 0, Vec::new())
-                }
-                _ => return None,
-            };
-            let name = match &step.name {
-                Some(n) => n.unraw().to_string(),
-                None => step.word.unraw().to_string().to_lowercase(),
-            };
-            if weights > 0 {
-                params.push(ParamPlan {
-                    name: format!("{name}.weight"),
-                    shape: wshape,
-                    offset,
-                    len: weights,
-                    fan_in,
-                });
-                params.push(ParamPlan {
-                    name: format!("{name}.bias"),
-                    shape: vec![biases],
-                    offset: offset.checked_add(weights)?,
-                    len: biases,
-                    fan_in,
-                });
-            }
-            steps.push(StepPlan {
-                name,
-                kind,
-                input: in_dims,
-                output: out_dims,
-                out_len,
-                weights,
-                biases,
-                offset,
-                layer,
-                stage,
-            });
-            offset = offset.checked_add(weights)?.checked_add(biases)?;
+/// The runtime's layer type of a step: its sizes as const generics.
+fn layer_type(op: &Op) -> TokenStream {
+    let l = |n: u64| lit(n);
+    match *op {
+        Op::Conv2d {
+            ci,
+            co,
+            k,
+            s,
+            p,
+            h,
+            w,
+            ho,
+            wo,
+        } => {
+            let (ci, co, k, s, p, h, w, ho, wo) =
+                (l(ci), l(co), l(k), l(s), l(p), l(h), l(w), l(ho), l(wo));
+            quote!(::lenet::__private::Conv2dLayer<#ci, #co, #k, #s, #p, #h, #w, #ho, #wo>)
         }
-        let output = trace.shapes.last()?.dims()?;
-        Some(Plan {
-            input,
-            output,
-            steps,
-            params,
-            param_count: offset,
-        })
+        Op::Pool2d {
+            pool,
+            c,
+            k,
+            s,
+            h,
+            w,
+            ho,
+            wo,
+        } => {
+            let ty = format_ident!("{}Layer", pool_ident(pool));
+            let (c, k, s, h, w, ho, wo) = (l(c), l(k), l(s), l(h), l(w), l(ho), l(wo));
+            quote!(::lenet::__private::#ty<#c, #k, #s, #h, #w, #ho, #wo>)
+        }
+        Op::AdaptiveAvgPool2d { c, h, w } => {
+            let (c, h, w) = (l(c), l(h), l(w));
+            quote!(::lenet::__private::AdaptiveAvgPool2dLayer<#c, #h, #w>)
+        }
+        Op::Linear { i, o } => {
+            let (i, o) = (l(i), l(o));
+            quote!(::lenet::__private::LinearLayer<#i, #o>)
+        }
+        Op::Elementwise { op, n } => {
+            let ty = format_ident!("{}Layer", elementwise_ident(op));
+            let n = l(n);
+            quote!(::lenet::__private::#ty<#n>)
+        }
     }
+}
 
-    fn input_len(&self) -> u64 {
-        self.input.iter().product()
+/// The step as a typenum function on shapes, from `lenet::shape`.
+fn stage_type(op: &Op) -> TokenStream {
+    let t = typenum;
+    match *op {
+        Op::Conv2d {
+            ci, co, k, s, p, ..
+        } => {
+            let (ci, co, k, s, p) = (t(ci), t(co), t(k), t(s), t(p));
+            quote!(::lenet::__private::shape::Conv2d<#ci, #co, #k, #s, #p>)
+        }
+        Op::Pool2d { pool, k, s, .. } => {
+            let ty = pool_ident(pool);
+            let (k, s) = (t(k), t(s));
+            quote!(::lenet::__private::shape::#ty<#k, #s>)
+        }
+        Op::AdaptiveAvgPool2d { .. } => quote!(::lenet::__private::shape::AdaptiveAvgPool2d),
+        Op::Linear { i, o } => {
+            let (i, o) = (t(i), t(o));
+            quote!(::lenet::__private::shape::Linear<#i, #o>)
+        }
+        Op::Elementwise { op, .. } => {
+            let ty = elementwise_ident(op);
+            quote!(::lenet::__private::shape::#ty)
+        }
     }
+}
 
-    fn output_len(&self) -> u64 {
-        self.output.iter().product()
+fn pool_ident(pool: Pool) -> syn::Ident {
+    match pool {
+        Pool::Max => format_ident!("MaxPool2d"),
+        Pool::Avg => format_ident!("AvgPool2d"),
+    }
+}
+
+fn elementwise_ident(op: Elementwise) -> syn::Ident {
+    match op {
+        Elementwise::Relu => format_ident!("Relu"),
+        Elementwise::Tanh => format_ident!("Tanh"),
+        Elementwise::Sigmoid => format_ident!("Sigmoid"),
+        Elementwise::Flatten => format_ident!("Flatten"),
     }
 }
 
@@ -468,25 +318,27 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
             const NAME: &'static str = #name_str;
             const INPUT_SHAPE: [usize; 3] = #input_shape;
             const INPUT_LEN: usize = #input_len;
-            const OUTPUT_DIMS: &'static [usize] = &#output_shape;
+            const OUTPUT_SHAPE: &'static [usize] = &#output_shape;
             const OUTPUT_LEN: usize = #output_len;
             const PARAM_COUNT: usize = #pc;
             const PARAMS: &'static [::lenet::__private::ParamSpec] = #name::PARAMS;
             const LAYERS: &'static [::lenet::__private::LayerInfo] = #name::LAYERS;
 
-            fn zeroed() -> Self {
+            fn zeros() -> Self {
                 Self { params: [0.0; #pc] }
             }
 
-            fn params(&self) -> &[f32] {
+            fn parameters(&self) -> &[f32] {
                 &self.params
             }
 
-            fn params_mut(&mut self) -> &mut [f32] {
+            fn parameters_mut(&mut self) -> &mut [f32] {
                 &mut self.params
             }
+        }
 
-            ::lenet::__private::if_std! {
+        ::lenet::__private::if_std! {
+            impl ::lenet::__private::Batched for #name {
                 #forward_slice
                 #loss_grad
             }
@@ -498,7 +350,7 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
 
 /// `&p[offset..offset + w]`, `&p[offset + w..offset + w + b]`, or empty
 /// slices for a step without parameters.
-fn weight_slices(s: &StepPlan) -> (TokenStream, TokenStream) {
+fn weight_slices(s: &Step) -> (TokenStream, TokenStream) {
     if s.weights == 0 {
         return (quote!(&[]), quote!(&[]));
     }
@@ -510,20 +362,18 @@ fn weight_slices(s: &StepPlan) -> (TokenStream, TokenStream) {
     (quote!(&__p[#a..#b]), quote!(&__p[#b..#c]))
 }
 
-fn has_params(plan: &Plan) -> bool {
-    plan.steps.iter().any(|s| s.weights > 0)
-}
-
 fn forward_one(plan: &Plan) -> TokenStream {
     let in_len = lit(plan.input_len());
     let out_len = lit(plan.output_len());
-    let p = has_params(plan).then(|| quote!(let __p: &[f32] = &self.params;));
+    let p = plan
+        .has_params()
+        .then(|| quote!(let __p: &[f32] = &self.params;));
     let mut body = TokenStream::new();
     let mut prev = quote!(x);
     for (k, s) in plan.steps.iter().enumerate() {
         let a = format_ident!("__a{}", k + 1);
         let n = lit(s.out_len);
-        let layer = &s.layer;
+        let layer = layer_type(&s.op);
         let (w, b) = weight_slices(s);
         body.extend(quote! {
             let mut #a = [0.0f32; #n];
@@ -551,12 +401,14 @@ fn forward_one(plan: &Plan) -> TokenStream {
 
 fn forward_block(plan: &Plan) -> TokenStream {
     let in_len = lit(plan.input_len());
-    let p = has_params(plan).then(|| quote!(let __p: &[f32] = &self.params;));
+    let p = plan
+        .has_params()
+        .then(|| quote!(let __p: &[f32] = &self.params;));
     let mut body = TokenStream::new();
     let mut prev = quote!(x);
     let last = plan.steps.len();
     for (k, s) in plan.steps.iter().enumerate() {
-        let layer = &s.layer;
+        let layer = layer_type(&s.op);
         let (w, b) = weight_slices(s);
         if k + 1 == last {
             body.extend(
@@ -588,7 +440,9 @@ fn forward_block(plan: &Plan) -> TokenStream {
 fn loss_grad_block(plan: &Plan) -> TokenStream {
     let in_len = lit(plan.input_len());
     let out_len = lit(plan.output_len());
-    let p = has_params(plan).then(|| quote!(let __p: &[f32] = &self.params;));
+    let p = plan
+        .has_params()
+        .then(|| quote!(let __p: &[f32] = &self.params;));
     let act = |k: usize| -> TokenStream {
         if k == 0 {
             quote!(x)
@@ -599,7 +453,7 @@ fn loss_grad_block(plan: &Plan) -> TokenStream {
     };
     let mut forward = TokenStream::new();
     for (k, s) in plan.steps.iter().enumerate() {
-        let layer = &s.layer;
+        let layer = layer_type(&s.op);
         let (w, b) = weight_slices(s);
         let a = format_ident!("__a{}", k + 1);
         let n = lit(s.out_len);
@@ -617,7 +471,7 @@ fn loss_grad_block(plan: &Plan) -> TokenStream {
     if let Some(first) = first_param {
         for k in (first..last).rev() {
             let Some(s) = plan.steps.get(k) else { continue };
-            let layer = &s.layer;
+            let layer = layer_type(&s.op);
             let x = act(k);
             let y = act(k + 1);
             let dy = format_ident!("__d{}", k + 1);
@@ -691,7 +545,7 @@ fn shape_proof(name: &syn::Ident, plan: &Plan) -> TokenStream {
     for (k, s) in plan.steps.iter().enumerate() {
         let prev = format_ident!("S{}", k);
         let this = format_ident!("S{}", k + 1);
-        let stage = &s.stage;
+        let stage = stage_type(&s.op);
         let declared = shape_type(&s.output);
         aliases
             .extend(quote!(type #this = <#stage as ::lenet::__private::shape::Stage<#prev>>::Out;));

@@ -7,9 +7,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::expand::lit;
 use crate::model::Net;
 use crate::shape::Trace;
+use crate::tokens::lit;
 
 /// The struct and its inherent items, with bodies that cannot run.
 pub fn stub(net: &Net, trace: &Trace) -> TokenStream {
@@ -56,15 +56,19 @@ pub fn stub(net: &Net, trace: &Trace) -> TokenStream {
             const NAME: &'static str = #name_str;
             const INPUT_SHAPE: [usize; 3] = #input_shape;
             const INPUT_LEN: usize = #input_len;
-            const OUTPUT_DIMS: &'static [usize] = &#output_shape;
+            const OUTPUT_SHAPE: &'static [usize] = &#output_shape;
             const OUTPUT_LEN: usize = #output_len;
             const PARAM_COUNT: usize = 0;
             const PARAMS: &'static [::lenet::__private::ParamSpec] = &[];
             const LAYERS: &'static [::lenet::__private::LayerInfo] = &[];
-            fn zeroed() -> Self { #unreachable }
-            fn params(&self) -> &[f32] { #unreachable }
-            fn params_mut(&mut self) -> &mut [f32] { #unreachable }
-            ::lenet::__private::if_std! {
+            fn zeros() -> Self { #unreachable }
+            fn parameters(&self) -> &[f32] { #unreachable }
+            fn parameters_mut(&mut self) -> &mut [f32] { #unreachable }
+        }
+
+        ::lenet::__private::if_std! {
+            #[allow(unused_variables, clippy::all)]
+            impl ::lenet::__private::Batched for #name {
                 fn forward_block(&self, x: &[f32], logits: &mut [f32]) { #unreachable }
                 fn loss_grad_block(&self, x: &[f32], labels: &[usize], scale: f32, grads: &mut [f32]) -> ::lenet::__private::Pass { #unreachable }
             }

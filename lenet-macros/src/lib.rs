@@ -3,8 +3,10 @@
 //! The stages, one file each: `ast` parses the tokens, `eval` computes the
 //! constant arguments, `model` turns the syntax into layers that keep their
 //! spans, `shape` infers every shape, `check` applies the rules that span
-//! several layers, and `expand` writes the struct (or `fallback` a stub
-//! beside the errors, collected in `ctxt`).
+//! several layers, `plan` lays out the checked network as a list of steps
+//! with their sizes and parameter offsets, and `expand` prints the plan as
+//! the struct (or `fallback` a stub beside the errors, collected in
+//! `ctxt`); `tokens` holds the small printing helpers both share.
 
 mod ast;
 mod check;
@@ -14,7 +16,9 @@ mod expand;
 mod fallback;
 mod model;
 mod names;
+mod plan;
 mod shape;
+mod tokens;
 
 #[cfg(test)]
 mod fuzz;

@@ -5,7 +5,7 @@ use ndarray::{Array2, ArrayView4};
 use rayon::prelude::*;
 
 use crate::error::{Error, LabelFault};
-use crate::network::Network;
+use crate::network::{Batched, Network};
 
 /// Checks that `images` is `N×C×H×W` with the network's `C×H×W`.
 pub fn check_images<N: Network>(images: &ArrayView4<'_, f32>) -> Result<(), Error> {
@@ -55,7 +55,7 @@ pub(crate) fn chunk_len(n: usize, min: usize) -> usize {
 }
 
 /// Logits of a batch, `N × OUTPUT_LEN`.
-pub fn forward_batch<N: Network>(
+pub fn forward_batch<N: Batched>(
     net: &N,
     images: ArrayView4<'_, f32>,
 ) -> Result<Array2<f32>, Error> {
@@ -77,7 +77,7 @@ pub fn forward_batch<N: Network>(
 /// The batch is cut into one chunk per thread; each chunk's gradient is
 /// computed on its own and the chunks are summed in order, so the result
 /// depends only on the inputs and the thread count.
-pub fn loss_and_grad<N: Network>(
+pub fn loss_and_grad<N: Batched>(
     net: &N,
     images: ArrayView4<'_, f32>,
     labels: &[usize],
@@ -98,11 +98,11 @@ pub fn loss_and_grad<N: Network>(
             (loss, g)
         })
         .collect();
-    let mut grads = N::zeroed();
+    let mut grads = N::zeros();
     let mut loss = 0.0f64;
     for (l, g) in &parts {
         loss += *l as f64;
-        for (acc, v) in grads.params_mut().iter_mut().zip(g) {
+        for (acc, v) in grads.parameters_mut().iter_mut().zip(g) {
             *acc += v;
         }
     }

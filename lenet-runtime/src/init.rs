@@ -6,7 +6,7 @@
 //! (that would need its Mersenne Twister and call order) but follow the same
 //! distributions, and the same seed always gives the same network.
 
-use crate::network::ParamSpec;
+use core::ops::Range;
 
 /// SplitMix64: a tiny, fast, statistically good 64-bit generator.
 #[derive(Debug, Clone)]
@@ -39,12 +39,18 @@ impl SplitMix64 {
     }
 }
 
-/// Fills `params` as PyTorch's default initialisation would.
-pub fn pytorch_default(params: &mut [f32], specs: &[ParamSpec], seed: u64) {
+/// Fills `params` as PyTorch's default initialisation would: each tensor,
+/// given as its range in `params` and its `fan_in`, drawn in turn from
+/// `U(−1/√fan_in, 1/√fan_in)`.
+pub fn pytorch_default(
+    params: &mut [f32],
+    tensors: impl IntoIterator<Item = (Range<usize>, usize)>,
+    seed: u64,
+) {
     let mut rng = SplitMix64::new(seed);
-    for spec in specs {
-        let bound = 1.0 / sqrt(spec.fan_in as f32);
-        for v in &mut params[spec.offset..spec.offset + spec.len] {
+    for (range, fan_in) in tensors {
+        let bound = 1.0 / sqrt(fan_in as f32);
+        for v in &mut params[range] {
             *v = (rng.next_f32() * 2.0 - 1.0) * bound;
         }
     }
@@ -75,21 +81,15 @@ mod tests {
 
     #[test]
     fn draws_within_bounds_and_are_deterministic() {
-        let specs = [ParamSpec {
-            name: "w",
-            shape: &[4, 25],
-            offset: 0,
-            len: 100,
-            fan_in: 25,
-        }];
+        let specs = || [(0..100, 25)];
         let mut a = [0.0; 100];
         let mut b = [0.0; 100];
-        pytorch_default(&mut a, &specs, 7);
-        pytorch_default(&mut b, &specs, 7);
+        pytorch_default(&mut a, specs(), 7);
+        pytorch_default(&mut b, specs(), 7);
         assert_eq!(a, b);
         assert!(a.iter().all(|v| v.abs() <= 0.2));
         let mut c = [0.0; 100];
-        pytorch_default(&mut c, &specs, 8);
+        pytorch_default(&mut c, specs(), 8);
         assert_ne!(a, c);
         // Roughly uniform: about a quarter of the draws in each quarter.
         let low = a.iter().filter(|v| **v < -0.1).count();

@@ -20,7 +20,7 @@ use crate::batch::{check_images, check_labels, chunk_len, forward_batch};
 use crate::data::{Dataset, Transform};
 use crate::error::Error;
 use crate::init::SplitMix64;
-use crate::network::{Network, Pass};
+use crate::network::{Batched, Network, Pass};
 use crate::optim::Optimizer;
 
 /// How to train.
@@ -159,7 +159,7 @@ pub fn transform_for<N: Network>(data: &Dataset, mean: f32, std: f32) -> Result<
 ///
 /// Fails without touching the network when the configuration or the data
 /// do not fit, and stops with an error if the loss stops being finite.
-pub fn train<N: Network, O: Optimizer>(
+pub fn train<N: Batched, O: Optimizer>(
     net: &mut N,
     opt: &mut O,
     data: &Dataset,
@@ -211,7 +211,7 @@ pub fn train<N: Network, O: Optimizer>(
                     .schedule
                     .lr(base_lr, (epoch - 1) * batches + b, total_steps),
             );
-            opt.step_slice(net.params_mut(), &grad.sum);
+            opt.step_slice(net.parameters_mut(), &grad.sum);
             loss_sum += loss as f64 * n as f64;
             seen += n;
             let secs = start.elapsed().as_secs_f64();
@@ -254,7 +254,7 @@ struct BatchGrad {
 }
 
 impl BatchGrad {
-    fn compute<N: Network>(
+    fn compute<N: Batched>(
         &mut self,
         net: &N,
         images: ArrayView4<'_, f32>,
@@ -348,7 +348,7 @@ impl Evaluation {
 
 /// Classifies every image of `data` with `forward_batch` (in chunks, so that
 /// memory stays small) and counts the correct ones.
-pub fn evaluate<N: Network>(
+pub fn evaluate<N: Batched>(
     net: &N,
     data: &Dataset,
     transform: &Transform,

@@ -94,7 +94,7 @@ fn events_come_in_order_with_consistent_counts() {
                 format!("batch {}.{}/{} {}", s.epoch, s.batch, s.batches, s.images)
             }
             Event::EpochEnd { stats, net } => {
-                assert_eq!(net.params().len(), Padded::PARAM_COUNT);
+                assert_eq!(net.parameters().len(), Padded::PARAM_COUNT);
                 format!("end {} {}", stats.epoch, stats.images)
             }
         })
@@ -121,7 +121,7 @@ fn events_come_in_order_with_consistent_counts() {
 fn a_zero_network_predicts_class_zero_with_loss_ln_10() {
     let split = digits();
     let t = transform_for::<Padded>(&split.test, MNIST_MEAN, MNIST_STD).unwrap();
-    let e = evaluate(&Padded::zeroed(), &split.test, &t).unwrap();
+    let e = evaluate(&Padded::zeros(), &split.test, &t).unwrap();
     assert_eq!((e.correct, e.total), (200, 2000));
     assert!((e.mean_loss - 10f64.ln()).abs() < 1e-5, "{e:?}");
 }

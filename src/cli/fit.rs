@@ -11,7 +11,7 @@ use lenet::init::SplitMix64;
 use lenet::model::Pass;
 use lenet::optim::Optimizer;
 use lenet::train::{evaluate, Evaluation, Schedule};
-use lenet::Network;
+use lenet::Batched;
 use rayon::prelude::*;
 
 use super::augment::Augment;
@@ -107,7 +107,7 @@ pub enum Event<'a> {
 
 /// Trains `net`, reporting to `observe`, and returns the best epoch's
 /// weights.
-pub fn fit<N: Network, O: Optimizer>(
+pub fn fit<N: Batched, O: Optimizer>(
     mut net: N,
     opt: &mut O,
     sets: Sets<'_>,
@@ -160,7 +160,7 @@ pub fn fit<N: Network, O: Optimizer>(
             }
             let step = (epoch - 1) * batches + b;
             opt.set_lr(plan.schedule.lr(base_lr, step, total_steps));
-            opt.step_slice(net.params_mut(), &grad.sum);
+            opt.step_slice(net.parameters_mut(), &grad.sum);
             loss_sum += f64::from(loss) * n as f64;
             correct += right;
             seen += n;
@@ -233,7 +233,7 @@ impl BatchGrad {
     /// Mean loss and number classified right of the images `indices`
     /// (labels `labels`), each written by `fill(index, input)`; the gradient
     /// is left in `sum`.
-    fn compute<N: Network>(
+    fn compute<N: Batched>(
         &mut self,
         net: &N,
         indices: &[usize],

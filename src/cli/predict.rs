@@ -2,7 +2,7 @@
 //! by name when the weights or the data set name them.
 
 use lenet::loss::softmax;
-use lenet::Network;
+use lenet::Batched;
 
 use super::args::PredictArgs;
 use super::data::{self, thousands};

@@ -69,6 +69,19 @@ pub fn classify(net: &Digits, pixels: &[u8; 28 * 28]) -> (usize, f32) {
 mod tests {
     use super::*;
 
+    /// Run alone (`cargo test -p lenet-no-std-embed`, as CI does with
+    /// `LENET_EXPECT_NO_STD=1`), these tests see lenet with `std` really
+    /// off. In a workspace-wide build other members turn `std` on, and the
+    /// check does not apply.
+    #[test]
+    fn lenet_is_built_without_std_when_run_alone() {
+        extern crate std;
+        let expected = std::env::var_os("LENET_EXPECT_NO_STD").is_some_and(|v| v == "1");
+        if expected && lenet::__private::STD {
+            panic!("lenet was built with std on");
+        }
+    }
+
     #[test]
     fn raw_weights_round_trip_without_allocation() {
         let net = Digits::new(3);

@@ -41,6 +41,6 @@ pub trait Optimizer {
     where
         Self: Sized,
     {
-        self.step_slice(net.params_mut(), grads.params());
+        self.step_slice(net.parameters_mut(), grads.parameters());
     }
 }

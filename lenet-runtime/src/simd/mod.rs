@@ -1,34 +1,26 @@
-//! Vectorised kernels and the one place that picks them for this CPU.
+//! The shared SIMD vocabulary: the instruction-set [`Level`]s, the one
+//! place that picks one for this CPU, and (inside the crate) the vector
+//! trait the kernels are written in and the per-thread scratch memory.
 //!
 //! The CPU is examined once and the answer cached: AVX-512F, else AVX2 with
-//! FMA, else the portable path (the scalar specifications in
-//! [`crate::layers`], which the compiler vectorises for the baseline target).
-//! With `std` the features are detected at run time and the environment
-//! variable `LENET_FORCE_SCALAR=1` forces the portable path (read once);
-//! without `std` the choice follows the features the crate is compiled for
+//! FMA, else the portable path (each operation's scalar specification, which
+//! the compiler vectorises for the baseline target). With `std` the features
+//! are detected at run time and the environment variable
+//! `LENET_FORCE_SCALAR=1` forces the portable path (read once); without
+//! `std` the choice follows the features the crate is compiled for
 //! (`-C target-feature=+avx512f`, or `-C target-cpu=native`).
 //!
-//! Every kernel is written once, generic over the vector type
-//! (`vector::Simd`), and instantiated inside a `#[target_feature]`
-//! function per instruction set. Each operation's entry point takes the
-//! [`Level`] to use, so that tests can run every level side by side; the
-//! layers pass [`level()`].
-//!
-//! This is the only module of the crate where `unsafe` is allowed. Every
-//! entry point checks the lengths of its slices before it enters a kernel,
-//! and enters a kernel only for a level the CPU supports.
-
-#![deny(clippy::undocumented_unsafe_blocks)]
+//! Every kernel is written once, generic over the vector type (`Simd`), and
+//! instantiated inside a `#[target_feature]` function per instruction set.
+//! The kernels live with their operation (`crate::ops::<op>::kernels`) and
+//! are private: the layer types are the only way in.
 
 use core::sync::atomic::{AtomicU8, Ordering};
 
-pub mod activation;
-pub mod conv2d;
-pub mod linear;
-pub mod pool;
 #[cfg(feature = "std")]
-mod scratch;
-mod vector;
+pub(crate) mod scratch;
+#[allow(unsafe_code)]
+pub(crate) mod vector;
 
 /// An instruction set the kernels are compiled for, from the least to the
 /// most capable.
@@ -46,6 +38,16 @@ pub enum Level {
 impl Level {
     /// Every level, from the least capable.
     pub const ALL: [Level; 3] = [Level::Portable, Level::Avx2, Level::Avx512];
+
+    /// The name kernel tests report: `scalar`, `avx2+fma` or `avx512f`
+    /// (the `/proc/cpuinfo` flags the level needs).
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Portable => "scalar",
+            Level::Avx2 => "avx2+fma",
+            Level::Avx512 => "avx512f",
+        }
+    }
 
     fn from_u8(v: u8) -> Option<Level> {
         match v {
@@ -100,7 +102,7 @@ fn detect() -> Level {
 }
 
 /// The level the layers use: [`supported()`], unless `LENET_FORCE_SCALAR=1`
-/// (read once, with `std`) or [`force`] chose a lower one.
+/// (read once, with `std`) chose the portable one.
 pub fn level() -> Level {
     if let Some(l) = Level::from_u8(CHOSEN.load(Ordering::Relaxed)) {
         return l;
@@ -124,14 +126,6 @@ fn forced_scalar() -> bool {
     false
 }
 
-/// Makes the layers use `level`, or the most capable level below it that the
-/// CPU supports; returns the level now in use. For benchmarks and tests.
-pub fn force(level: Level) -> Level {
-    let l = level.min(supported());
-    CHOSEN.store(l as u8, Ordering::Relaxed);
-    l
-}
-
 /// The levels this CPU runs, from the least capable.
 pub fn available() -> impl Iterator<Item = Level> {
     let top = supported();
@@ -141,6 +135,6 @@ pub fn available() -> impl Iterator<Item = Level> {
 /// `level`, lowered to what the CPU supports: kernels are entered only
 /// through this.
 #[inline]
-fn runnable(level: Level) -> Level {
+pub(crate) fn runnable(level: Level) -> Level {
     level.min(supported())
 }

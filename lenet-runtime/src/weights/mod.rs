@@ -26,8 +26,8 @@ pub fn from_le_bytes<N: Network>(bytes: &[u8]) -> Result<N, Error> {
             },
         });
     }
-    let mut net = N::zeroed();
-    for (v, b) in net.params_mut().iter_mut().zip(bytes.chunks_exact(4)) {
+    let mut net = N::zeros();
+    for (v, b) in net.parameters_mut().iter_mut().zip(bytes.chunks_exact(4)) {
         *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     }
     Ok(net)
@@ -46,7 +46,7 @@ pub fn write_le_bytes<N: Network>(net: &N, out: &mut [u8]) -> Result<(), Error> 
             },
         });
     }
-    for (b, v) in out.chunks_exact_mut(4).zip(net.params()) {
+    for (b, v) in out.chunks_exact_mut(4).zip(net.parameters()) {
         b.copy_from_slice(&v.to_le_bytes());
     }
     Ok(())
@@ -55,7 +55,10 @@ pub fn write_le_bytes<N: Network>(net: &N, out: &mut [u8]) -> Result<(), Error> 
 /// The parameters as little-endian f32.
 #[cfg(feature = "std")]
 pub fn to_le_bytes<N: Network>(net: &N) -> Vec<u8> {
-    net.params().iter().flat_map(|v| v.to_le_bytes()).collect()
+    net.parameters()
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect()
 }
 
 /// Writes the raw little-endian form to `path`, atomically (see

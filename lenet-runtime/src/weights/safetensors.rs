@@ -39,7 +39,7 @@ fn format_fault(tensor: Option<&'static str>, detail: String) -> Error {
 /// tensor at fault.
 pub fn from_safetensors<N: Network>(bytes: &[u8]) -> Result<N, Error> {
     let (header, data_start) = parse_header(bytes)?;
-    let mut net = N::zeroed();
+    let mut net = N::zeros();
     for spec in N::PARAMS {
         let entry = header
             .get(spec.name)
@@ -55,7 +55,7 @@ pub fn from_safetensors<N: Network>(bytes: &[u8]) -> Result<N, Error> {
                 },
             ));
         }
-        let dst = &mut net.params_mut()[spec.offset..spec.offset + spec.len];
+        let dst = &mut net.parameters_mut()[spec.offset..spec.offset + spec.len];
         for (v, b) in dst.iter_mut().zip(bytes[from..to].chunks_exact(4)) {
             *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
         }
@@ -227,7 +227,7 @@ pub fn to_safetensors_with_metadata<N: Network>(net: &N, metadata: &Metadata) ->
     out.extend((header.len() as u64).to_le_bytes());
     out.extend(header.as_bytes());
     for spec in N::PARAMS {
-        for v in &net.params()[spec.offset..spec.offset + spec.len] {
+        for v in &net.parameters()[spec.offset..spec.offset + spec.len] {
             out.extend(v.to_le_bytes());
         }
     }

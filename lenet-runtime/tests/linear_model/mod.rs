@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use lenet_runtime::loss::{argmax, softmax_cross_entropy};
-use lenet_runtime::network::{LayerInfo, Network, ParamSpec, Pass};
+use lenet_runtime::network::{Batched, LayerInfo, Network, ParamSpec, Pass};
 
 /// Declares `$name`: `Linear(H·W, O)` on `1×H×W` images, parameters
 /// `fc.weight` `[O, H·W]` and `fc.bias` `[O]`.
@@ -25,7 +25,7 @@ macro_rules! linear_model {
             const NAME: &'static str = stringify!($name);
             const INPUT_SHAPE: [usize; 3] = [1, $h, $w];
             const INPUT_LEN: usize = $h * $w;
-            const OUTPUT_DIMS: &'static [usize] = &[$o];
+            const OUTPUT_SHAPE: &'static [usize] = &[$o];
             const OUTPUT_LEN: usize = $o;
             const PARAM_COUNT: usize = ($h * $w + 1) * $o;
             const PARAMS: &'static [ParamSpec] = &[
@@ -61,17 +61,20 @@ macro_rules! linear_model {
                 },
             ];
 
-            fn zeroed() -> Self {
+            fn zeros() -> Self {
                 Self {
                     p: vec![0.0; Self::PARAM_COUNT],
                 }
             }
-            fn params(&self) -> &[f32] {
+            fn parameters(&self) -> &[f32] {
                 &self.p
             }
-            fn params_mut(&mut self) -> &mut [f32] {
+            fn parameters_mut(&mut self) -> &mut [f32] {
                 &mut self.p
             }
+        }
+
+        impl Batched for $name {
             fn forward_block(&self, x: &[f32], logits: &mut [f32]) {
                 let (w, b) = self.p.split_at(Self::O * Self::I);
                 for (x, y) in x

@@ -9,7 +9,7 @@ lenet::network! {
 }
 
 fn takes_any_network<N: lenet::Network>(net: &N) -> usize {
-    N::PARAM_COUNT + net.params().len()
+    N::PARAM_COUNT + net.parameters().len()
 }
 
 fn main() {

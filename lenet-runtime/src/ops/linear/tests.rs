@@ -1,12 +1,11 @@
 //! The vectorised fully connected layer against its scalar specification,
 //! forward and backward, at every level this CPU runs, over many sizes.
 
-mod common;
-
-use common::{abs, assert_close, Rng};
-use lenet_runtime::layers::linear::scalar;
-use lenet_runtime::simd::{self, linear};
 use proptest::prelude::*;
+
+use super::{scalar, LinearLayer};
+use crate::ops::layer::Layer;
+use crate::ops::test_support::{abs, assert_close, levels, Rng};
 
 #[allow(clippy::type_complexity)]
 fn reference<const I: usize, const O: usize>(
@@ -40,20 +39,29 @@ fn check<const I: usize, const O: usize>(seed: u64, n: usize) {
         &abs(&dw0),
         &abs(&db0),
     );
-    for level in simd::available() {
+    for level in levels("linear") {
         let what = |t: &str| format!("{level:?} linear {I}→{O}, n = {n}: {t}");
         let mut got = vec![f32::NAN; y.len()];
-        linear::forward::<I, O>(level, n, &w, &b, &x, &mut got);
+        LinearLayer::<I, O>::forward_at(level, &w, &b, &x, &mut got);
         assert_close(&what("y"), &got, &y, &ya, 2e-5);
 
         let (mut gdw, mut gdb, mut gdx) = (dw0.clone(), db0.clone(), vec![f32::NAN; dx.len()]);
-        linear::backward::<I, O>(level, n, &w, &x, &dy, Some(&mut gdx), &mut gdw, &mut gdb);
+        LinearLayer::<I, O>::backward_at(
+            level,
+            &w,
+            &x,
+            &[],
+            &dy,
+            Some(&mut gdx),
+            &mut gdw,
+            &mut gdb,
+        );
         assert_close(&what("dw"), &gdw, &dw, &dwa, 2e-5);
         assert_close(&what("db"), &gdb, &db, &dba, 2e-5);
         assert_close(&what("dx"), &gdx, &dx, &dxa, 2e-5);
 
         let (mut gdw, mut gdb) = (dw0.clone(), db0.clone());
-        linear::backward::<I, O>(level, n, &w, &x, &dy, None, &mut gdw, &mut gdb);
+        LinearLayer::<I, O>::backward_at(level, &w, &x, &[], &dy, None, &mut gdw, &mut gdb);
         assert_close(&what("dw without dx"), &gdw, &dw, &dwa, 2e-5);
         assert_close(&what("db without dx"), &gdb, &db, &dba, 2e-5);
     }

@@ -1,12 +1,11 @@
-//! The pooling kernels against their scalar specifications at every level
-//! this CPU runs, over many sizes.
+//! Max pooling through its layer type against the scalar specification,
+//! at every level this CPU runs, over many sizes, with ties and NaNs.
 
-mod common;
-
-use common::{abs, assert_close, Rng};
-use lenet_runtime::layers::{avg_pool2d, max_pool2d};
-use lenet_runtime::simd::{self, pool};
 use proptest::prelude::*;
+
+use super::{scalar, MaxPool2dLayer};
+use crate::ops::layer::Layer;
+use crate::ops::test_support::{levels, Rng};
 
 fn check<
     const K: usize,
@@ -23,31 +22,26 @@ fn check<
     let x = rng.vec(planes * H * W);
     let dy = rng.vec(planes * HO * WO);
     let mut y = vec![0.0; dy.len()];
-    let mut ya = vec![0.0; dy.len()];
-    avg_pool2d::scalar::forward::<K, S, H, W, HO, WO>(planes, &x, &mut y);
-    avg_pool2d::scalar::forward::<K, S, H, W, HO, WO>(planes, &abs(&x), &mut ya);
     let mut dx = vec![0.0; x.len()];
-    let mut dxa = vec![0.0; x.len()];
-    avg_pool2d::scalar::backward::<K, S, H, W, HO, WO>(planes, &dy, &mut dx);
-    avg_pool2d::scalar::backward::<K, S, H, W, HO, WO>(planes, &abs(&dy), &mut dxa);
-    let mut my = vec![0.0; dy.len()];
-    let mut mdx = vec![0.0; x.len()];
-    max_pool2d::scalar::forward::<K, S, H, W, HO, WO>(planes, &x, &mut my);
-    max_pool2d::scalar::backward::<K, S, H, W, HO, WO>(planes, &x, &dy, &mut mdx);
-    for level in simd::available() {
+    scalar::forward::<K, S, H, W, HO, WO>(planes, &x, &mut y);
+    scalar::backward::<K, S, H, W, HO, WO>(planes, &x, &dy, &mut dx);
+    for level in levels("max_pool2d") {
         let what = |t: &str| format!("{level:?} pool k{K} s{S} {H}×{W}, {planes} planes: {t}");
         let mut got = vec![f32::NAN; y.len()];
-        pool::avg_forward::<K, S, H, W, HO, WO>(level, planes, &x, &mut got);
-        assert_close(&what("avg y"), &got, &y, &ya, 1e-6);
+        MaxPool2dLayer::<1, K, S, H, W, HO, WO>::forward_at(level, &[], &[], &x, &mut got);
+        assert_eq!(got, y, "{}", what("max y"));
         let mut got = vec![f32::NAN; dx.len()];
-        pool::avg_backward::<K, S, H, W, HO, WO>(level, planes, &dy, &mut got);
-        assert_close(&what("avg dx"), &got, &dx, &dxa, 1e-6);
-        let mut got = vec![f32::NAN; y.len()];
-        pool::max_forward::<K, S, H, W, HO, WO>(level, planes, &x, &mut got);
-        assert_eq!(got, my, "{}", what("max y"));
-        let mut got = vec![f32::NAN; dx.len()];
-        pool::max_backward::<K, S, H, W, HO, WO>(level, planes, &x, &dy, &mut got);
-        assert_eq!(got, mdx, "{}", what("max dx"));
+        MaxPool2dLayer::<1, K, S, H, W, HO, WO>::backward_at(
+            level,
+            &[],
+            &x,
+            &[],
+            &dy,
+            Some(&mut got),
+            &mut [],
+            &mut [],
+        );
+        assert_eq!(got, dx, "{}", what("max dx"));
     }
 }
 
@@ -103,18 +97,27 @@ fn check_ties<
     let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
     let mut y = vec![0.0; dy.len()];
     let mut dx = vec![0.0; x.len()];
-    max_pool2d::scalar::forward::<K, S, H, W, HO, WO>(planes, &x, &mut y);
-    max_pool2d::scalar::backward::<K, S, H, W, HO, WO>(planes, &x, &dy, &mut dx);
-    for level in simd::available() {
+    scalar::forward::<K, S, H, W, HO, WO>(planes, &x, &mut y);
+    scalar::backward::<K, S, H, W, HO, WO>(planes, &x, &dy, &mut dx);
+    for level in levels("max_pool2d") {
         let mut got = vec![1.0; y.len()];
-        pool::max_forward::<K, S, H, W, HO, WO>(level, planes, &x, &mut got);
+        MaxPool2dLayer::<1, K, S, H, W, HO, WO>::forward_at(level, &[], &[], &x, &mut got);
         assert_eq!(
             bits(&got),
             bits(&y),
             "{level:?} max y with ties, k{K} {H}×{W}"
         );
         let mut got = vec![1.0; dx.len()];
-        pool::max_backward::<K, S, H, W, HO, WO>(level, planes, &x, &dy, &mut got);
+        MaxPool2dLayer::<1, K, S, H, W, HO, WO>::backward_at(
+            level,
+            &[],
+            &x,
+            &[],
+            &dy,
+            Some(&mut got),
+            &mut [],
+            &mut [],
+        );
         assert_eq!(
             bits(&got),
             bits(&dx),

@@ -1,19 +1,19 @@
 //! Element-wise activations. `relu` forward and backward are vectorised;
 //! `tanh` and `sigmoid` use the portable specification (they are not on
 //! LeNet-5's path). The specification is
-//! [`crate::layers::activation::scalar`].
+//! [`super::scalar`].
 
-use super::{runnable, Level};
-use crate::layers::activation::scalar;
+use super::scalar;
+use crate::simd::{runnable, Level};
 
 #[cfg(target_arch = "x86_64")]
-use super::vector::{Avx2, Avx512, Simd};
+use crate::simd::vector::{Avx2, Avx512, Simd};
 
 /// `y = max(x, 0)` (NaN gives 0, as the specification).
 ///
 /// # Panics
 /// If `y` is shorter than `x`.
-pub fn relu(level: Level, x: &[f32], y: &mut [f32]) {
+pub(super) fn relu(level: Level, x: &[f32], y: &mut [f32]) {
     assert!(
         y.len() >= x.len(),
         "relu: {} outputs for {} inputs",
@@ -39,7 +39,7 @@ pub fn relu(level: Level, x: &[f32], y: &mut [f32]) {
 ///
 /// # Panics
 /// If the slices differ in length.
-pub fn relu_backward(level: Level, y: &[f32], dy: &[f32], dx: &mut [f32]) {
+pub(super) fn relu_backward(level: Level, y: &[f32], dy: &[f32], dx: &mut [f32]) {
     assert!(
         y.len() == dy.len() && dx.len() >= y.len(),
         "relu: y, dy and dx differ in length"
@@ -59,32 +59,50 @@ pub fn relu_backward(level: Level, y: &[f32], dy: &[f32], dx: &mut [f32]) {
     }
 }
 
+/// # Safety
+/// The CPU runs AVX-512F; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn relu_avx512(n: usize, a: *const f32, gate: *const f32, out: *mut f32) {
-    gated::<Avx512>(n, a, gate, out)
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe { gated::<Avx512>(n, a, gate, out) }
 }
 
+/// # Safety
+/// The CPU runs AVX2 and FMA; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn relu_avx2(n: usize, a: *const f32, gate: *const f32, out: *mut f32) {
-    gated::<Avx2>(n, a, gate, out)
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe { gated::<Avx2>(n, a, gate, out) }
 }
 
 /// `out[j] = a[j]` where `gate[j] > 0`, else 0: forward with `a = gate = x`,
 /// backward with `a = dy`, `gate = y`.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn gated<S: Simd>(n: usize, a: *const f32, gate: *const f32, out: *mut f32) {
-    let mut j = 0;
-    while j + S::LANES <= n {
-        let v = S::keep_positive(S::load(a.add(j)), S::load(gate.add(j)));
-        S::store(out.add(j), v);
-        j += S::LANES;
-    }
-    if j < n {
-        let m = S::first(n - j);
-        let v = S::keep_positive(S::load_masked(a.add(j), m), S::load_masked(gate.add(j), m));
-        S::store_masked(out.add(j), v, m);
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let mut j = 0;
+        while j + S::LANES <= n {
+            let v = S::keep_positive(S::load(a.add(j)), S::load(gate.add(j)));
+            S::store(out.add(j), v);
+            j += S::LANES;
+        }
+        if j < n {
+            let m = S::first(n - j);
+            let v = S::keep_positive(S::load_masked(a.add(j), m), S::load_masked(gate.add(j), m));
+            S::store_masked(out.add(j), v, m);
+        }
     }
 }

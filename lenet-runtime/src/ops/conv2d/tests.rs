@@ -1,12 +1,11 @@
 //! The vectorised convolution against its scalar specification, forward and
 //! backward, at every level this CPU runs, over many sizes.
 
-mod common;
-
-use common::{abs, assert_close, Rng};
-use lenet_runtime::layers::conv2d::scalar;
-use lenet_runtime::simd::{self, conv2d};
 use proptest::prelude::*;
+
+use super::{scalar, Conv2dLayer};
+use crate::ops::layer::Layer;
+use crate::ops::test_support::{abs, assert_close, levels, Rng};
 
 /// The scalar specification over `n` images: `y`, and `dw`, `db`, `dx`
 /// starting from `dw0`, `db0`.
@@ -79,19 +78,19 @@ fn check<
         &abs(&dw0),
         &abs(&db0),
     );
-    for level in simd::available() {
+    for level in levels("conv2d") {
         let what =
             |t: &str| format!("{level:?} conv {CI}→{CO} k{K} s{S} p{P} {H}×{W}, n = {n}: {t}");
         let mut got = vec![f32::NAN; y.len()];
-        conv2d::forward::<CI, CO, K, S, P, H, W, HO, WO>(level, n, &w, &b, &x, &mut got);
+        Conv2dLayer::<CI, CO, K, S, P, H, W, HO, WO>::forward_at(level, &w, &b, &x, &mut got);
         assert_close(&what("y"), &got, &y, &ya, 2e-5);
 
         let (mut gdw, mut gdb, mut gdx) = (dw0.clone(), db0.clone(), vec![f32::NAN; dx.len()]);
-        conv2d::backward::<CI, CO, K, S, P, H, W, HO, WO>(
+        Conv2dLayer::<CI, CO, K, S, P, H, W, HO, WO>::backward_at(
             level,
-            n,
             &w,
             &x,
+            &[],
             &dy,
             Some(&mut gdx),
             &mut gdw,
@@ -102,8 +101,15 @@ fn check<
         assert_close(&what("dx"), &gdx, &dx, &dxa, 2e-5);
 
         let (mut gdw, mut gdb) = (dw0.clone(), db0.clone());
-        conv2d::backward::<CI, CO, K, S, P, H, W, HO, WO>(
-            level, n, &w, &x, &dy, None, &mut gdw, &mut gdb,
+        Conv2dLayer::<CI, CO, K, S, P, H, W, HO, WO>::backward_at(
+            level,
+            &w,
+            &x,
+            &[],
+            &dy,
+            None,
+            &mut gdw,
+            &mut gdb,
         );
         assert_close(&what("dw without dx"), &gdw, &dw, &dwa, 2e-5);
         assert_close(&what("db without dx"), &gdb, &db, &dba, 2e-5);

@@ -20,18 +20,18 @@
 //!   partial sums run over a group of images before they are added to one
 //!   accumulator vector per weight, whose lanes are summed at the end.
 //! - `∂L/∂x`: per input channel, `cols = wᵀ · dy` over the wide positions
-//!   (the register-blocked product of [`super::linear`]), then each vector
+//!   (the register-blocked product of [`crate::ops::linear`]), then each vector
 //!   of `dx` sums its taps' shifted rows of `cols` in registers.
 //!
 //! Strides other than 1 take the portable path. The backward pass and padded
 //! inputs need scratch memory, so they are vectorised with `std` only. The
-//! specification is [`crate::layers::conv2d::scalar`].
+//! specification is [`super::scalar`].
 
-use super::{runnable, Level};
-use crate::layers::conv2d::scalar;
+use super::scalar;
+use crate::simd::{runnable, Level};
 
 #[cfg(target_arch = "x86_64")]
-use super::vector::{Avx2, Avx512, Simd};
+use crate::simd::vector::{Avx2, Avx512, Simd};
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 use core::arch::x86_64::*;
 
@@ -58,10 +58,16 @@ impl Wide {
 
 /// `y = conv(x) + b` for `n` images (`CI×H×W` in, `CO×HO×WO` out).
 ///
+/// # Safety
+/// The geometry holds: `K > 0`, `S > 0`, `H + 2·P ≥ K`, `W + 2·P ≥ K`,
+/// `HO = (H + 2·P − K) / S + 1` and `WO = (W + 2·P − K) / S + 1` (the
+/// kernels read the inputs of `HO × WO` outputs at these strides and
+/// trust it; `Conv2dLayer::GEOMETRY` proves it at compile time).
+///
 /// # Panics
 /// If a slice is shorter than the sizes require.
 #[allow(clippy::too_many_arguments)]
-pub fn forward<
+pub(super) unsafe fn forward<
     const CI: usize,
     const CO: usize,
     const K: usize,
@@ -149,7 +155,7 @@ fn pad_and_run<const K: usize>(
     y: &mut [f32],
 ) {
     let (inp, out) = (ci * h * w_, geo.co * geo.ho * geo.wo);
-    super::scratch::with_zeroed(ci * geo.plane, |xp| {
+    crate::simd::scratch::with_zeroed(ci * geo.plane, |xp| {
         for s in 0..n {
             pad(&x[s * inp..(s + 1) * inp], xp, ci, h, w_, p);
             // SAFETY: `xp` is the padded image, `ci` planes of `hp × wp`.
@@ -220,9 +226,9 @@ fn by_channels<const K: usize>(
         }
     };
     if p > 0 {
-        super::scratch::with_zeroed(len, body)
+        crate::simd::scratch::with_zeroed(len, body)
     } else {
-        super::scratch::with_reused(len, body)
+        crate::simd::scratch::with_reused(len, body)
     }
 }
 
@@ -244,18 +250,26 @@ unsafe fn channels_avx512<const K: usize>(
     tmp: *mut f32,
     y: *mut f32,
 ) {
-    match geo.wo {
-        12.. => channels::<K, 12>(geo, wt, b, x, tmp, y),
-        10 | 11 => channels::<K, 10>(geo, wt, b, x, tmp, y),
-        8 | 9 => channels::<K, 8>(geo, wt, b, x, tmp, y),
-        4..=7 => channels::<K, 4>(geo, wt, b, x, tmp, y),
-        _ => channels::<K, 1>(geo, wt, b, x, tmp, y),
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        match geo.wo {
+            12.. => channels::<K, 12>(geo, wt, b, x, tmp, y),
+            10 | 11 => channels::<K, 10>(geo, wt, b, x, tmp, y),
+            8 | 9 => channels::<K, 8>(geo, wt, b, x, tmp, y),
+            4..=7 => channels::<K, 4>(geo, wt, b, x, tmp, y),
+            _ => channels::<K, 1>(geo, wt, b, x, tmp, y),
+        }
     }
 }
 
 /// `R` output positions of a row × 16 output channels in registers, over
 /// all taps: one weight vector per tap, each input broadcast. The vectors,
 /// position-major in `tmp`, are transposed into `y` per block of channels.
+///
+/// # Safety
+/// The CPU runs this vector type's instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline(always)]
 unsafe fn channels<const K: usize, const R: usize>(
@@ -266,102 +280,116 @@ unsafe fn channels<const K: usize, const R: usize>(
     tmp: *mut f32,
     y: *mut f32,
 ) {
-    type S = Avx512;
-    let hw = geo.ho * geo.wo;
-    for ob in 0..geo.co / 16 {
-        let wb = wt.add(ob * 16);
-        let bias = S::load(b.add(ob * 16));
-        for r in 0..geo.ho {
-            let mut c0 = 0;
-            while c0 < geo.wo {
-                let c = c0.min(geo.wo - R);
-                let mut acc = [bias; R];
-                for i in 0..geo.ci {
-                    let xi = x.add(i * geo.plane + r * geo.pitch + c);
-                    let wi = wb.add(i * K * K * geo.co);
-                    for kr in 0..K {
-                        for kc in 0..K {
-                            let wv = S::load(wi.add((kr * K + kc) * geo.co));
-                            let xp = xi.add(kr * geo.pitch + kc);
-                            for (j, a) in acc.iter_mut().enumerate() {
-                                *a = S::fma(wv, S::splat(*xp.add(j)), *a);
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        type S = Avx512;
+        let hw = geo.ho * geo.wo;
+        for ob in 0..geo.co / 16 {
+            let wb = wt.add(ob * 16);
+            let bias = S::load(b.add(ob * 16));
+            for r in 0..geo.ho {
+                let mut c0 = 0;
+                while c0 < geo.wo {
+                    let c = c0.min(geo.wo - R);
+                    let mut acc = [bias; R];
+                    for i in 0..geo.ci {
+                        let xi = x.add(i * geo.plane + r * geo.pitch + c);
+                        let wi = wb.add(i * K * K * geo.co);
+                        for kr in 0..K {
+                            for kc in 0..K {
+                                let wv = S::load(wi.add((kr * K + kc) * geo.co));
+                                let xp = xi.add(kr * geo.pitch + kc);
+                                for (j, a) in acc.iter_mut().enumerate() {
+                                    *a = S::fma(wv, S::splat(*xp.add(j)), *a);
+                                }
                             }
                         }
                     }
+                    for (j, &a) in acc.iter().enumerate() {
+                        S::store(tmp.add((r * geo.wo + c + j) * 16), a);
+                    }
+                    c0 += R;
                 }
-                for (j, &a) in acc.iter().enumerate() {
-                    S::store(tmp.add((r * geo.wo + c + j) * 16), a);
+            }
+            let yb = y.add(ob * 16 * hw);
+            let blocks = hw / 16;
+            for k in 0..blocks {
+                let mut rows = [S::zero(); 16];
+                for (j, r) in rows.iter_mut().enumerate() {
+                    *r = S::load(tmp.add((k * 16 + j) * 16));
                 }
-                c0 += R;
+                for (l, &col) in transpose16(rows).iter().enumerate() {
+                    S::store(yb.add(l * hw + k * 16), col);
+                }
             }
-        }
-        let yb = y.add(ob * 16 * hw);
-        let blocks = hw / 16;
-        for k in 0..blocks {
-            let mut rows = [S::zero(); 16];
-            for (j, r) in rows.iter_mut().enumerate() {
-                *r = S::load(tmp.add((k * 16 + j) * 16));
-            }
-            for (l, &col) in transpose16(rows).iter().enumerate() {
-                S::store(yb.add(l * hw + k * 16), col);
-            }
-        }
-        for p in blocks * 16..hw {
-            let v = tmp.add(p * 16);
-            for l in 0..16 {
-                *yb.add(l * hw + p) = *v.add(l);
+            for p in blocks * 16..hw {
+                let v = tmp.add(p * 16);
+                for l in 0..16 {
+                    *yb.add(l * hw + p) = *v.add(l);
+                }
             }
         }
     }
 }
 
 /// The 16 × 16 transpose: lane `j` of result `l` is lane `l` of `r[j]`.
+///
+/// # Safety
+/// The CPU runs this vector type's instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline(always)]
 unsafe fn transpose16(r: [__m512; 16]) -> [__m512; 16] {
-    // Pairs of rows interleaved within each 128-bit lane…
-    let mut t = [_mm512_setzero_ps(); 16];
-    for g in 0..8 {
-        t[2 * g] = _mm512_unpacklo_ps(r[2 * g], r[2 * g + 1]);
-        t[2 * g + 1] = _mm512_unpackhi_ps(r[2 * g], r[2 * g + 1]);
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        // Pairs of rows interleaved within each 128-bit lane…
+        let mut t = [_mm512_setzero_ps(); 16];
+        for g in 0..8 {
+            t[2 * g] = _mm512_unpacklo_ps(r[2 * g], r[2 * g + 1]);
+            t[2 * g + 1] = _mm512_unpackhi_ps(r[2 * g], r[2 * g + 1]);
+        }
+        // …then quadruples: u[4q + e] holds, in 128-bit lane `L`, element
+        // `4L + e` of rows `4q..4q + 4`…
+        let mut u = [_mm512_setzero_ps(); 16];
+        for q in 0..4 {
+            let a = _mm512_castps_pd(t[4 * q]);
+            let b = _mm512_castps_pd(t[4 * q + 1]);
+            let c = _mm512_castps_pd(t[4 * q + 2]);
+            let e = _mm512_castps_pd(t[4 * q + 3]);
+            u[4 * q] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+            u[4 * q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+            u[4 * q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, e));
+            u[4 * q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, e));
+        }
+        // …then the 128-bit lanes gathered across rows 0–7 and 8–15…
+        let mut v = [_mm512_setzero_ps(); 16];
+        for e in 0..4 {
+            v[e] = _mm512_shuffle_f32x4::<0x88>(u[e], u[4 + e]);
+            v[4 + e] = _mm512_shuffle_f32x4::<0xdd>(u[e], u[4 + e]);
+            v[8 + e] = _mm512_shuffle_f32x4::<0x88>(u[8 + e], u[12 + e]);
+            v[12 + e] = _mm512_shuffle_f32x4::<0xdd>(u[8 + e], u[12 + e]);
+        }
+        // …and across the two halves.
+        let mut out = [_mm512_setzero_ps(); 16];
+        for e in 0..8 {
+            out[e] = _mm512_shuffle_f32x4::<0x88>(v[e], v[8 + e]);
+            out[8 + e] = _mm512_shuffle_f32x4::<0xdd>(v[e], v[8 + e]);
+        }
+        out
     }
-    // …then quadruples: u[4q + e] holds, in 128-bit lane `L`, element
-    // `4L + e` of rows `4q..4q + 4`…
-    let mut u = [_mm512_setzero_ps(); 16];
-    for q in 0..4 {
-        let a = _mm512_castps_pd(t[4 * q]);
-        let b = _mm512_castps_pd(t[4 * q + 1]);
-        let c = _mm512_castps_pd(t[4 * q + 2]);
-        let e = _mm512_castps_pd(t[4 * q + 3]);
-        u[4 * q] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        u[4 * q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        u[4 * q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, e));
-        u[4 * q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, e));
-    }
-    // …then the 128-bit lanes gathered across rows 0–7 and 8–15…
-    let mut v = [_mm512_setzero_ps(); 16];
-    for e in 0..4 {
-        v[e] = _mm512_shuffle_f32x4::<0x88>(u[e], u[4 + e]);
-        v[4 + e] = _mm512_shuffle_f32x4::<0xdd>(u[e], u[4 + e]);
-        v[8 + e] = _mm512_shuffle_f32x4::<0x88>(u[8 + e], u[12 + e]);
-        v[12 + e] = _mm512_shuffle_f32x4::<0xdd>(u[8 + e], u[12 + e]);
-    }
-    // …and across the two halves.
-    let mut out = [_mm512_setzero_ps(); 16];
-    for e in 0..8 {
-        out[e] = _mm512_shuffle_f32x4::<0x88>(v[e], v[8 + e]);
-        out[8 + e] = _mm512_shuffle_f32x4::<0xdd>(v[e], v[8 + e]);
-    }
-    out
 }
 
 /// Adds `∂L/∂w` and `∂L/∂b` of `n` images to `dw` and `db`, and writes
 /// `∂L/∂x` to `dx` when given.
 ///
+/// # Safety
+/// The geometry holds, as for [`forward`].
+///
 /// # Panics
 /// If a slice is shorter than the sizes require.
 #[allow(clippy::too_many_arguments)]
-pub fn backward<
+pub(super) unsafe fn backward<
     const CI: usize,
     const CO: usize,
     const K: usize,
@@ -475,7 +503,7 @@ fn backward_wide<
         (Some(_), 0) => kk * cols_len,
         (Some(_), _) => kk * cols_len + CI * hp * wp,
     };
-    super::scratch::with_zeroed(padded_len + dy_len + acc_len + dyt_len + dx_len, |buf| {
+    crate::simd::scratch::with_zeroed(padded_len + dy_len + acc_len + dyt_len + dx_len, |buf| {
         let (xpad, rest) = buf.split_at_mut(padded_len);
         let (dyw, rest) = rest.split_at_mut(dy_len);
         let (dyt, rest) = rest.split_at_mut(dyt_len);
@@ -606,22 +634,25 @@ fn backward_wide<
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[target_feature(enable = "avx512f")]
 unsafe fn position_major(co: usize, hw: usize, dy: *const f32, dyt: *mut f32) {
-    type S = Avx512;
-    let blocks = hw / 16;
-    for ob in 0..co / 16 {
-        let d = dy.add(ob * 16 * hw);
-        for k in 0..blocks {
-            let mut rows = [S::zero(); 16];
-            for (j, r) in rows.iter_mut().enumerate() {
-                *r = S::load(d.add(j * hw + k * 16));
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        type S = Avx512;
+        let blocks = hw / 16;
+        for ob in 0..co / 16 {
+            let d = dy.add(ob * 16 * hw);
+            for k in 0..blocks {
+                let mut rows = [S::zero(); 16];
+                for (j, r) in rows.iter_mut().enumerate() {
+                    *r = S::load(d.add(j * hw + k * 16));
+                }
+                for (l, &v) in transpose16(rows).iter().enumerate() {
+                    S::store(dyt.add((k * 16 + l) * co + ob * 16), v);
+                }
             }
-            for (l, &v) in transpose16(rows).iter().enumerate() {
-                S::store(dyt.add((k * 16 + l) * co + ob * 16), v);
-            }
-        }
-        for p in blocks * 16..hw {
-            for j in 0..16 {
-                *dyt.add(p * co + ob * 16 + j) = *d.add(j * hw + p);
+            for p in blocks * 16..hw {
+                for j in 0..16 {
+                    *dyt.add(p * co + ob * 16 + j) = *d.add(j * hw + p);
+                }
             }
         }
     }
@@ -645,32 +676,36 @@ unsafe fn weights_grad_channels<const K: usize>(
     dyt: *const f32,
     accv: *mut f32,
 ) {
-    type S = Avx512;
-    let taps = geo.ci * K * K;
-    let hw = geo.ho * geo.wo;
-    for ob in 0..geo.co / 16 {
-        for i in 0..geo.ci {
-            let a = accv.add((ob * taps + i * K * K) * 16);
-            let mut acc = [[S::zero(); K]; K];
-            for s in 0..n {
-                let xs = x.add((s * geo.ci + i) * geo.plane);
-                let ds = dyt.add(s * hw * geo.co + ob * 16);
-                for r in 0..geo.ho {
-                    for c in 0..geo.wo {
-                        let d = S::load(ds.add((r * geo.wo + c) * geo.co));
-                        let base = xs.add(r * geo.pitch + c);
-                        for (kr, acc) in acc.iter_mut().enumerate() {
-                            for (kc, acc) in acc.iter_mut().enumerate() {
-                                *acc = S::fma(d, S::splat(*base.add(kr * geo.pitch + kc)), *acc);
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        type S = Avx512;
+        let taps = geo.ci * K * K;
+        let hw = geo.ho * geo.wo;
+        for ob in 0..geo.co / 16 {
+            for i in 0..geo.ci {
+                let a = accv.add((ob * taps + i * K * K) * 16);
+                let mut acc = [[S::zero(); K]; K];
+                for s in 0..n {
+                    let xs = x.add((s * geo.ci + i) * geo.plane);
+                    let ds = dyt.add(s * hw * geo.co + ob * 16);
+                    for r in 0..geo.ho {
+                        for c in 0..geo.wo {
+                            let d = S::load(ds.add((r * geo.wo + c) * geo.co));
+                            let base = xs.add(r * geo.pitch + c);
+                            for (kr, acc) in acc.iter_mut().enumerate() {
+                                for (kc, acc) in acc.iter_mut().enumerate() {
+                                    *acc =
+                                        S::fma(d, S::splat(*base.add(kr * geo.pitch + kc)), *acc);
+                                }
                             }
                         }
                     }
                 }
-            }
-            for (kr, acc) in acc.iter().enumerate() {
-                for (kc, &v) in acc.iter().enumerate() {
-                    let p = a.add((kr * K + kc) * 16);
-                    S::store(p, S::add(S::load(p), v));
+                for (kr, acc) in acc.iter().enumerate() {
+                    for (kc, &v) in acc.iter().enumerate() {
+                        let p = a.add((kr * K + kc) * 16);
+                        S::store(p, S::add(S::load(p), v));
+                    }
                 }
             }
         }
@@ -710,15 +745,22 @@ unsafe fn input_grad<const K: usize>(
     cols: *mut f32,
     dx: *mut f32,
 ) {
-    match level {
-        #[cfg(target_arch = "x86_64")]
-        Level::Avx512 => input_grad_avx512::<K>(geo, w, dyw, stride, cols, dx),
-        #[cfg(target_arch = "x86_64")]
-        Level::Avx2 => input_grad_avx2::<K>(geo, w, dyw, stride, cols, dx),
-        _ => {}
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        match level {
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => input_grad_avx512::<K>(geo, w, dyw, stride, cols, dx),
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => input_grad_avx2::<K>(geo, w, dyw, stride, cols, dx),
+            _ => {}
+        }
     }
 }
 
+/// # Safety
+/// The CPU runs AVX-512F; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[target_feature(enable = "avx512f")]
 unsafe fn input_grad_avx512<const K: usize>(
@@ -729,13 +771,20 @@ unsafe fn input_grad_avx512<const K: usize>(
     cols: *mut f32,
     dx: *mut f32,
 ) {
-    if K <= 7 {
-        gather_taps::<Avx512, K, K, 3>(geo, w, dyw, stride, cols, dx)
-    } else {
-        gather_taps::<Avx512, K, 12, 2>(geo, w, dyw, stride, cols, dx)
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        if K <= 7 {
+            gather_taps::<Avx512, K, K, 3>(geo, w, dyw, stride, cols, dx)
+        } else {
+            gather_taps::<Avx512, K, 12, 2>(geo, w, dyw, stride, cols, dx)
+        }
     }
 }
 
+/// # Safety
+/// The CPU runs AVX2 and FMA; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn input_grad_avx2<const K: usize>(
@@ -746,13 +795,20 @@ unsafe fn input_grad_avx2<const K: usize>(
     cols: *mut f32,
     dx: *mut f32,
 ) {
-    if K <= 6 {
-        gather_taps::<Avx2, K, K, 2>(geo, w, dyw, stride, cols, dx)
-    } else {
-        gather_taps::<Avx2, K, 6, 2>(geo, w, dyw, stride, cols, dx)
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        if K <= 6 {
+            gather_taps::<Avx2, K, K, 2>(geo, w, dyw, stride, cols, dx)
+        } else {
+            gather_taps::<Avx2, K, 6, 2>(geo, w, dyw, stride, cols, dx)
+        }
     }
 }
 
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline(always)]
 unsafe fn gather_taps<S: Simd, const K: usize, const MR: usize, const NV: usize>(
@@ -763,46 +819,54 @@ unsafe fn gather_taps<S: Simd, const K: usize, const MR: usize, const NV: usize>
     cols: *mut f32,
     dx: *mut f32,
 ) {
-    let (kk, taps) = (K * K, geo.ci * K * K);
-    let span = geo.span();
-    let (margin, len) = cols_row::<K>(geo);
-    let full = geo.plane / S::LANES;
-    let rest = geo.plane % S::LANES;
-    let last = S::first(rest);
-    for i in 0..geo.ci {
-        // cols[t, p] = Σ_o w[o, i·K·K + t] · dyw[o, p]
-        super::linear::gemm::<S, MR, NV>(
-            kk,
-            span,
-            geo.co,
-            w.add(i * kk),
-            1,
-            taps,
-            dyw,
-            stride,
-            cols.add(margin),
-            len,
-            false,
-        );
-        let dst = dx.add(i * geo.plane);
-        let rows = cols.add(margin);
-        for v in 0..full {
-            let q = v * S::LANES;
-            S::store(dst.add(q), gather::<S, K, false>(geo, rows, len, q, last));
-        }
-        if rest > 0 {
-            let q = full * S::LANES;
-            S::store_masked(
-                dst.add(q),
-                gather::<S, K, true>(geo, rows, len, q, last),
-                last,
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let (kk, taps) = (K * K, geo.ci * K * K);
+        let span = geo.span();
+        let (margin, len) = cols_row::<K>(geo);
+        let full = geo.plane / S::LANES;
+        let rest = geo.plane % S::LANES;
+        let last = S::first(rest);
+        for i in 0..geo.ci {
+            // cols[t, p] = Σ_o w[o, i·K·K + t] · dyw[o, p]
+            crate::ops::linear::kernels::gemm::<S, MR, NV>(
+                kk,
+                span,
+                geo.co,
+                w.add(i * kk),
+                1,
+                taps,
+                dyw,
+                stride,
+                cols.add(margin),
+                len,
+                false,
             );
+            let dst = dx.add(i * geo.plane);
+            let rows = cols.add(margin);
+            for v in 0..full {
+                let q = v * S::LANES;
+                S::store(dst.add(q), gather::<S, K, false>(geo, rows, len, q, last));
+            }
+            if rest > 0 {
+                let q = full * S::LANES;
+                S::store_masked(
+                    dst.add(q),
+                    gather::<S, K, true>(geo, rows, len, q, last),
+                    last,
+                );
+            }
         }
     }
 }
 
 /// `Σ_taps rows[tap · len + q − kr·pitch − kc ..]`, one vector (the lanes
 /// under `last` only when `MASKED`).
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline(always)]
 unsafe fn gather<S: Simd, const K: usize, const MASKED: bool>(
@@ -812,23 +876,26 @@ unsafe fn gather<S: Simd, const K: usize, const MASKED: bool>(
     q: usize,
     last: S::Mask,
 ) -> S::V {
-    let mut acc = [S::zero(); K];
-    for (kr, acc) in acc.iter_mut().enumerate() {
-        for kc in 0..K {
-            let src = rows.add((kr * K + kc) * len + q).sub(kr * geo.pitch + kc);
-            let v = if MASKED {
-                S::load_masked(src, last)
-            } else {
-                S::load(src)
-            };
-            *acc = S::add(*acc, v);
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let mut acc = [S::zero(); K];
+        for (kr, acc) in acc.iter_mut().enumerate() {
+            for kc in 0..K {
+                let src = rows.add((kr * K + kc) * len + q).sub(kr * geo.pitch + kc);
+                let v = if MASKED {
+                    S::load_masked(src, last)
+                } else {
+                    S::load(src)
+                };
+                *acc = S::add(*acc, v);
+            }
         }
+        let mut sum = acc[0];
+        for &a in &acc[1..] {
+            sum = S::add(sum, a);
+        }
+        sum
     }
-    let mut sum = acc[0];
-    for &a in &acc[1..] {
-        sum = S::add(sum, a);
-    }
-    sum
 }
 
 /// Sum of `v` in 16 independent lanes (a single running sum would wait on
@@ -874,15 +941,22 @@ unsafe fn wide<const K: usize>(
     x: *const f32,
     y: *mut f32,
 ) {
-    match level {
-        #[cfg(target_arch = "x86_64")]
-        Level::Avx512 => wide_avx512::<K>(geo, w, b, x, y),
-        #[cfg(target_arch = "x86_64")]
-        Level::Avx2 => wide_avx2::<K>(geo, w, b, x, y),
-        _ => {}
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        match level {
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => wide_avx512::<K>(geo, w, b, x, y),
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => wide_avx2::<K>(geo, w, b, x, y),
+            _ => {}
+        }
     }
 }
 
+/// # Safety
+/// The CPU runs AVX-512F; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn wide_avx512<const K: usize>(
@@ -892,9 +966,14 @@ unsafe fn wide_avx512<const K: usize>(
     x: *const f32,
     y: *mut f32,
 ) {
-    wide_conv::<Avx512, K, 3>(geo, w, b, x, y)
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe { wide_conv::<Avx512, K, 3>(geo, w, b, x, y) }
 }
 
+/// # Safety
+/// The CPU runs AVX2 and FMA; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn wide_avx2<const K: usize>(
@@ -904,11 +983,17 @@ unsafe fn wide_avx2<const K: usize>(
     x: *const f32,
     y: *mut f32,
 ) {
-    wide_conv::<Avx2, K, 2>(geo, w, b, x, y)
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe { wide_conv::<Avx2, K, 2>(geo, w, b, x, y) }
 }
 
 /// Groups of `NV` vectors of wide positions, each run through the output
 /// channels `MR` at a time (8 with 16 lanes, else 6, then 4, 2, 1).
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn wide_conv<S: Simd, const K: usize, const NV: usize>(
@@ -918,69 +1003,72 @@ unsafe fn wide_conv<S: Simd, const K: usize, const NV: usize>(
     x: *const f32,
     y: *mut f32,
 ) {
-    let span = geo.span();
-    let group = NV * S::LANES;
-    // Row and column of the current wide position, kept without division.
-    let (mut row, mut col) = (0, 0);
-    let mut p0 = 0;
-    while p0 < span {
-        let mut loads = [S::first(S::LANES); NV];
-        let mut keep = [0u32; NV];
-        let mut dst = [0usize; NV];
-        for v in 0..NV {
-            let start = p0 + v * S::LANES;
-            loads[v] = S::first(span.saturating_sub(start));
-            dst[v] = row * geo.wo + col.min(geo.wo);
-            keep[v] = keep_bits(geo, col, S::LANES.min(span.saturating_sub(start)));
-            col += S::LANES;
-            while col >= geo.pitch {
-                col -= geo.pitch;
-                row += 1;
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let span = geo.span();
+        let group = NV * S::LANES;
+        // Row and column of the current wide position, kept without division.
+        let (mut row, mut col) = (0, 0);
+        let mut p0 = 0;
+        while p0 < span {
+            let mut loads = [S::first(S::LANES); NV];
+            let mut keep = [0u32; NV];
+            let mut dst = [0usize; NV];
+            for v in 0..NV {
+                let start = p0 + v * S::LANES;
+                loads[v] = S::first(span.saturating_sub(start));
+                dst[v] = row * geo.wo + col.min(geo.wo);
+                keep[v] = keep_bits(geo, col, S::LANES.min(span.saturating_sub(start)));
+                col += S::LANES;
+                while col >= geo.pitch {
+                    col -= geo.pitch;
+                    row += 1;
+                }
             }
-        }
-        let tail = p0 + group > span;
-        let mut o = 0;
-        while o < geo.co {
-            let rem = geo.co - o;
-            let (wo_, bo, yo) = (
-                w.add(o * geo.ci * K * K),
-                if b.is_null() { b } else { b.add(o) },
-                y.add(o * geo.ho * geo.wo),
-            );
-            let xo = x.add(p0);
-            let t = Tile {
-                geo,
-                w: wo_,
-                b: bo,
-                x: xo,
-                y: yo,
-            };
-            let step = if S::LANES == 16 && rem >= 8 {
-                8
-            } else if rem >= 6 {
-                6
-            } else if rem >= 4 {
-                4
-            } else if rem >= 2 {
-                2
-            } else {
-                1
-            };
-            match (step, tail) {
-                (8, false) => wide_tile::<S, K, 8, NV, false>(t, &loads, &keep, &dst),
-                (8, true) => wide_tile::<S, K, 8, NV, true>(t, &loads, &keep, &dst),
-                (6, false) => wide_tile::<S, K, 6, NV, false>(t, &loads, &keep, &dst),
-                (6, true) => wide_tile::<S, K, 6, NV, true>(t, &loads, &keep, &dst),
-                (4, false) => wide_tile::<S, K, 4, NV, false>(t, &loads, &keep, &dst),
-                (4, true) => wide_tile::<S, K, 4, NV, true>(t, &loads, &keep, &dst),
-                (2, false) => wide_tile::<S, K, 2, NV, false>(t, &loads, &keep, &dst),
-                (2, true) => wide_tile::<S, K, 2, NV, true>(t, &loads, &keep, &dst),
-                (_, false) => wide_tile::<S, K, 1, NV, false>(t, &loads, &keep, &dst),
-                (_, true) => wide_tile::<S, K, 1, NV, true>(t, &loads, &keep, &dst),
+            let tail = p0 + group > span;
+            let mut o = 0;
+            while o < geo.co {
+                let rem = geo.co - o;
+                let (wo_, bo, yo) = (
+                    w.add(o * geo.ci * K * K),
+                    if b.is_null() { b } else { b.add(o) },
+                    y.add(o * geo.ho * geo.wo),
+                );
+                let xo = x.add(p0);
+                let t = Tile {
+                    geo,
+                    w: wo_,
+                    b: bo,
+                    x: xo,
+                    y: yo,
+                };
+                let step = if S::LANES == 16 && rem >= 8 {
+                    8
+                } else if rem >= 6 {
+                    6
+                } else if rem >= 4 {
+                    4
+                } else if rem >= 2 {
+                    2
+                } else {
+                    1
+                };
+                match (step, tail) {
+                    (8, false) => wide_tile::<S, K, 8, NV, false>(t, &loads, &keep, &dst),
+                    (8, true) => wide_tile::<S, K, 8, NV, true>(t, &loads, &keep, &dst),
+                    (6, false) => wide_tile::<S, K, 6, NV, false>(t, &loads, &keep, &dst),
+                    (6, true) => wide_tile::<S, K, 6, NV, true>(t, &loads, &keep, &dst),
+                    (4, false) => wide_tile::<S, K, 4, NV, false>(t, &loads, &keep, &dst),
+                    (4, true) => wide_tile::<S, K, 4, NV, true>(t, &loads, &keep, &dst),
+                    (2, false) => wide_tile::<S, K, 2, NV, false>(t, &loads, &keep, &dst),
+                    (2, true) => wide_tile::<S, K, 2, NV, true>(t, &loads, &keep, &dst),
+                    (_, false) => wide_tile::<S, K, 1, NV, false>(t, &loads, &keep, &dst),
+                    (_, true) => wide_tile::<S, K, 1, NV, true>(t, &loads, &keep, &dst),
+                }
+                o += step;
             }
-            o += step;
+            p0 += group;
         }
-        p0 += group;
     }
 }
 
@@ -1031,6 +1119,11 @@ struct Tile {
 }
 
 /// `MR` output channels × `NV` vectors of wide positions, over all taps.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn wide_tile<S: Simd, const K: usize, const MR: usize, const NV: usize, const TAIL: bool>(
@@ -1039,43 +1132,46 @@ unsafe fn wide_tile<S: Simd, const K: usize, const MR: usize, const NV: usize, c
     keep: &[u32; NV],
     dst: &[usize; NV],
 ) {
-    let Tile { geo, w, b, x, y } = t;
-    let row = geo.ci * K * K;
-    let mut acc = [[S::zero(); NV]; MR];
-    if !b.is_null() {
-        for (m, acc) in acc.iter_mut().enumerate() {
-            *acc = [S::splat(*b.add(m)); NV];
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let Tile { geo, w, b, x, y } = t;
+        let row = geo.ci * K * K;
+        let mut acc = [[S::zero(); NV]; MR];
+        if !b.is_null() {
+            for (m, acc) in acc.iter_mut().enumerate() {
+                *acc = [S::splat(*b.add(m)); NV];
+            }
         }
-    }
-    for i in 0..geo.ci {
-        let xi = x.add(i * geo.plane);
-        let wi = w.add(i * K * K);
-        for kr in 0..K {
-            for kc in 0..K {
-                let xp = xi.add(kr * geo.pitch + kc);
-                let mut xv = [S::zero(); NV];
-                for (v, xv) in xv.iter_mut().enumerate() {
-                    *xv = if TAIL {
-                        S::load_masked(xp.add(v * S::LANES), loads[v])
-                    } else {
-                        S::load(xp.add(v * S::LANES))
-                    };
-                }
-                let tap = kr * K + kc;
-                for (m, acc) in acc.iter_mut().enumerate() {
-                    let wv = S::splat(*wi.add(m * row + tap));
-                    for (a, &xv) in acc.iter_mut().zip(&xv) {
-                        *a = S::fma(wv, xv, *a);
+        for i in 0..geo.ci {
+            let xi = x.add(i * geo.plane);
+            let wi = w.add(i * K * K);
+            for kr in 0..K {
+                for kc in 0..K {
+                    let xp = xi.add(kr * geo.pitch + kc);
+                    let mut xv = [S::zero(); NV];
+                    for (v, xv) in xv.iter_mut().enumerate() {
+                        *xv = if TAIL {
+                            S::load_masked(xp.add(v * S::LANES), loads[v])
+                        } else {
+                            S::load(xp.add(v * S::LANES))
+                        };
+                    }
+                    let tap = kr * K + kc;
+                    for (m, acc) in acc.iter_mut().enumerate() {
+                        let wv = S::splat(*wi.add(m * row + tap));
+                        for (a, &xv) in acc.iter_mut().zip(&xv) {
+                            *a = S::fma(wv, xv, *a);
+                        }
                     }
                 }
             }
         }
-    }
-    for (m, acc) in acc.iter().enumerate() {
-        let ym = y.add(m * geo.ho * geo.wo);
-        for v in 0..NV {
-            if keep[v] != 0 {
-                S::store_compressed(ym.add(dst[v]), acc[v], keep[v]);
+        for (m, acc) in acc.iter().enumerate() {
+            let ym = y.add(m * geo.ho * geo.wo);
+            for v in 0..NV {
+                if keep[v] != 0 {
+                    S::store_compressed(ym.add(dst[v]), acc[v], keep[v]);
+                }
             }
         }
     }
@@ -1104,40 +1200,57 @@ unsafe fn weights_grad<const K: usize>(
     stride: usize,
     accv: *mut f32,
 ) {
-    let a = Acc {
-        x,
-        dyw,
-        stride,
-        accv,
-    };
-    match level {
-        #[cfg(target_arch = "x86_64")]
-        Level::Avx512 => weights_grad_avx512::<K>(n, geo, a),
-        #[cfg(target_arch = "x86_64")]
-        Level::Avx2 => weights_grad_avx2::<K>(n, geo, a),
-        _ => {}
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let a = Acc {
+            x,
+            dyw,
+            stride,
+            accv,
+        };
+        match level {
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => weights_grad_avx512::<K>(n, geo, a),
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => weights_grad_avx2::<K>(n, geo, a),
+            _ => {}
+        }
     }
 }
 
+/// # Safety
+/// The CPU runs AVX-512F; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[target_feature(enable = "avx512f")]
 unsafe fn weights_grad_avx512<const K: usize>(n: usize, geo: Wide, a: Acc) {
-    if 4 * K <= 24 {
-        dw_rows::<Avx512, K, 4>(n, geo, a)
-    } else if 2 * K <= 24 {
-        dw_rows::<Avx512, K, 2>(n, geo, a)
-    } else {
-        dw_rows::<Avx512, K, 1>(n, geo, a)
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        if 4 * K <= 24 {
+            dw_rows::<Avx512, K, 4>(n, geo, a)
+        } else if 2 * K <= 24 {
+            dw_rows::<Avx512, K, 2>(n, geo, a)
+        } else {
+            dw_rows::<Avx512, K, 1>(n, geo, a)
+        }
     }
 }
 
+/// # Safety
+/// The CPU runs AVX2 and FMA; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn weights_grad_avx2<const K: usize>(n: usize, geo: Wide, a: Acc) {
-    if 2 * K <= 12 {
-        dw_rows::<Avx2, K, 2>(n, geo, a)
-    } else {
-        dw_rows::<Avx2, K, 1>(n, geo, a)
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        if 2 * K <= 12 {
+            dw_rows::<Avx2, K, 2>(n, geo, a)
+        } else {
+            dw_rows::<Avx2, K, 1>(n, geo, a)
+        }
     }
 }
 
@@ -1153,29 +1266,41 @@ struct Acc {
 
 /// Output channels `MR` at a time (then two, then one: a single channel's
 /// `K` sums would wait on each other), each input channel and kernel row.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline(always)]
 unsafe fn dw_rows<S: Simd, const K: usize, const MR: usize>(n: usize, geo: Wide, a: Acc) {
-    let mut o = 0;
-    while o < geo.co {
-        let mr = match geo.co - o {
-            r if r >= MR => MR,
-            r if r >= 2 && MR > 2 => 2,
-            _ => 1,
-        };
-        for i in 0..geo.ci {
-            for kr in 0..K {
-                match mr {
-                    1 => dw_tile::<S, K, 1>(0..n, geo, a, o, i, kr),
-                    2 if MR > 2 => dw_tile::<S, K, 2>(0..n, geo, a, o, i, kr),
-                    _ => dw_tile::<S, K, MR>(0..n, geo, a, o, i, kr),
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let mut o = 0;
+        while o < geo.co {
+            let mr = match geo.co - o {
+                r if r >= MR => MR,
+                r if r >= 2 && MR > 2 => 2,
+                _ => 1,
+            };
+            for i in 0..geo.ci {
+                for kr in 0..K {
+                    match mr {
+                        1 => dw_tile::<S, K, 1>(0..n, geo, a, o, i, kr),
+                        2 if MR > 2 => dw_tile::<S, K, 2>(0..n, geo, a, o, i, kr),
+                        _ => dw_tile::<S, K, MR>(0..n, geo, a, o, i, kr),
+                    }
                 }
             }
+            o += mr;
         }
-        o += mr;
     }
 }
 
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline(always)]
 unsafe fn dw_tile<S: Simd, const K: usize, const MR: usize>(
@@ -1186,54 +1311,57 @@ unsafe fn dw_tile<S: Simd, const K: usize, const MR: usize>(
     i: usize,
     kr: usize,
 ) {
-    let Acc {
-        x,
-        dyw,
-        stride,
-        accv,
-        ..
-    } = a;
-    let span = geo.span();
-    let full = span / S::LANES;
-    let rest = span % S::LANES;
-    let last = S::first(rest);
-    let mut acc = [[S::zero(); K]; MR];
-    for s in images {
-        let xs = x.add((s * geo.ci + i) * geo.plane + kr * geo.pitch);
-        let ds = dyw.add((s * geo.co + o) * stride);
-        for v in 0..full {
-            let off = v * S::LANES;
-            let mut dv = [S::zero(); MR];
-            for (m, dv) in dv.iter_mut().enumerate() {
-                *dv = S::load(ds.add(m * stride + off));
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let Acc {
+            x,
+            dyw,
+            stride,
+            accv,
+            ..
+        } = a;
+        let span = geo.span();
+        let full = span / S::LANES;
+        let rest = span % S::LANES;
+        let last = S::first(rest);
+        let mut acc = [[S::zero(); K]; MR];
+        for s in images {
+            let xs = x.add((s * geo.ci + i) * geo.plane + kr * geo.pitch);
+            let ds = dyw.add((s * geo.co + o) * stride);
+            for v in 0..full {
+                let off = v * S::LANES;
+                let mut dv = [S::zero(); MR];
+                for (m, dv) in dv.iter_mut().enumerate() {
+                    *dv = S::load(ds.add(m * stride + off));
+                }
+                for kc in 0..K {
+                    let xv = S::load(xs.add(off + kc));
+                    for (acc, &dv) in acc.iter_mut().zip(&dv) {
+                        acc[kc] = S::fma(dv, xv, acc[kc]);
+                    }
+                }
             }
-            for kc in 0..K {
-                let xv = S::load(xs.add(off + kc));
-                for (acc, &dv) in acc.iter_mut().zip(&dv) {
-                    acc[kc] = S::fma(dv, xv, acc[kc]);
+            if rest > 0 {
+                let off = full * S::LANES;
+                let mut dv = [S::zero(); MR];
+                for (m, dv) in dv.iter_mut().enumerate() {
+                    *dv = S::load(ds.add(m * stride + off));
+                }
+                for kc in 0..K {
+                    let xv = S::load_masked(xs.add(off + kc), last);
+                    for (acc, &dv) in acc.iter_mut().zip(&dv) {
+                        acc[kc] = S::fma(dv, xv, acc[kc]);
+                    }
                 }
             }
         }
-        if rest > 0 {
-            let off = full * S::LANES;
-            let mut dv = [S::zero(); MR];
-            for (m, dv) in dv.iter_mut().enumerate() {
-                *dv = S::load(ds.add(m * stride + off));
+        let taps = geo.ci * K * K;
+        for (m, acc) in acc.iter().enumerate() {
+            let d = accv.add(((o + m) * taps + i * K * K + kr * K) * 16);
+            for (kc, &v) in acc.iter().enumerate() {
+                let p = d.add(kc * 16);
+                S::store(p, S::add(S::load(p), v));
             }
-            for kc in 0..K {
-                let xv = S::load_masked(xs.add(off + kc), last);
-                for (acc, &dv) in acc.iter_mut().zip(&dv) {
-                    acc[kc] = S::fma(dv, xv, acc[kc]);
-                }
-            }
-        }
-    }
-    let taps = geo.ci * K * K;
-    for (m, acc) in acc.iter().enumerate() {
-        let d = accv.add(((o + m) * taps + i * K * K + kr * K) * 16);
-        for (kc, &v) in acc.iter().enumerate() {
-            let p = d.add(kc * 16);
-            S::store(p, S::add(S::load(p), v));
         }
     }
 }

@@ -1,12 +1,11 @@
 //! The activation kernels against their scalar specifications at every
 //! level this CPU runs, including NaN, signed zeros and every tail length.
 
-mod common;
-
-use common::Rng;
-use lenet_runtime::layers::activation::scalar;
-use lenet_runtime::simd::{self, activation};
 use proptest::prelude::*;
+
+use super::{scalar, ReluLayer};
+use crate::ops::layer::Layer;
+use crate::ops::test_support::{levels, Rng};
 
 fn check(seed: u64, len: usize) {
     let mut rng = Rng::new(seed);
@@ -24,12 +23,21 @@ fn check(seed: u64, len: usize) {
     scalar::relu(&x, &mut y);
     let mut dx = vec![0.0; len];
     scalar::relu_backward(&y, &dy, &mut dx);
-    for level in simd::available() {
+    for level in levels("relu") {
         let mut got = vec![f32::NAN; len];
-        activation::relu(level, &x, &mut got);
+        <ReluLayer<1> as Layer>::forward_at(level, &[], &[], &x, &mut got);
         assert_eq!(bits(&got), bits(&y), "{level:?} relu of {len}");
         let mut got = vec![f32::NAN; len];
-        activation::relu_backward(level, &y, &dy, &mut got);
+        <ReluLayer<1> as Layer>::backward_at(
+            level,
+            &[],
+            &[],
+            &y,
+            &dy,
+            Some(&mut got),
+            &mut [],
+            &mut [],
+        );
         assert_eq!(bits(&got), bits(&dx), "{level:?} relu backward of {len}");
     }
 }

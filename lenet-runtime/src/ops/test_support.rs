@@ -1,7 +1,32 @@
-//! Helpers shared by the kernel tests: a seeded generator and comparisons
-//! with a tolerance scaled by the magnitude of the terms summed.
+//! Helpers shared by the kernel tests: the levels to run, reported; a
+//! seeded generator; comparisons with a tolerance scaled by the magnitude of
+//! the terms summed.
 
 #![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+use crate::simd::{self, Level};
+
+/// The operations whose levels were reported already.
+static REPORTED: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+
+/// Every level this CPU runs (from run-time detection, whatever
+/// `LENET_FORCE_SCALAR` says), most capable first. The first time an
+/// operation asks, prints the line `kernel levels exercised by OP: …` with
+/// the levels' names, which `scripts/check-isa-levels.sh` compares with the
+/// CPU's flags: a level the machine has and the tests skipped fails CI.
+pub fn levels(op: &'static str) -> Vec<Level> {
+    let mut levels: Vec<Level> = simd::available().collect();
+    levels.reverse();
+    let first = REPORTED.lock().map(|mut r| r.insert(op)).unwrap_or(true);
+    if first {
+        let names: Vec<&str> = levels.iter().map(|l| l.name()).collect();
+        println!("kernel levels exercised by {op}: {}", names.join(" "));
+    }
+    levels
+}
 
 /// SplitMix64, floats uniform in `[-1, 1)`.
 pub struct Rng(u64);

@@ -1,26 +1,25 @@
 //! Every layer's backward pass against central finite differences of
 //! `L = Σ dy · forward(w, b, x)`, computed in f64, at every level of the
-//! dispatch this CPU runs. One test function, so that forcing the level
-//! cannot race with another test of this binary.
+//! dispatch this CPU runs.
 
-mod common;
-
-use common::Rng;
-use lenet_runtime::layers::{
-    AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, Layer, Linear, MaxPool2d, Relu, Sigmoid, Tanh,
+use super::test_support::{levels, Rng};
+use super::{
+    AdaptiveAvgPool2dLayer, AvgPool2dLayer, Conv2dLayer, FlattenLayer, Layer, LinearLayer,
+    MaxPool2dLayer, ReluLayer, SigmoidLayer, TanhLayer,
 };
-use lenet_runtime::simd::{self, Level};
+use crate::simd::Level;
 
 /// `Σ dy · y` in f64.
-fn objective<L: Layer>(w: &[f32], b: &[f32], x: &[f32], dy: &[f32]) -> f64 {
+fn objective<L: Layer>(level: Level, w: &[f32], b: &[f32], x: &[f32], dy: &[f32]) -> f64 {
     let mut y = vec![0.0; dy.len()];
-    L::forward(w, b, x, &mut y);
+    L::forward_at(level, w, b, x, &mut y);
     y.iter().zip(dy).map(|(&y, &d)| y as f64 * d as f64).sum()
 }
 
 /// Central differences of [`objective`] along every coordinate of `v` (one
 /// of `w`, `b`, `x`, chosen by `which`).
 fn numeric<L: Layer>(
+    level: Level,
     which: usize,
     w: &[f32],
     b: &[f32],
@@ -34,9 +33,9 @@ fn numeric<L: Layer>(
         .map(|j| {
             let v = args[which][j];
             args[which][j] = v + h;
-            let up = objective::<L>(&args[0], &args[1], &args[2], dy);
+            let up = objective::<L>(level, &args[0], &args[1], &args[2], dy);
             args[which][j] = v - h;
-            let down = objective::<L>(&args[0], &args[1], &args[2], dy);
+            let down = objective::<L>(level, &args[0], &args[1], &args[2], dy);
             args[which][j] = v;
             // The step actually taken, after rounding to f32.
             (up - down) / ((v + h) as f64 - (v - h) as f64)
@@ -60,12 +59,12 @@ fn check<L: Layer>(
     let b = rng.vec(L::BIASES);
     let dy = rng.vec(n * L::OUT);
     let mut y = vec![0.0; n * L::OUT];
-    L::forward(&w, &b, &x, &mut y);
+    L::forward_at(level, &w, &b, &x, &mut y);
     let mut dx = vec![f32::NAN; x.len()];
     let (mut dw, mut db) = (vec![0.0; w.len()], vec![0.0; b.len()]);
-    L::backward(&w, &x, &y, &dy, Some(&mut dx), &mut dw, &mut db);
+    L::backward_at(level, &w, &x, &y, &dy, Some(&mut dx), &mut dw, &mut db);
     for (name, which, got) in [("dw", 0, &dw), ("db", 1, &db), ("dx", 2, &dx)] {
-        let want = numeric::<L>(which, &w, &b, &x, &dy, h);
+        let want = numeric::<L>(level, which, &w, &b, &x, &dy, h);
         for (j, (&g, &f)) in got.iter().zip(&want).enumerate() {
             let err = (g as f64 - f).abs();
             assert!(
@@ -102,54 +101,52 @@ fn distinct(rng: &mut Rng, len: usize) -> Vec<f32> {
 
 #[test]
 fn every_layer_matches_finite_differences_at_every_level() {
-    for level in simd::available() {
-        simd::force(level);
+    for level in levels("every layer (finite differences)") {
         let mut rng = Rng::new(0x5eed ^ level as u64);
         let r = &mut rng;
         // Affine in each argument: a large step is exact up to rounding.
         let x = r.vec(2 * 48);
-        check::<Conv2d<1, 2, 5, 1, 0, 8, 6, 4, 2>>("conv k5", level, x, 2, 1.0, 1e-4, r);
+        check::<Conv2dLayer<1, 2, 5, 1, 0, 8, 6, 4, 2>>("conv k5", level, x, 2, 1.0, 1e-4, r);
         let x = r.vec(2 * 3 * 7 * 6);
-        check::<Conv2d<3, 5, 3, 2, 1, 7, 6, 4, 3>>("conv k3 s2 p1", level, x, 2, 1.0, 1e-4, r);
+        check::<Conv2dLayer<3, 5, 3, 2, 1, 7, 6, 4, 3>>("conv k3 s2 p1", level, x, 2, 1.0, 1e-4, r);
         let x = r.vec(3 * 2 * 5 * 5);
-        check::<Conv2d<2, 3, 5, 1, 2, 5, 5, 5, 5>>("conv k5 p2", level, x, 3, 1.0, 1e-4, r);
+        check::<Conv2dLayer<2, 3, 5, 1, 2, 5, 5, 5, 5>>("conv k5 p2", level, x, 3, 1.0, 1e-4, r);
         let x = r.vec(2 * 4 * 6 * 7);
-        check::<Conv2d<4, 17, 2, 1, 0, 6, 7, 5, 6>>("conv k2", level, x, 2, 1.0, 1e-4, r);
+        check::<Conv2dLayer<4, 17, 2, 1, 0, 6, 7, 5, 6>>("conv k2", level, x, 2, 1.0, 1e-4, r);
         let x = r.vec(2 * 3 * 6 * 6);
-        check::<Conv2d<3, 2, 1, 1, 1, 6, 6, 8, 8>>("conv k1 p1", level, x, 2, 1.0, 1e-4, r);
+        check::<Conv2dLayer<3, 2, 1, 1, 1, 6, 6, 8, 8>>("conv k1 p1", level, x, 2, 1.0, 1e-4, r);
         let x = r.vec(3 * 37);
-        check::<Linear<37, 19>>("linear", level, x, 3, 1.0, 1e-4, r);
+        check::<LinearLayer<37, 19>>("linear", level, x, 3, 1.0, 1e-4, r);
         let x = r.vec(5 * 120);
-        check::<Linear<120, 84>>("linear 120→84", level, x, 5, 1.0, 1e-4, r);
+        check::<LinearLayer<120, 84>>("linear 120→84", level, x, 5, 1.0, 1e-4, r);
         let x = r.vec(2 * 2 * 7 * 9);
-        check::<AvgPool2d<2, 2, 2, 7, 9, 3, 4>>("avg pool 2", level, x, 2, 1.0, 1e-4, r);
+        check::<AvgPool2dLayer<2, 2, 2, 7, 9, 3, 4>>("avg pool 2", level, x, 2, 1.0, 1e-4, r);
         let x = r.vec(2 * 3 * 7 * 7);
-        check::<AvgPool2d<3, 3, 2, 7, 7, 3, 3>>("avg pool 3 s2", level, x, 2, 1.0, 1e-4, r);
+        check::<AvgPool2dLayer<3, 3, 2, 7, 7, 3, 3>>("avg pool 3 s2", level, x, 2, 1.0, 1e-4, r);
         let x = r.vec(2 * 3 * 4 * 5);
-        check::<AdaptiveAvgPool2d<3, 4, 5>>("adaptive avg pool", level, x, 2, 1.0, 1e-4, r);
+        check::<AdaptiveAvgPool2dLayer<3, 4, 5>>("adaptive avg pool", level, x, 2, 1.0, 1e-4, r);
         let x = r.vec(2 * 30);
-        check::<Flatten<30>>("flatten", level, x, 2, 1.0, 1e-4, r);
+        check::<FlattenLayer<30>>("flatten", level, x, 2, 1.0, 1e-4, r);
         // Piecewise linear, away from the kinks and ties.
         let x = away_from_zero(r, 2 * 53, 0.01);
-        check::<Relu<53>>("relu", level, x, 2, 1e-3, 1e-3, r);
+        check::<ReluLayer<53>>("relu", level, x, 2, 1e-3, 1e-3, r);
         let x = distinct(r, 2 * 2 * 6 * 7);
-        check::<MaxPool2d<2, 2, 2, 6, 7, 3, 3>>("max pool 2", level, x, 2, 1e-4, 1e-3, r);
+        check::<MaxPool2dLayer<2, 2, 2, 6, 7, 3, 3>>("max pool 2", level, x, 2, 1e-4, 1e-3, r);
         let x = distinct(r, 2 * 2 * 7 * 7);
-        check::<MaxPool2d<2, 3, 2, 7, 7, 3, 3>>("max pool 3 s2", level, x, 2, 1e-4, 1e-3, r);
+        check::<MaxPool2dLayer<2, 3, 2, 7, 7, 3, 3>>("max pool 3 s2", level, x, 2, 1e-4, 1e-3, r);
         // Smooth.
         let x = r.vec(2 * 29);
-        check::<Tanh<29>>("tanh", level, x, 2, 1e-3, 2e-3, r);
+        check::<TanhLayer<29>>("tanh", level, x, 2, 1e-3, 2e-3, r);
         let x = r.vec(2 * 29);
-        check::<Sigmoid<29>>("sigmoid", level, x, 2, 1e-3, 2e-3, r);
+        check::<SigmoidLayer<29>>("sigmoid", level, x, 2, 1e-3, 2e-3, r);
     }
-    simd::force(simd::supported());
 }
 
 #[test]
 fn max_pool_sends_the_gradient_to_the_first_maximum() {
     // Every window of a constant plane is a tie: PyTorch (and lenet) give
     // the window's gradient to its first element in row-major order.
-    type Pool = MaxPool2d<1, 2, 2, 4, 4, 2, 2>;
+    type Pool = MaxPool2dLayer<1, 2, 2, 4, 4, 2, 2>;
     let x = [0.5f32; 16];
     let mut y = [0.0; 4];
     Pool::forward(&[], &[], &x, &mut y);
@@ -164,7 +161,7 @@ fn max_pool_sends_the_gradient_to_the_first_maximum() {
 
     // Overlapping 3×3 windows, stride 2, on a 5×5 plane of ties but for one
     // larger value shared by all four windows: it takes every gradient.
-    type Overlap = MaxPool2d<1, 3, 2, 5, 5, 2, 2>;
+    type Overlap = MaxPool2dLayer<1, 3, 2, 5, 5, 2, 2>;
     let mut x = [1.0f32; 25];
     x[12] = 2.0;
     let mut y = [0.0; 4];

@@ -1,0 +1,486 @@
+//! Fully connected layer `y = W·x + b` over a batch, as register-blocked
+//! matrix products that read the weights and activations where they lie (no
+//! packing, no scratch), so the same kernels serve one image and a batch.
+//!
+//! - forward, `Y[n×O] = X[n×I] · Wᵀ + b`: rows of `X` and `W` are both
+//!   contiguous along `I`, so a tile of 4 images × 4 outputs (1 × 8 for a
+//!   single image) accumulates 16 vectors of partial dot products and sums
+//!   their lanes at the end;
+//! - `dX[n×I] = dY[n×O] · W[O×I]` and `dW[O×I] += dYᵀ · X[n×I]`: both are
+//!   `C += A·B` with `B` row-major along `I`, computed by a 12 × 32 tile
+//!   (AVX-512; 6 × 16 with AVX2) that broadcasts `A` and streams rows of `B`.
+//!
+//! The specification is [`super::scalar`].
+
+use super::scalar;
+use crate::simd::{runnable, Level};
+
+#[cfg(target_arch = "x86_64")]
+use crate::simd::vector::{Avx2, Avx512, Simd};
+
+/// `y[s, o] = b[o] + Σ_i w[o, i] · x[s, i]` for `n` images.
+///
+/// # Panics
+/// If a slice is shorter than the sizes require.
+pub(super) fn forward<const I: usize, const O: usize>(
+    level: Level,
+    n: usize,
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+) {
+    assert!(
+        w.len() >= O * I && b.len() >= O,
+        "linear: {O}×{I} weights and {O} biases expected"
+    );
+    assert!(
+        x.len() >= n * I && y.len() >= n * O,
+        "linear: {n} images of {I} in, {O} out"
+    );
+    match runnable(level) {
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => {
+            // SAFETY: the CPU runs AVX-512F (`runnable`); lengths checked above.
+            unsafe { forward_avx512::<I, O>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr()) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => {
+            // SAFETY: the CPU runs AVX2 and FMA (`runnable`); lengths checked above.
+            unsafe { forward_avx2::<I, O>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr()) }
+        }
+        _ => scalar::forward::<I, O>(n, w, b, x, y),
+    }
+}
+
+/// Adds `∂L/∂W = dYᵀ·X` to `dw` and `Σ_s dY` to `db`, and writes
+/// `∂L/∂X = dY·W` to `dx` when given.
+///
+/// # Panics
+/// If a slice is shorter than the sizes require.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn backward<const I: usize, const O: usize>(
+    level: Level,
+    n: usize,
+    w: &[f32],
+    x: &[f32],
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: &mut [f32],
+) {
+    assert!(
+        w.len() >= O * I && dw.len() >= O * I && db.len() >= O,
+        "linear: {O}×{I} weights"
+    );
+    assert!(
+        x.len() >= n * I && dy.len() >= n * O,
+        "linear: {n} images of {I} in, {O} out"
+    );
+    if let Some(dx) = &dx {
+        assert!(dx.len() >= n * I, "linear: dx holds {n} images of {I}");
+    }
+    let level = runnable(level);
+    if level == Level::Portable {
+        scalar::backward_params::<I, O>(n, x, dy, dw, db);
+        if let Some(dx) = dx {
+            scalar::backward_input::<I, O>(n, w, dy, dx);
+        }
+        return;
+    }
+    for s in 0..n {
+        for (d, g) in db[..O].iter_mut().zip(&dy[s * O..(s + 1) * O]) {
+            *d += g;
+        }
+    }
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => {
+            // SAFETY: the CPU runs AVX-512F (`runnable`); lengths checked above.
+            unsafe {
+                let dx = dx.map_or(core::ptr::null_mut(), |d| d.as_mut_ptr());
+                backward_avx512::<I, O>(n, w.as_ptr(), x.as_ptr(), dy.as_ptr(), dx, dw.as_mut_ptr())
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => {
+            // SAFETY: the CPU runs AVX2 and FMA (`runnable`); lengths checked above.
+            unsafe {
+                let dx = dx.map_or(core::ptr::null_mut(), |d| d.as_mut_ptr());
+                backward_avx2::<I, O>(n, w.as_ptr(), x.as_ptr(), dy.as_ptr(), dx, dw.as_mut_ptr())
+            }
+        }
+        _ => unreachable!("the portable level returned above"),
+    }
+}
+
+/// # Safety
+/// The CPU runs AVX-512F; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn forward_avx512<const I: usize, const O: usize>(
+    n: usize,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe { dot::<Avx512, I, O>(n, w, b, x, y) }
+}
+
+/// # Safety
+/// The CPU runs AVX2 and FMA; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn forward_avx2<const I: usize, const O: usize>(
+    n: usize,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe { dot::<Avx2, I, O>(n, w, b, x, y) }
+}
+
+/// # Safety
+/// The CPU runs AVX-512F; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn backward_avx512<const I: usize, const O: usize>(
+    n: usize,
+    w: *const f32,
+    x: *const f32,
+    dy: *const f32,
+    dx: *mut f32,
+    dw: *mut f32,
+) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        // dW[O×I] += dYᵀ[O×n] · X[n×I]
+        gemm::<Avx512, 12, 2>(O, I, n, dy, 1, O, x, I, dw, I, true);
+        if !dx.is_null() {
+            // dX[n×I] = dY[n×O] · W[O×I]
+            gemm::<Avx512, 12, 2>(n, I, O, dy, O, 1, w, I, dx, I, false);
+        }
+    }
+}
+
+/// # Safety
+/// The CPU runs AVX2 and FMA; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn backward_avx2<const I: usize, const O: usize>(
+    n: usize,
+    w: *const f32,
+    x: *const f32,
+    dy: *const f32,
+    dx: *mut f32,
+    dw: *mut f32,
+) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        gemm::<Avx2, 6, 2>(O, I, n, dy, 1, O, x, I, dw, I, true);
+        if !dx.is_null() {
+            gemm::<Avx2, 6, 2>(n, I, O, dy, O, 1, w, I, dx, I, false);
+        }
+    }
+}
+
+/// `y[n×O] = x[n×I] · wᵀ + b`, in tiles of 4 images × 4 outputs (single
+/// images: 1 × 8).
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn dot<S: Simd, const I: usize, const O: usize>(
+    n: usize,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let mut s = 0;
+        while s + 4 <= n {
+            dot_rows::<S, I, O, 4, 4>(w, b, x.add(s * I), y.add(s * O));
+            s += 4;
+        }
+        while s < n {
+            dot_rows::<S, I, O, 1, 8>(w, b, x.add(s * I), y.add(s * O));
+            s += 1;
+        }
+    }
+}
+
+/// All `O` outputs of `MS` images, `MO` outputs at a time.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn dot_rows<S: Simd, const I: usize, const O: usize, const MS: usize, const MO: usize>(
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let mut o = 0;
+        while o + MO <= O {
+            dot_tile::<S, I, O, MS, MO>(w.add(o * I), b.add(o), x, y.add(o));
+            o += MO;
+        }
+        while o < O {
+            dot_tile::<S, I, O, MS, 1>(w.add(o * I), b.add(o), x, y.add(o));
+            o += 1;
+        }
+    }
+}
+
+/// `MS × MO` outputs: `MS` rows of `x` against `MO` rows of `w`.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn dot_tile<S: Simd, const I: usize, const O: usize, const MS: usize, const MO: usize>(
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let mut acc = [[S::zero(); MO]; MS];
+        let full = I / S::LANES;
+        for v in 0..full {
+            let off = v * S::LANES;
+            let mut wv = [S::zero(); MO];
+            for (o, wv) in wv.iter_mut().enumerate() {
+                *wv = S::load(w.add(o * I + off));
+            }
+            for (s, acc) in acc.iter_mut().enumerate() {
+                let xv = S::load(x.add(s * I + off));
+                for (a, &wv) in acc.iter_mut().zip(&wv) {
+                    *a = S::fma(xv, wv, *a);
+                }
+            }
+        }
+        let tail = I % S::LANES;
+        if tail > 0 {
+            let off = full * S::LANES;
+            let m = S::first(tail);
+            let mut wv = [S::zero(); MO];
+            for (o, wv) in wv.iter_mut().enumerate() {
+                *wv = S::load_masked(w.add(o * I + off), m);
+            }
+            for (s, acc) in acc.iter_mut().enumerate() {
+                let xv = S::load_masked(x.add(s * I + off), m);
+                for (a, &wv) in acc.iter_mut().zip(&wv) {
+                    *a = S::fma(xv, wv, *a);
+                }
+            }
+        }
+        if MS * MO <= S::LANES && (MS * MO).is_power_of_two() {
+            let sums = lane_sums::<S, MS, MO>(&acc);
+            for s in 0..MS {
+                for o in 0..MO {
+                    *y.add(s * O + o) = sums[s * MO + o] + *b.add(o);
+                }
+            }
+        } else {
+            for (s, acc) in acc.iter().enumerate() {
+                for (o, &a) in acc.iter().enumerate() {
+                    *y.add(s * O + o) = S::sum(a) + *b.add(o);
+                }
+            }
+        }
+    }
+}
+
+/// The sums of the lanes of the `MS · MO` vectors (a power of two, at most
+/// `LANES`), row-major: halving trees of [`Simd::pair_sums`], whose every
+/// step serves all vectors at once (one horizontal sum per vector would
+/// cost about as much each).
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn lane_sums<S: Simd, const MS: usize, const MO: usize>(
+    acc: &[[S::V; MO]; MS],
+) -> [f32; 16] {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let mut v = [S::zero(); 16];
+        for (s, acc) in acc.iter().enumerate() {
+            v[s * MO..(s + 1) * MO].copy_from_slice(acc);
+        }
+        // Each vector holds `count` groups of `LANES / count` lanes in turn.
+        let mut count = MS * MO;
+        while count > 1 {
+            for j in 0..count / 2 {
+                v[j] = S::pair_sums(v[2 * j], v[2 * j + 1]);
+            }
+            count /= 2;
+        }
+        let mut per = S::LANES / (MS * MO);
+        while per > 1 {
+            v[0] = S::pair_sums(v[0], v[0]);
+            per /= 2;
+        }
+        let mut out = [0.0f32; 16];
+        S::store(out.as_mut_ptr(), v[0]);
+        out
+    }
+}
+
+/// `C[m×cols] (+)= A[m×k] · B[k×cols]` with `A(i, p) = a[i·rsa + p·csa]`,
+/// `B` and `C` row-major (row strides `ldb`, `ldc`): tiles of `MR` rows ×
+/// `NV` vectors, then 4 and 1 rows for the rest.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) unsafe fn gemm<S: Simd, const MR: usize, const NV: usize>(
+    m: usize,
+    cols: usize,
+    k: usize,
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    ldb: usize,
+    c: *mut f32,
+    ldc: usize,
+    accumulate: bool,
+) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let nr = NV * S::LANES;
+        let mut j = 0;
+        while j < cols {
+            let w = (cols - j).min(nr);
+            let (b, c) = (b.add(j), c.add(j));
+            let mut i = 0;
+            while i + MR <= m {
+                let (a, c) = (a.add(i * rsa), c.add(i * ldc));
+                if w == nr {
+                    tile::<S, MR, NV, false>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
+                } else {
+                    tile::<S, MR, NV, true>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
+                }
+                i += MR;
+            }
+            while i + 4 <= m {
+                let (a, c) = (a.add(i * rsa), c.add(i * ldc));
+                tile::<S, 4, NV, true>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
+                i += 4;
+            }
+            while i < m {
+                let (a, c) = (a.add(i * rsa), c.add(i * ldc));
+                tile::<S, 1, NV, true>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
+                i += 1;
+            }
+            j += nr;
+        }
+    }
+}
+
+/// One `MR × NV·LANES` tile of `C` (the first `w` columns of it when
+/// `MASKED`).
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply (the entry points of this module
+/// check the lengths, and the layer type proves the geometry).
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const MASKED: bool>(
+    k: usize,
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    ldb: usize,
+    c: *mut f32,
+    ldc: usize,
+    w: usize,
+    accumulate: bool,
+) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let mut masks = [S::first(S::LANES); NV];
+        if MASKED {
+            for (v, m) in masks.iter_mut().enumerate() {
+                *m = S::first(w.saturating_sub(v * S::LANES));
+            }
+        }
+        let mut acc = [[S::zero(); NV]; MR];
+        for p in 0..k {
+            let bp = b.add(p * ldb);
+            let mut bv = [S::zero(); NV];
+            for (v, bv) in bv.iter_mut().enumerate() {
+                *bv = if MASKED {
+                    S::load_masked(bp.add(v * S::LANES), masks[v])
+                } else {
+                    S::load(bp.add(v * S::LANES))
+                };
+            }
+            let ap = a.add(p * csa);
+            for (i, acc) in acc.iter_mut().enumerate() {
+                let av = S::splat(*ap.add(i * rsa));
+                for (acc, &bv) in acc.iter_mut().zip(&bv) {
+                    *acc = S::fma(av, bv, *acc);
+                }
+            }
+        }
+        for (i, acc) in acc.iter().enumerate() {
+            let cp = c.add(i * ldc);
+            for (v, &acc) in acc.iter().enumerate() {
+                let p = cp.add(v * S::LANES);
+                if MASKED {
+                    let val = if accumulate {
+                        S::add(S::load_masked(p, masks[v]), acc)
+                    } else {
+                        acc
+                    };
+                    S::store_masked(p, val, masks[v]);
+                } else {
+                    let val = if accumulate {
+                        S::add(S::load(p), acc)
+                    } else {
+                        acc
+                    };
+                    S::store(p, val);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! Fully connected layer, as PyTorch's `Linear(in, out)`: weight `[O, I]`,
+//! bias `[O]`.
+
+#[allow(unsafe_code)]
+pub(crate) mod kernels;
+mod scalar;
+#[cfg(test)]
+mod tests;
+
+use super::layer::{batch_len, Layer};
+use crate::simd::Level;
+
+/// PyTorch's `Linear` from `I` to `O` features.
+pub struct LinearLayer<const I: usize, const O: usize>;
+
+impl<const I: usize, const O: usize> LinearLayer<I, O> {
+    /// The geometry the kernels' contract asks for: at least one feature in
+    /// and out (`n = x.len() / I` would divide by zero).
+    const GEOMETRY: () = assert!(I > 0 && O > 0, "Linear: sizes must be positive");
+}
+
+impl<const I: usize, const O: usize> Layer for LinearLayer<I, O> {
+    const IN: usize = I;
+    const OUT: usize = O;
+    const WEIGHTS: usize = O * I;
+    const BIASES: usize = O;
+
+    fn forward_at(level: Level, w: &[f32], b: &[f32], x: &[f32], y: &mut [f32]) {
+        let () = Self::GEOMETRY;
+        let n = batch_len(x.len(), I);
+        kernels::forward::<I, O>(level, n, w, b, x, y);
+    }
+
+    fn backward_at(
+        level: Level,
+        w: &[f32],
+        x: &[f32],
+        _y: &[f32],
+        dy: &[f32],
+        dx: Option<&mut [f32]>,
+        dw: &mut [f32],
+        db: &mut [f32],
+    ) {
+        let () = Self::GEOMETRY;
+        let n = batch_len(x.len(), I);
+        kernels::backward::<I, O>(level, n, w, x, dy, dx, dw, db);
+    }
+}
