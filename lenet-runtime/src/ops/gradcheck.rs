@@ -6,6 +6,7 @@ use super::test_support::{levels, Rng};
 use super::{
     AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, Layer, Linear, MaxPool2d, Relu, Sigmoid, Tanh,
 };
+use super::{DepthwiseConv2d, GroupedConv2d};
 use crate::simd::Level;
 
 /// `Σ dy · y` in f64.
@@ -114,6 +115,46 @@ fn every_layer_matches_finite_differences_at_every_level() {
         check::<Conv2d<4, 17, 2, 1, 0, 6, 7, 5, 6>>("conv k2", level, x, 2, 1.0, 1e-4, r);
         let x = r.vec(2 * 3 * 6 * 6);
         check::<Conv2d<3, 2, 1, 1, 1, 6, 6, 8, 8>>("conv k1 p1", level, x, 2, 1.0, 1e-4, r);
+        let x = r.vec(2 * 3 * 7 * 6);
+        check::<DepthwiseConv2d<3, 2, 3, 3, 2, 2, 1, 1, 1, 1, true, 7, 6, 4, 3>>(
+            "depthwise k3 s2 p1 ×2",
+            level,
+            x,
+            2,
+            1.0,
+            1e-4,
+            r,
+        );
+        let x = r.vec(2 * 2 * 9 * 8);
+        check::<DepthwiseConv2d<2, 1, 3, 2, 1, 2, 2, 1, 2, 3, false, 9, 8, 9, 4>>(
+            "depthwise rect dilated",
+            level,
+            x,
+            2,
+            1.0,
+            1e-4,
+            r,
+        );
+        let x = r.vec(2 * 4 * 6 * 7);
+        check::<GroupedConv2d<4, 6, 3, 2, 1, 2, 1, 0, 2, 1, 2, true, 6, 7, 4, 3>>(
+            "grouped conv g2 dilated",
+            level,
+            x,
+            2,
+            1.0,
+            1e-4,
+            r,
+        );
+        let x = r.vec(2 * 12 * 6);
+        check::<GroupedConv2d<1, 3, 10, 4, 2, 2, 5, 1, 1, 1, 1, false, 12, 6, 7, 3>>(
+            "conv 10×4 s2 no bias",
+            level,
+            x,
+            2,
+            1.0,
+            1e-4,
+            r,
+        );
         let x = r.vec(3 * 37);
         check::<Linear<37, 19>>("linear", level, x, 3, 1.0, 1e-4, r);
         let x = r.vec(5 * 120);

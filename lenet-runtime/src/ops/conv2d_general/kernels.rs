@@ -1,0 +1,469 @@
+//! The direct kernel of the general and depthwise convolutions, vectorised
+//! over the output columns of a row: for each output row and each tap
+//! `(kr, kc)` of the kernel, the columns whose tap falls inside the image are
+//! one run `[lo, hi)` ([`ConvGeometry::columns`]), and the tap adds
+//! `w · x[row, lo·SW + kc·DW − PW ..]` to `y[row, lo..hi]` (an axpy over
+//! contiguous floats when `SW = 1`, with a stride otherwise). Backward, the
+//! same runs give `dw` as dot products and `dx` as axpys. The zero padding is
+//! never materialised: a tap outside the image is simply not in the run.
+//! The portable level is the specification ([`super::scalar`]).
+
+use super::{scalar, ConvGeometry};
+use crate::simd::{runnable, Level};
+
+#[cfg(target_arch = "x86_64")]
+use crate::simd::vector::{Avx2, Avx512, Simd};
+
+/// Forward over `n` images.
+///
+/// # Safety
+/// `g` is valid: [`ConvGeometry::assert_valid`] holds for it (the kernels
+/// index channels by group and trust that `groups` divides both counts).
+///
+/// # Panics
+/// If a slice is shorter than `n` images, the weights or the biases need.
+pub(super) unsafe fn forward(
+    level: Level,
+    g: &ConvGeometry,
+    n: usize,
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+) {
+    assert!(
+        x.len() >= n * g.in_len()
+            && y.len() >= n * g.out_len()
+            && w.len() >= g.weights()
+            && b.len() >= g.biases(),
+        "conv2d: slices too short for {n} images"
+    );
+    match runnable(level) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the CPU runs AVX-512F (`runnable`); the lengths are checked
+        // above and the geometry is the caller's promise.
+        Level::Avx512 => unsafe {
+            forward_avx512(g, n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr())
+        },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the CPU runs AVX2 and FMA (`runnable`); the lengths are
+        // checked above and the geometry is the caller's promise.
+        Level::Avx2 => unsafe {
+            forward_avx2(g, n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr())
+        },
+        _ => {
+            let (inl, outl) = (g.in_len(), g.out_len());
+            for s in 0..n {
+                scalar::forward(
+                    g,
+                    w,
+                    b,
+                    &x[s * inl..(s + 1) * inl],
+                    &mut y[s * outl..(s + 1) * outl],
+                );
+            }
+        }
+    }
+}
+
+/// Backward over `n` images: `dx` overwritten when given, `dw` and `db`
+/// added to.
+///
+/// # Safety
+/// `g` is valid, as for [`forward`].
+///
+/// # Panics
+/// If a slice is shorter than `n` images, the weights or the biases need.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn backward(
+    level: Level,
+    g: &ConvGeometry,
+    n: usize,
+    w: &[f32],
+    x: &[f32],
+    dy: &[f32],
+    mut dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: &mut [f32],
+) {
+    assert!(
+        x.len() >= n * g.in_len()
+            && dy.len() >= n * g.out_len()
+            && dx.as_ref().is_none_or(|dx| dx.len() >= n * g.in_len())
+            && w.len() >= g.weights()
+            && dw.len() >= g.weights()
+            && db.len() >= g.biases(),
+        "conv2d: slices too short for {n} images"
+    );
+    match runnable(level) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the CPU runs AVX-512F (`runnable`); the lengths are checked
+        // above and the geometry is the caller's promise.
+        Level::Avx512 => unsafe {
+            backward_avx512(
+                g,
+                n,
+                w.as_ptr(),
+                x.as_ptr(),
+                dy.as_ptr(),
+                dx.map(|d| d.as_mut_ptr()),
+                dw.as_mut_ptr(),
+                db.as_mut_ptr(),
+            )
+        },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the CPU runs AVX2 and FMA (`runnable`); the lengths are
+        // checked above and the geometry is the caller's promise.
+        Level::Avx2 => unsafe {
+            backward_avx2(
+                g,
+                n,
+                w.as_ptr(),
+                x.as_ptr(),
+                dy.as_ptr(),
+                dx.map(|d| d.as_mut_ptr()),
+                dw.as_mut_ptr(),
+                db.as_mut_ptr(),
+            )
+        },
+        _ => {
+            let (inl, outl) = (g.in_len(), g.out_len());
+            for s in 0..n {
+                let (xs, dys) = (&x[s * inl..(s + 1) * inl], &dy[s * outl..(s + 1) * outl]);
+                scalar::backward_params(g, xs, dys, dw, db);
+                if let Some(dx) = dx.as_deref_mut() {
+                    scalar::backward_input(g, w, dys, &mut dx[s * inl..(s + 1) * inl]);
+                }
+            }
+        }
+    }
+}
+
+/// # Safety
+/// The CPU runs AVX-512F; `g` is valid; every pointer is valid for the
+/// floats `n` images of `g` imply (the entry points check the lengths).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn forward_avx512(
+    g: &ConvGeometry,
+    n: usize,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe { forward_rows::<Avx512>(g, n, w, b, x, y) }
+}
+
+/// # Safety
+/// The CPU runs AVX2 and FMA; `g` is valid; every pointer is valid for the
+/// floats `n` images of `g` imply (the entry points check the lengths).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn forward_avx2(
+    g: &ConvGeometry,
+    n: usize,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe { forward_rows::<Avx2>(g, n, w, b, x, y) }
+}
+
+/// # Safety
+/// The CPU runs AVX-512F; `g` is valid; every pointer is valid for the
+/// floats `n` images of `g` imply (the entry points check the lengths).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn backward_avx512(
+    g: &ConvGeometry,
+    n: usize,
+    w: *const f32,
+    x: *const f32,
+    dy: *const f32,
+    dx: Option<*mut f32>,
+    dw: *mut f32,
+    db: *mut f32,
+) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe { backward_rows::<Avx512>(g, n, w, x, dy, dx, dw, db) }
+}
+
+/// # Safety
+/// The CPU runs AVX2 and FMA; `g` is valid; every pointer is valid for the
+/// floats `n` images of `g` imply (the entry points check the lengths).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn backward_avx2(
+    g: &ConvGeometry,
+    n: usize,
+    w: *const f32,
+    x: *const f32,
+    dy: *const f32,
+    dx: Option<*mut f32>,
+    dw: *mut f32,
+    db: *mut f32,
+) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe { backward_rows::<Avx2>(g, n, w, x, dy, dx, dw, db) }
+}
+
+/// Forward, row by row, tap by tap (see the module's documentation).
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; `g` is valid; every pointer is valid
+/// for the floats `n` images of `g` imply.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn forward_rows<S: Simd>(
+    g: &ConvGeometry,
+    n: usize,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+) {
+    let (cig, cog) = (g.ci_per_group(), g.co_per_group());
+    let (inl, outl, plane) = (g.in_len(), g.out_len(), g.h * g.w);
+    // SAFETY: every offset stays inside its image: channels by `groups`
+    // dividing both counts (`g` is valid), rows by `input_row`, columns by
+    // `columns` (`[lo, hi)` ⊂ `[0, wo)` and its taps inside `[0, w)`).
+    unsafe {
+        for s in 0..n {
+            let (xs, ys) = (x.add(s * inl), y.add(s * outl));
+            for o in 0..g.co {
+                let i0 = (o / cog) * cig;
+                let bias = if g.bias { *b.add(o) } else { 0.0 };
+                for r in 0..g.ho {
+                    let yrow = ys.add((o * g.ho + r) * g.wo);
+                    fill::<S>(g.wo, bias, yrow);
+                    for j in 0..cig {
+                        let xp = xs.add((i0 + j) * plane);
+                        for kr in 0..g.kh {
+                            let Some(xr) = g.input_row(r, kr) else {
+                                continue;
+                            };
+                            let xrow = xp.add(xr * g.w);
+                            let wrow = w.add(((o * cig + j) * g.kh + kr) * g.kw);
+                            for kc in 0..g.kw {
+                                let (lo, hi) = g.columns(kc);
+                                if lo >= hi {
+                                    continue;
+                                }
+                                let src = xrow.add(lo * g.sw + kc * g.dw - g.pw);
+                                axpy::<S>(hi - lo, *wrow.add(kc), src, g.sw, yrow.add(lo));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Backward, over the same runs as [`forward_rows`].
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; `g` is valid; every pointer is valid
+/// for the floats `n` images of `g` imply.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn backward_rows<S: Simd>(
+    g: &ConvGeometry,
+    n: usize,
+    w: *const f32,
+    x: *const f32,
+    dy: *const f32,
+    dx: Option<*mut f32>,
+    dw: *mut f32,
+    db: *mut f32,
+) {
+    let (cig, cog) = (g.ci_per_group(), g.co_per_group());
+    let (inl, outl, plane) = (g.in_len(), g.out_len(), g.h * g.w);
+    // SAFETY: the offsets are those of `forward_rows`, with `dx` laid out as
+    // `x`, `dy` as `y`, `dw` as `w` and `db` holding `co` floats with bias.
+    unsafe {
+        for s in 0..n {
+            let (xs, dys) = (x.add(s * inl), dy.add(s * outl));
+            let dxs = dx.map(|d| d.add(s * inl));
+            if let Some(dxs) = dxs {
+                fill::<S>(inl, 0.0, dxs);
+            }
+            for o in 0..g.co {
+                let i0 = (o / cog) * cig;
+                for r in 0..g.ho {
+                    let dyrow = dys.add((o * g.ho + r) * g.wo);
+                    if g.bias {
+                        *db.add(o) += sum::<S>(g.wo, dyrow);
+                    }
+                    for j in 0..cig {
+                        let channel = (i0 + j) * plane;
+                        for kr in 0..g.kh {
+                            let Some(xr) = g.input_row(r, kr) else {
+                                continue;
+                            };
+                            let at = channel + xr * g.w;
+                            let widx = ((o * cig + j) * g.kh + kr) * g.kw;
+                            for kc in 0..g.kw {
+                                let (lo, hi) = g.columns(kc);
+                                if lo >= hi {
+                                    continue;
+                                }
+                                let col = lo * g.sw + kc * g.dw - g.pw;
+                                let d = dyrow.add(lo);
+                                *dw.add(widx + kc) += dot::<S>(hi - lo, d, xs.add(at + col), g.sw);
+                                if let Some(dxs) = dxs {
+                                    scatter::<S>(
+                                        hi - lo,
+                                        *w.add(widx + kc),
+                                        d,
+                                        dxs.add(at + col),
+                                        g.sw,
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `p[0..len] = v`.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; `p` is valid for `len` floats.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn fill<S: Simd>(len: usize, v: f32, p: *mut f32) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`); the
+    // full vectors end at or before `len`, the masked one touches the rest.
+    unsafe {
+        let vv = S::splat(v);
+        let mut j = 0;
+        while j + S::LANES <= len {
+            S::store(p.add(j), vv);
+            j += S::LANES;
+        }
+        if j < len {
+            S::store_masked(p.add(j), vv, S::first(len - j));
+        }
+    }
+}
+
+/// `Σ p[0..len]`.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; `p` is valid for `len` floats.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn sum<S: Simd>(len: usize, p: *const f32) -> f32 {
+    // SAFETY: as in `fill`.
+    unsafe {
+        let mut acc = S::zero();
+        let mut j = 0;
+        while j + S::LANES <= len {
+            acc = S::add(acc, S::load(p.add(j)));
+            j += S::LANES;
+        }
+        if j < len {
+            acc = S::add(acc, S::load_masked(p.add(j), S::first(len - j)));
+        }
+        S::sum(acc)
+    }
+}
+
+/// `y[j] += a · x[j·stride]` for `j < len`.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; `y` is valid for `len` floats and
+/// `x` for `(len − 1)·stride + 1`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn axpy<S: Simd>(len: usize, a: f32, x: *const f32, stride: usize, y: *mut f32) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`); the
+    // contiguous case reads `x[0..len]` only, by full and masked vectors.
+    unsafe {
+        if stride == 1 {
+            let av = S::splat(a);
+            let mut j = 0;
+            while j + S::LANES <= len {
+                S::store(y.add(j), S::fma(av, S::load(x.add(j)), S::load(y.add(j))));
+                j += S::LANES;
+            }
+            if j < len {
+                let m = S::first(len - j);
+                let v = S::fma(av, S::load_masked(x.add(j), m), S::load_masked(y.add(j), m));
+                S::store_masked(y.add(j), v, m);
+            }
+        } else {
+            for j in 0..len {
+                *y.add(j) += a * *x.add(j * stride);
+            }
+        }
+    }
+}
+
+/// `Σ_j d[j] · x[j·stride]` for `j < len`.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; `d` is valid for `len` floats and
+/// `x` for `(len − 1)·stride + 1`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn dot<S: Simd>(len: usize, d: *const f32, x: *const f32, stride: usize) -> f32 {
+    // SAFETY: as in `axpy`.
+    unsafe {
+        if stride == 1 {
+            let mut acc = S::zero();
+            let mut j = 0;
+            while j + S::LANES <= len {
+                acc = S::fma(S::load(d.add(j)), S::load(x.add(j)), acc);
+                j += S::LANES;
+            }
+            if j < len {
+                let m = S::first(len - j);
+                acc = S::fma(
+                    S::load_masked(d.add(j), m),
+                    S::load_masked(x.add(j), m),
+                    acc,
+                );
+            }
+            S::sum(acc)
+        } else {
+            let mut acc = 0.0f32;
+            for j in 0..len {
+                acc += *d.add(j) * *x.add(j * stride);
+            }
+            acc
+        }
+    }
+}
+
+/// `dx[j·stride] += a · d[j]` for `j < len`.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; `d` is valid for `len` floats and
+/// `dx` for `(len − 1)·stride + 1`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn scatter<S: Simd>(len: usize, a: f32, d: *const f32, dx: *mut f32, stride: usize) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        if stride == 1 {
+            axpy::<S>(len, a, d, 1, dx);
+        } else {
+            for j in 0..len {
+                let p = dx.add(j * stride);
+                *p += a * *d.add(j);
+            }
+        }
+    }
+}
