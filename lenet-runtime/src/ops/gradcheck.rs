@@ -6,7 +6,7 @@ use super::test_support::{levels, Rng};
 use super::{
     AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, Layer, Linear, MaxPool2d, Relu, Sigmoid, Tanh,
 };
-use super::{DepthwiseConv2d, GroupedConv2d};
+use super::{BatchNorm, DepthwiseConv2d, GroupedConv2d};
 use crate::simd::Level;
 
 /// `Σ dy · y` in f64.
@@ -221,4 +221,68 @@ fn max_pool_sends_the_gradient_to_the_first_maximum() {
         want[at] += dy[k];
     }
     assert_eq!(dx, want);
+}
+
+/// `Σ dy · BatchNorm_train(x; γ, β)` in f64, the statistics those of the
+/// whole batch.
+fn batch_norm_objective<const C: usize, const HW: usize>(
+    level: Level,
+    gamma: &[f32],
+    beta: &[f32],
+    x: &[f32],
+    dy: &[f32],
+) -> f64 {
+    let norm = BatchNorm::<C, HW>::stats(x).normalisation(1e-5);
+    let mut y = vec![0.0; x.len()];
+    BatchNorm::<C, HW>::forward_train_at(level, &norm, gamma, beta, x, &mut y);
+    y.iter().zip(dy).map(|(&y, &d)| y as f64 * d as f64).sum()
+}
+
+/// Batch norm's backward through the batch statistics (`dx`, `dγ`, `dβ`)
+/// against central differences of the training forward.
+fn check_batch_norm<const C: usize, const HW: usize>(level: Level, n: usize, rng: &mut Rng) {
+    let x: Vec<f32> = rng.vec(n * C * HW).iter().map(|v| 2.0 * v + 0.3).collect();
+    let dy = rng.vec(x.len());
+    let (gamma, beta) = (rng.vec(C), rng.vec(C));
+    let norm = BatchNorm::<C, HW>::stats(&x).normalisation(1e-5);
+    // Two chunks, as two threads would.
+    let half = (n / 2) * C * HW;
+    let sums =
+        BatchNorm::<C, HW>::grad_sums(&norm, &x[..half], &dy[..half]).combine(
+            &BatchNorm::<C, HW>::grad_sums(&norm, &x[half..], &dy[half..]),
+        );
+    let (mut dgamma, mut dbeta) = (vec![0.0; C], vec![0.0; C]);
+    sums.add_param_grads(&mut dgamma, &mut dbeta);
+    let mut dx = vec![f32::NAN; x.len()];
+    BatchNorm::<C, HW>::backward_input_at(level, &norm, &gamma, &sums, &x, &dy, &mut dx);
+
+    let h = 1e-2f32;
+    let mut args = [gamma.clone(), beta.clone(), x.clone()];
+    for (name, which, got) in [("dgamma", 0, &dgamma), ("dbeta", 1, &dbeta), ("dx", 2, &dx)] {
+        for j in 0..args[which].len() {
+            let v = args[which][j];
+            args[which][j] = v + h;
+            let up = batch_norm_objective::<C, HW>(level, &args[0], &args[1], &args[2], &dy);
+            args[which][j] = v - h;
+            let down = batch_norm_objective::<C, HW>(level, &args[0], &args[1], &args[2], &dy);
+            args[which][j] = v;
+            let want = (up - down) / ((v + h) as f64 - (v - h) as f64);
+            let g = got[j] as f64;
+            assert!(
+                (g - want).abs() <= 5e-3 * (1.0 + want.abs()),
+                "{level:?} batch norm C = {C}, HW = {HW}: {name}[{j}]: backward {g}, finite differences {want}"
+            );
+        }
+    }
+}
+
+#[test]
+fn batch_norm_matches_finite_differences_at_every_level() {
+    for level in levels("batch norm (finite differences)") {
+        let mut rng = Rng::new(0xb17 ^ level as u64);
+        check_batch_norm::<3, 10>(level, 4, &mut rng);
+        check_batch_norm::<2, 25>(level, 2, &mut rng);
+        check_batch_norm::<9, 1>(level, 6, &mut rng);
+        check_batch_norm::<17, 1>(level, 3, &mut rng);
+    }
 }

@@ -35,6 +35,7 @@
 mod activation;
 mod adaptive_avg_pool2d;
 mod avg_pool2d;
+mod batch_norm;
 mod conv2d;
 mod conv2d_general;
 mod flatten;
@@ -49,6 +50,7 @@ pub(crate) mod test_support;
 pub use activation::{Relu, Sigmoid, Tanh};
 pub use adaptive_avg_pool2d::AdaptiveAvgPool2d;
 pub use avg_pool2d::AvgPool2d;
+pub use batch_norm::{fold_into_preceding, BatchNorm, BatchStats, GradSums, Normalisation};
 pub use conv2d::Conv2d;
 pub use conv2d_general::{ConvGeometry, DepthwiseConv2d, GroupedConv2d};
 pub use flatten::Flatten;
