@@ -6,7 +6,7 @@ use super::test_support::{levels, Rng};
 use super::{
     AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, Layer, Linear, MaxPool2d, Relu, Sigmoid, Tanh,
 };
-use super::{BatchNorm, DepthwiseConv2d, GroupedConv2d};
+use super::{BatchNorm, DepthwiseConv2d, GroupedConv2d, PaddedAvgPool2d, PaddedMaxPool2d};
 use crate::simd::Level;
 
 /// `Σ dy · y` in f64.
@@ -174,6 +174,26 @@ fn every_layer_matches_finite_differences_at_every_level() {
         check::<MaxPool2d<2, 2, 2, 6, 7, 3, 3>>("max pool 2", level, x, 2, 1e-4, 1e-3, r);
         let x = distinct(r, 2 * 2 * 7 * 7);
         check::<MaxPool2d<2, 3, 2, 7, 7, 3, 3>>("max pool 3 s2", level, x, 2, 1e-4, 1e-3, r);
+        let x = r.vec(2 * 2 * 7 * 6);
+        check::<PaddedAvgPool2d<2, 3, 2, 2, 1, 1, 1, 7, 6, 4, 7>>(
+            "padded avg pool",
+            level,
+            x,
+            2,
+            1.0,
+            1e-4,
+            r,
+        );
+        let x = distinct(r, 2 * 2 * 7 * 6);
+        check::<PaddedMaxPool2d<2, 3, 2, 2, 1, 1, 1, 7, 6, 4, 7>>(
+            "padded max pool",
+            level,
+            x,
+            2,
+            1e-4,
+            1e-3,
+            r,
+        );
         // Smooth.
         let x = r.vec(2 * 29);
         check::<Tanh<29>>("tanh", level, x, 2, 1e-3, 2e-3, r);
