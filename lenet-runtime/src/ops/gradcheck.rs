@@ -6,7 +6,9 @@ use super::test_support::{levels, Rng};
 use super::{
     AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, Layer, Linear, MaxPool2d, Relu, Sigmoid, Tanh,
 };
-use super::{BatchNorm, DepthwiseConv2d, GroupedConv2d, PaddedAvgPool2d, PaddedMaxPool2d};
+use super::{
+    BatchNorm, DepthwiseConv2d, GroupedConv2d, LeakyRelu, PaddedAvgPool2d, PaddedMaxPool2d, Relu6,
+};
 use crate::simd::Level;
 
 /// `Σ dy · y` in f64.
@@ -170,6 +172,25 @@ fn every_layer_matches_finite_differences_at_every_level() {
         // Piecewise linear, away from the kinks and ties.
         let x = away_from_zero(r, 2 * 53, 0.01);
         check::<Relu<53>>("relu", level, x, 2, 1e-3, 1e-3, r);
+        let x = away_from_zero(r, 2 * 41, 0.01);
+        check::<LeakyRelu<41, 0x3e4c_cccd>>("leaky relu 0.2", level, x, 2, 1e-3, 1e-3, r);
+        let x = away_from_zero(r, 2 * 41, 0.01);
+        check::<LeakyRelu<41, 0xbf00_0000>>("leaky relu −0.5", level, x, 2, 1e-3, 1e-3, r);
+        let x: Vec<f32> = away_from_zero(r, 2 * 43, 0.01)
+            .iter()
+            .map(|v| 4.0 * v + 3.0)
+            .collect();
+        let x: Vec<f32> = x
+            .iter()
+            .map(|&v| {
+                if (v - 6.0).abs() < 0.05 || v.abs() < 0.05 {
+                    v + 0.1
+                } else {
+                    v
+                }
+            })
+            .collect();
+        check::<Relu6<43>>("relu6", level, x, 2, 1e-3, 1e-3, r);
         let x = distinct(r, 2 * 2 * 6 * 7);
         check::<MaxPool2d<2, 2, 2, 6, 7, 3, 3>>("max pool 2", level, x, 2, 1e-4, 1e-3, r);
         let x = distinct(r, 2 * 2 * 7 * 7);

@@ -41,6 +41,7 @@ mod conv2d_general;
 mod flatten;
 mod linear;
 mod max_pool2d;
+mod piecewise;
 mod pool2d_padded;
 
 #[cfg(test)]
@@ -57,6 +58,7 @@ pub use conv2d_general::{ConvGeometry, DepthwiseConv2d, GroupedConv2d};
 pub use flatten::Flatten;
 pub use linear::Linear;
 pub use max_pool2d::MaxPool2d;
+pub use piecewise::{LeakyRelu, Relu6};
 pub use pool2d_padded::{PaddedAvgPool2d, PaddedMaxPool2d};
 
 use crate::simd::{self, Level};
