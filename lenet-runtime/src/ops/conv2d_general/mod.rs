@@ -96,7 +96,9 @@ impl ConvGeometry {
             "Conv2d: channels and input sizes must be positive"
         );
         assert!(
-            self.groups > 0 && self.ci % self.groups == 0 && self.co % self.groups == 0,
+            self.groups > 0
+                && self.ci.is_multiple_of(self.groups)
+                && self.co.is_multiple_of(self.groups),
             "Conv2d: groups must divide both channel counts"
         );
         match Self::out_size(self.h, self.kh, self.sh, self.ph, self.dh) {

@@ -11,7 +11,7 @@ use crate::ops::Layer;
 
 /// The scalar specification over `n` images: `y`, and `dw`, `db`, `dx`
 /// starting from `dw0`, `db0`.
-#[allow(clippy::type_complexity)]
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
 fn reference(
     g: &ConvGeometry,
     n: usize,

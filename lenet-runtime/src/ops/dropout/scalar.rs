@@ -25,8 +25,9 @@ pub fn image_key(seed: u64, image: usize) -> u32 {
 
 /// `⌊p · 2³²⌋`: a value is dropped when its hash is below it.
 pub fn threshold(p: f32) -> u32 {
-    let t = (p as f64 * 4_294_967_296.0).floor();
-    if t <= 0.0 {
+    let t = p as f64 * 4_294_967_296.0;
+    // `as` truncates: the floor of a positive `t`; NaN keeps everything.
+    if t.is_nan() || t <= 0.0 {
         0
     } else if t >= u32::MAX as f64 {
         u32::MAX

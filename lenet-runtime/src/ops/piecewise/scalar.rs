@@ -22,13 +22,8 @@ pub fn leaky_relu_backward(slope: f32, gate: &[f32], dy: &[f32], dx: &mut [f32])
 #[inline(always)]
 pub fn relu6(x: &[f32], y: &mut [f32]) {
     for (y, &x) in y.iter_mut().zip(x) {
-        *y = if x < 0.0 {
-            0.0
-        } else if x > 6.0 {
-            6.0
-        } else {
-            x
-        };
+        // `clamp` is `x < 0 ? 0 : x > 6 ? 6 : x`, NaN and −0 passing through.
+        *y = x.clamp(0.0, 6.0);
     }
 }
 
