@@ -213,7 +213,38 @@ unsafe fn backward_avx2(
     unsafe { backward_rows::<Avx2>(g, n, w, x, dy, dx, dw, db) }
 }
 
-/// Forward, row by row, tap by tap (see the module's documentation).
+/// The run `[lo, hi)` of every kernel column (`ConvGeometry::columns`),
+/// computed once per call for the first 32.
+#[cfg(target_arch = "x86_64")]
+struct Runs {
+    table: [(usize, usize); 32],
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Runs {
+    #[inline(always)]
+    fn new(g: &ConvGeometry) -> Runs {
+        let mut table = [(0, 0); 32];
+        for (kc, run) in table.iter_mut().enumerate().take(g.kw) {
+            *run = g.columns(kc);
+        }
+        Runs { table }
+    }
+
+    #[inline(always)]
+    fn get(&self, g: &ConvGeometry, kc: usize) -> (usize, usize) {
+        match self.table.get(kc) {
+            Some(&run) => run,
+            None => g.columns(kc),
+        }
+    }
+}
+
+/// Forward. With stride 1 along the row, the columns where every tap is
+/// inside the image (`[lo of the first tap, hi of the last)`) are computed by
+/// vectors kept in registers over all the taps of the output (`CI/G · KH ·
+/// KW` multiply-adds, one load each), and the few edge columns one by one;
+/// otherwise row by row, tap by tap (see the module's documentation).
 ///
 /// # Safety
 /// The CPU runs `S`'s instruction set; `g` is valid; every pointer is valid
@@ -230,17 +261,68 @@ unsafe fn forward_rows<S: Simd>(
 ) {
     let (cig, cog) = (g.ci_per_group(), g.co_per_group());
     let (inl, outl, plane) = (g.in_len(), g.out_len(), g.h * g.w);
+    let runs = Runs::new(g);
+    // Runs shrink as the tap moves right: the interior is inside all.
+    let (cl, cr) = (runs.get(g, 0).0, runs.get(g, g.kw - 1).1);
+    let blocked = g.sw == 1 && cl < cr;
     // SAFETY: every offset stays inside its image: channels by `groups`
     // dividing both counts (`g` is valid), rows by `input_row`, columns by
-    // `columns` (`[lo, hi)` ⊂ `[0, wo)` and its taps inside `[0, w)`).
+    // `columns` (`[lo, hi)` ⊂ `[0, wo)` and its taps inside `[0, w)`); the
+    // interior `[cl, cr)` lies inside every tap's run, and its vectors are
+    // masked to it.
     unsafe {
         for s in 0..n {
             let (xs, ys) = (x.add(s * inl), y.add(s * outl));
             for o in 0..g.co {
                 let i0 = (o / cog) * cig;
                 let bias = if g.bias { *b.add(o) } else { 0.0 };
+                let wo_ = w.add(o * cig * g.kh * g.kw);
                 for r in 0..g.ho {
                     let yrow = ys.add((o * g.ho + r) * g.wo);
+                    if blocked {
+                        let mut j0 = cl;
+                        while j0 < cr {
+                            let m = S::first(cr - j0);
+                            let mut acc = S::splat(bias);
+                            for j in 0..cig {
+                                let xp = xs.add((i0 + j) * plane);
+                                for kr in 0..g.kh {
+                                    let Some(xr) = g.input_row(r, kr) else {
+                                        continue;
+                                    };
+                                    let src = xp.add(xr * g.w + j0 - g.pw);
+                                    let wrow = wo_.add((j * g.kh + kr) * g.kw);
+                                    for kc in 0..g.kw {
+                                        let v = S::load_masked(src.add(kc * g.dw), m);
+                                        acc = S::fma(S::splat(*wrow.add(kc)), v, acc);
+                                    }
+                                }
+                            }
+                            S::store_masked(yrow.add(j0), acc, m);
+                            j0 += S::LANES;
+                        }
+                        for c in (0..cl).chain(cr..g.wo) {
+                            let mut acc = bias;
+                            for j in 0..cig {
+                                let xp = xs.add((i0 + j) * plane);
+                                for kr in 0..g.kh {
+                                    let Some(xr) = g.input_row(r, kr) else {
+                                        continue;
+                                    };
+                                    let wrow = wo_.add((j * g.kh + kr) * g.kw);
+                                    for kc in 0..g.kw {
+                                        let (lo, hi) = runs.get(g, kc);
+                                        if lo <= c && c < hi {
+                                            let at = xr * g.w + c + kc * g.dw - g.pw;
+                                            acc += *wrow.add(kc) * *xp.add(at);
+                                        }
+                                    }
+                                }
+                            }
+                            *yrow.add(c) = acc;
+                        }
+                        continue;
+                    }
                     fill::<S>(g.wo, bias, yrow);
                     for j in 0..cig {
                         let xp = xs.add((i0 + j) * plane);
@@ -249,9 +331,9 @@ unsafe fn forward_rows<S: Simd>(
                                 continue;
                             };
                             let xrow = xp.add(xr * g.w);
-                            let wrow = w.add(((o * cig + j) * g.kh + kr) * g.kw);
+                            let wrow = wo_.add((j * g.kh + kr) * g.kw);
                             for kc in 0..g.kw {
-                                let (lo, hi) = g.columns(kc);
+                                let (lo, hi) = runs.get(g, kc);
                                 if lo >= hi {
                                     continue;
                                 }
@@ -286,6 +368,7 @@ unsafe fn backward_rows<S: Simd>(
 ) {
     let (cig, cog) = (g.ci_per_group(), g.co_per_group());
     let (inl, outl, plane) = (g.in_len(), g.out_len(), g.h * g.w);
+    let runs = Runs::new(g);
     // SAFETY: the offsets are those of `forward_rows`, with `dx` laid out as
     // `x`, `dy` as `y`, `dw` as `w` and `db` holding `co` floats with bias.
     unsafe {
@@ -311,7 +394,7 @@ unsafe fn backward_rows<S: Simd>(
                             let at = channel + xr * g.w;
                             let widx = ((o * cig + j) * g.kh + kr) * g.kw;
                             for kc in 0..g.kw {
-                                let (lo, hi) = g.columns(kc);
+                                let (lo, hi) = runs.get(g, kc);
                                 if lo >= hi {
                                     continue;
                                 }

@@ -14,6 +14,12 @@
 //! The mask is applied as PyTorch does, `y = x · m` with `m ∈ {0, 1/(1−p)}`:
 //! a dropped NaN or infinity gives NaN. The random numbers are lenet's, not
 //! PyTorch's: the same `p`, not the same mask.
+//!
+//! ```compile_fail
+//! use lenet_runtime::ops::Dropout;
+//! // No values per image.
+//! Dropout::<0>::forward_train(0.5, 1, 0, &[], &mut []);
+//! ```
 
 #[allow(unsafe_code)]
 mod kernels;
