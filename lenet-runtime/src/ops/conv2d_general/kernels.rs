@@ -13,6 +13,42 @@ use crate::simd::{runnable, Level};
 
 #[cfg(target_arch = "x86_64")]
 use crate::simd::vector::{Avx2, Avx512, Simd};
+#[cfg(target_arch = "x86_64")]
+use core::arch::x86_64::*;
+
+/// The even lanes of the `2·LANES` floats `a ‖ b`: `[a0, a2, …, b0, b2, …]`
+/// (stride-2 columns, for the kernel's vectors along a row).
+#[cfg(target_arch = "x86_64")]
+trait Evens: Simd {
+    /// # Safety
+    /// The CPU runs this vector type's instruction set.
+    unsafe fn evens(a: Self::V, b: Self::V) -> Self::V;
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Evens for Avx512 {
+    #[inline(always)]
+    unsafe fn evens(a: __m512, b: __m512) -> __m512 {
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe {
+            let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            _mm512_permutex2var_ps(a, even, b)
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Evens for Avx2 {
+    #[inline(always)]
+    unsafe fn evens(a: __m256, b: __m256) -> __m256 {
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe {
+            // [a0 a2 b0 b2 | a4 a6 b4 b6] → 64-bit lanes 0, 2, 1, 3.
+            let s = _mm256_shuffle_ps::<0b10_00_10_00>(a, b);
+            _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(s)))
+        }
+    }
+}
 
 /// Forward over `n` images.
 ///
@@ -240,18 +276,20 @@ impl Runs {
     }
 }
 
-/// Forward. With stride 1 along the row, the columns where every tap is
-/// inside the image (`[lo of the first tap, hi of the last)`) are computed by
-/// vectors kept in registers over all the taps of the output (`CI/G · KH ·
-/// KW` multiply-adds, one load each), and the few edge columns one by one;
-/// otherwise row by row, tap by tap (see the module's documentation).
+/// Forward. With stride 1 or 2 along the row, the columns where every tap
+/// is inside the image (`[lo of the first tap, hi of the last)`) are
+/// computed by vectors kept in registers over all the taps of the output
+/// (`CI/G · KH · KW` multiply-adds, one load each, or two and a shuffle to
+/// take every other column with stride 2), and the few edge columns one by
+/// one; with a larger stride, row by row, tap by tap (see the module's
+/// documentation).
 ///
 /// # Safety
 /// The CPU runs `S`'s instruction set; `g` is valid; every pointer is valid
 /// for the floats `n` images of `g` imply.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn forward_rows<S: Simd>(
+unsafe fn forward_rows<S: Evens>(
     g: &ConvGeometry,
     n: usize,
     w: *const f32,
@@ -264,12 +302,13 @@ unsafe fn forward_rows<S: Simd>(
     let runs = Runs::new(g);
     // Runs shrink as the tap moves right: the interior is inside all.
     let (cl, cr) = (runs.get(g, 0).0, runs.get(g, g.kw - 1).1);
-    let blocked = g.sw == 1 && cl < cr;
+    let blocked = g.sw <= 2 && cl < cr;
     // SAFETY: every offset stays inside its image: channels by `groups`
     // dividing both counts (`g` is valid), rows by `input_row`, columns by
     // `columns` (`[lo, hi)` ⊂ `[0, wo)` and its taps inside `[0, w)`); the
     // interior `[cl, cr)` lies inside every tap's run, and its vectors are
-    // masked to it.
+    // masked to it (with stride 2, to the `2·cnt − 1` floats from a tap's
+    // first column to its last).
     unsafe {
         for s in 0..n {
             let (xs, ys) = (x.add(s * inl), y.add(s * outl));
@@ -290,10 +329,21 @@ unsafe fn forward_rows<S: Simd>(
                                     let Some(xr) = g.input_row(r, kr) else {
                                         continue;
                                     };
-                                    let src = xp.add(xr * g.w + j0 - g.pw);
+                                    let src = xp.add(xr * g.w + j0 * g.sw - g.pw);
                                     let wrow = wo_.add((j * g.kh + kr) * g.kw);
                                     for kc in 0..g.kw {
-                                        let v = S::load_masked(src.add(kc * g.dw), m);
+                                        let v = if g.sw == 1 {
+                                            S::load_masked(src.add(kc * g.dw), m)
+                                        } else {
+                                            // Columns 2·l of the `2·cnt − 1`
+                                            // floats from the tap's first.
+                                            let p = src.add(kc * g.dw);
+                                            let span = 2 * (cr - j0).min(S::LANES) - 1;
+                                            let a = S::load_masked(p, S::first(span));
+                                            let rest = span.saturating_sub(S::LANES);
+                                            let b = S::load_masked(p.add(S::LANES), S::first(rest));
+                                            S::evens(a, b)
+                                        };
                                         acc = S::fma(S::splat(*wrow.add(kc)), v, acc);
                                     }
                                 }
@@ -313,7 +363,7 @@ unsafe fn forward_rows<S: Simd>(
                                     for kc in 0..g.kw {
                                         let (lo, hi) = runs.get(g, kc);
                                         if lo <= c && c < hi {
-                                            let at = xr * g.w + c + kc * g.dw - g.pw;
+                                            let at = xr * g.w + c * g.sw + kc * g.dw - g.pw;
                                             acc += *wrow.add(kc) * *xp.add(at);
                                         }
                                     }
