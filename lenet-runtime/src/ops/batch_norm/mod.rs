@@ -4,38 +4,6 @@
 //! latter. Parameters `weight` (γ, `[C]`) and `bias` (β, `[C]`); buffers
 //! `running_mean`, `running_var` (`[C]`) and `num_batches_tracked` (an
 //! `i64`).
-//!
-//! Training, when a batch is split across threads, is in phases so that the
-//! statistics are those of the *whole* batch, as PyTorch's:
-//!
-//! 1. each thread: [`BatchNorm::stats`] of its images; then
-//!    [`BatchStats::combine`] them (in any grouping: Chan's parallel
-//!    formulas) and [`BatchStats::normalisation`] with `eps`;
-//! 2. each thread: [`BatchNorm::forward_train`] with that normalisation
-//!    (it is also what backward needs: the batch mean and `1/√(var + eps)`);
-//!    once per batch: [`BatchNorm::update_running`] with the combined
-//!    statistics and `momentum` (unbiased variance, `num_batches_tracked`
-//!    incremented);
-//! 3. backward, each thread: [`BatchNorm::grad_sums`] of its images; the
-//!    sums [`GradSums::combine`]d give `dγ` and `dβ`
-//!    ([`GradSums::add_param_grads`]); then each thread:
-//!    [`BatchNorm::backward_input`].
-//!
-//! Evaluation uses the running statistics: [`BatchNorm::forward_eval`], or
-//! fold them into the convolution or linear layer before
-//! ([`fold_into_preceding`]).
-//!
-//! The statistics and the gradient sums are reductions in f64 (scalar); the
-//! element-wise passes (forward, eval, `dx`) are vectorised, each an affine
-//! map per channel of the centred input (`y = a·(x − mean) + β`,
-//! `dx = a·dy + b·(x − mean) + k`), compared with the
-//! specification ([`scalar`]) at every level.
-//!
-//! ```compile_fail
-//! use lenet_runtime::ops::BatchNorm;
-//! // No channels.
-//! let s = BatchNorm::<0, 4>::stats(&[]);
-//! ```
 
 #[allow(unsafe_code)]
 mod kernels;
@@ -47,8 +15,39 @@ use crate::simd::{self, Level};
 
 /// Batch normalisation of `C` channels of `HW` values per image (`HW = H·W`
 /// for `BatchNorm2d`, 1 for `BatchNorm1d`). Images of `C·HW` floats lie one
-/// after another in every slice. See [the module](self) for the order of
-/// the calls.
+/// after another in every slice.
+///
+/// Training, when a batch is split across threads, is in phases so that the
+/// statistics are those of the *whole* batch, as PyTorch's:
+///
+/// 1. each thread: [`BatchNorm::stats`] of its images; then
+///    [`BatchStats::combine`] them (in any grouping: Chan's parallel
+///    formulas) and [`BatchStats::normalisation`] with `eps`;
+/// 2. each thread: [`BatchNorm::forward_train`] with that normalisation
+///    (it is also what backward needs: the batch mean and `1/√(var + eps)`);
+///    once per batch: [`BatchNorm::update_running`] with the combined
+///    statistics and `momentum` (unbiased variance, `num_batches_tracked`
+///    incremented);
+/// 3. backward, each thread: [`BatchNorm::grad_sums`] of its images; the
+///    sums [`GradSums::combine`]d give `dγ` and `dβ`
+///    ([`GradSums::add_param_grads`]); then each thread:
+///    [`BatchNorm::backward_input`].
+///
+/// Evaluation uses the running statistics: [`BatchNorm::forward_eval`], or
+/// fold them into the convolution or linear layer before
+/// ([`fold_into_preceding`]).
+///
+/// The statistics and the gradient sums are reductions in f64 (scalar); the
+/// element-wise passes (forward, eval, `dx`) are vectorised, each an affine
+/// map per channel of the centred input (`y = a·(x − mean) + β`,
+/// `dx = a·dy + b·(x − mean) + k`), compared with the
+/// specification (`scalar.rs`) at every level.
+///
+/// ```compile_fail
+/// use lenet_runtime::ops::BatchNorm;
+/// // No channels.
+/// let s = BatchNorm::<0, 4>::stats(&[]);
+/// ```
 pub struct BatchNorm<const C: usize, const HW: usize>;
 
 /// Per-channel statistics of some images: how many values per channel,

@@ -2,19 +2,6 @@
 //! `Conv2d(in, out, (KH, KW), stride = (SH, SW), padding = (PH, PW),
 //! dilation = (DH, DW), groups = G, bias = BIAS)`, weight `[CO, CI / G, KH, KW]`
 //! (OIHW), bias `[CO]` when `BIAS`, zero padding.
-//!
-//! Two layer types share one direct kernel, vectorised over the output
-//! columns of a row (each tap of the kernel adds a weight times a row of
-//! the input to a row of the output): [`DepthwiseConv2d`] (`groups =
-//! in_channels`, one input channel per output channel, channel multiplier
-//! `M`: MobileNet's and DS-CNN's depthwise convolutions) and
-//! [`GroupedConv2d`] for everything else that the tuned [`super::Conv2d`]
-//! (square, undilated, `groups = 1`, with bias) does not cover. Neither is a
-//! dense GEMM: a depthwise layer costs `KH·KW` multiply-adds per output.
-//!
-//! Output size, per dimension:
-//! `floor((H + 2·P − D·(K − 1) − 1) / S) + 1`, computed by
-//! [`ConvGeometry::out_size`].
 
 #[allow(unsafe_code)]
 mod kernels;
@@ -206,6 +193,19 @@ impl ConvGeometry {
 /// assert_eq!(y[0], 4.0); // the top-left window holds 2×2 pixels inside
 /// assert_eq!(y[5], 9.0);
 /// ```
+///
+/// Two layer types share one direct kernel, vectorised over the output
+/// columns of a row (each tap of the kernel adds a weight times a row of
+/// the input to a row of the output): [`DepthwiseConv2d`] (`groups =
+/// in_channels`, one input channel per output channel, channel multiplier
+/// `M`: MobileNet's and DS-CNN's depthwise convolutions) and
+/// [`GroupedConv2d`] for everything else that the tuned [`super::Conv2d`]
+/// (square, undilated, `groups = 1`, with bias) does not cover. Neither is a
+/// dense GEMM: a depthwise layer costs `KH·KW` multiply-adds per output.
+///
+/// Output size, per dimension:
+/// `floor((H + 2·P − D·(K − 1) − 1) / S) + 1`, computed by
+/// [`ConvGeometry::out_size`].
 pub struct DepthwiseConv2d<
     const C: usize,
     const M: usize,

@@ -2,24 +2,6 @@
 //! [`Layer`] impl); in training, each value is zeroed with probability `p`
 //! and the others are scaled by `1 / (1 − p)`, and backward applies the same
 //! mask to the gradient.
-//!
-//! The mask is counter-based: whether value `j` of image `i` of the batch
-//! is kept is a hash of `(seed, i, j)` ([`Dropout::keeps`]), so it depends
-//! on nothing else: not on the thread count nor on how the batch is cut
-//! (a thread passes the batch index of its first image), nor on the
-//! instruction set. Backward recomputes the mask rather than storing it.
-//! The generator derives one seed per layer and training step with
-//! [`Dropout::seed`].
-//!
-//! The mask is applied as PyTorch does, `y = x · m` with `m ∈ {0, 1/(1−p)}`:
-//! a dropped NaN or infinity gives NaN. The random numbers are lenet's, not
-//! PyTorch's: the same `p`, not the same mask.
-//!
-//! ```compile_fail
-//! use lenet_runtime::ops::Dropout;
-//! // No values per image.
-//! Dropout::<0>::forward_train(0.5, 1, 0, &[], &mut []);
-//! ```
 
 #[allow(unsafe_code)]
 mod kernels;
@@ -33,6 +15,24 @@ use crate::simd::{self, Level};
 /// Dropout on `N` floats per image. In evaluation (the [`Layer`] impl) the
 /// identity; in training [`Dropout::forward_train`] and
 /// [`Dropout::backward_train`].
+///
+/// The mask is counter-based: whether value `j` of image `i` of the batch
+/// is kept is a hash of `(seed, i, j)` ([`Dropout::keeps`]), so it depends
+/// on nothing else: not on the thread count nor on how the batch is cut
+/// (a thread passes the batch index of its first image), nor on the
+/// instruction set. Backward recomputes the mask rather than storing it.
+/// The generator derives one seed per layer and training step with
+/// [`Dropout::seed`].
+///
+/// The mask is applied as PyTorch does, `y = x · m` with `m ∈ {0, 1/(1−p)}`:
+/// a dropped NaN or infinity gives NaN. The random numbers are lenet's, not
+/// PyTorch's: the same `p`, not the same mask.
+///
+/// ```compile_fail
+/// use lenet_runtime::ops::Dropout;
+/// // No values per image.
+/// Dropout::<0>::forward_train(0.5, 1, 0, &[], &mut []);
+/// ```
 pub struct Dropout<const N: usize>;
 
 impl<const N: usize> Dropout<N> {

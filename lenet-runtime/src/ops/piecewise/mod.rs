@@ -1,18 +1,5 @@
 //! Piecewise-linear activations beyond `relu`, with PyTorch's results bit
-//! for bit, NaN included:
-//!
-//! - [`LeakyRelu`]: `y = x` where `x > 0`, else `x · slope`; NaN gives NaN.
-//!   Gradient `dy` where `x > 0`, else `dy · slope` (so at 0 and at NaN,
-//!   `dy · slope`, as `torch.nn.LeakyReLU`).
-//! - [`Relu6`]: `y = 0` where `x < 0`, `6` where `x > 6`, else `x` (so NaN
-//!   gives NaN and `−0` stays `−0`, as `torch.nn.ReLU6`, which is
-//!   `hardtanh(x, 0, 6)`). Gradient `0` where `x ≤ 0` or `x ≥ 6`, else `dy`
-//!   (so `dy` at NaN, as PyTorch).
-//!
-//! Backward reads the output `y` (like [`super::Relu`]), which decides the
-//! same cases as `x`: for `Relu6` always, for `LeakyRelu` when the slope is
-//! not negative. With a negative slope, backward reads `x` instead, which
-//! the caller must then keep.
+//! for bit, NaN included: [`LeakyRelu`] and [`Relu6`].
 
 #[allow(unsafe_code)]
 mod kernels;
@@ -37,9 +24,24 @@ use crate::simd::Level;
 /// assert_eq!(&y[..2], &[2.0, -0.01]);
 /// assert!(y[2].is_nan());
 /// ```
+///
+/// - [`LeakyRelu`]: `y = x` where `x > 0`, else `x · slope`; NaN gives NaN.
+///   Gradient `dy` where `x > 0`, else `dy · slope` (so at 0 and at NaN,
+///   `dy · slope`, as `torch.nn.LeakyReLU`).
+/// - [`Relu6`]: `y = 0` where `x < 0`, `6` where `x > 6`, else `x` (so NaN
+///   gives NaN and `−0` stays `−0`, as `torch.nn.ReLU6`, which is
+///   `hardtanh(x, 0, 6)`). Gradient `0` where `x ≤ 0` or `x ≥ 6`, else `dy`
+///   (so `dy` at NaN, as PyTorch).
+///
+/// Backward reads the output `y` (like [`super::Relu`]), which decides the
+/// same cases as `x`: for `Relu6` always, for `LeakyRelu` when the slope is
+/// not negative. With a negative slope, backward reads `x` instead, which
+/// the caller must then keep.
 pub struct LeakyRelu<const N: usize, const SLOPE_BITS: u32>;
 
-/// `ReLU6` on `N` floats per image.
+/// `ReLU6` on `N` floats per image: `y = clamp(x, 0, 6)`, NaN and `−0`
+/// passing through, gradient `dy` strictly between 0 and 6 and at NaN, as
+/// PyTorch (see [`LeakyRelu`] for both activations' rules).
 pub struct Relu6<const N: usize>;
 
 impl<const N: usize, const SLOPE_BITS: u32> LeakyRelu<N, SLOPE_BITS> {

@@ -3,43 +3,6 @@
 //! `AvgPool2d((KH, KW), stride = (SH, SW), padding = (PH, PW))` (with
 //! `ceil_mode = False`, and padding at most half the window, PyTorch's
 //! rule). Output `floor((H + 2·PH − KH) / SH) + 1`, likewise for the width.
-//!
-//! - Max pooling pads with −∞ (a padded tap never wins; every window holds
-//!   at least one pixel); the gradient of a window goes to its first maximum
-//!   in row-major order, and the first NaN wins, as [`super::MaxPool2d`].
-//! - Average pooling counts the padded zeros (`count_include_pad = True`):
-//!   every window divides by `KH·KW`.
-//!
-//! [`super::MaxPool2d`] and [`super::AvgPool2d`] remain the layers for
-//! square, unpadded windows; the generator uses these for the rest.
-//!
-//! ```compile_fail
-//! use lenet_runtime::ops::{Layer, PaddedMaxPool2d};
-//! // Padding 2 is more than half a 3-wide window.
-//! type Lying = PaddedMaxPool2d<1, 3, 3, 2, 2, 2, 2, 6, 6, 4, 4>;
-//! let mut y = [0.0; 16];
-//! Lying::forward(&[], &[], &[0.0; 36], &mut y);
-//! ```
-//!
-//! ```compile_fail
-//! use lenet_runtime::ops::{Layer, PaddedAvgPool2d};
-//! // 3×3, stride 2, padding 1 on 7×7 gives 4×4, not 3×3.
-//! type Lying = PaddedAvgPool2d<1, 3, 3, 2, 2, 1, 1, 7, 7, 3, 3>;
-//! let mut y = [0.0; 9];
-//! Lying::forward(&[], &[], &[0.0; 49], &mut y);
-//! ```
-//!
-//! ```
-//! use lenet_runtime::ops::{Layer, PaddedAvgPool2d, PaddedMaxPool2d};
-//! type Max = PaddedMaxPool2d<1, 3, 3, 2, 2, 1, 1, 7, 7, 4, 4>;
-//! type Avg = PaddedAvgPool2d<1, 3, 3, 2, 2, 1, 1, 7, 7, 4, 4>;
-//! let x = [-1.0; 49];
-//! let mut y = [0.0; 16];
-//! Max::forward(&[], &[], &x, &mut y);
-//! assert_eq!(y[0], -1.0); // the −∞ padding never wins
-//! Avg::forward(&[], &[], &x, &mut y);
-//! assert_eq!(y[0], -4.0 / 9.0); // the zero padding counts
-//! ```
 
 #[allow(unsafe_code)]
 mod kernels;
@@ -52,6 +15,43 @@ use crate::simd::Level;
 
 /// `MaxPool2d` over `C` channels of `H`×`W`, window `KH`×`KW`, stride
 /// `(SH, SW)`, padding `(PH, PW)` with −∞, giving `HO`×`WO`.
+///
+/// - Max pooling pads with −∞ (a padded tap never wins; every window holds
+///   at least one pixel); the gradient of a window goes to its first maximum
+///   in row-major order, and the first NaN wins, as [`super::MaxPool2d`].
+/// - Average pooling counts the padded zeros (`count_include_pad = True`):
+///   every window divides by `KH·KW`.
+///
+/// [`super::MaxPool2d`] and [`super::AvgPool2d`] remain the layers for
+/// square, unpadded windows; the generator uses these for the rest.
+///
+/// ```compile_fail
+/// use lenet_runtime::ops::{Layer, PaddedMaxPool2d};
+/// // Padding 2 is more than half a 3-wide window.
+/// type Lying = PaddedMaxPool2d<1, 3, 3, 2, 2, 2, 2, 6, 6, 4, 4>;
+/// let mut y = [0.0; 16];
+/// Lying::forward(&[], &[], &[0.0; 36], &mut y);
+/// ```
+///
+/// ```compile_fail
+/// use lenet_runtime::ops::{Layer, PaddedAvgPool2d};
+/// // 3×3, stride 2, padding 1 on 7×7 gives 4×4, not 3×3.
+/// type Lying = PaddedAvgPool2d<1, 3, 3, 2, 2, 1, 1, 7, 7, 3, 3>;
+/// let mut y = [0.0; 9];
+/// Lying::forward(&[], &[], &[0.0; 49], &mut y);
+/// ```
+///
+/// ```
+/// use lenet_runtime::ops::{Layer, PaddedAvgPool2d, PaddedMaxPool2d};
+/// type Max = PaddedMaxPool2d<1, 3, 3, 2, 2, 1, 1, 7, 7, 4, 4>;
+/// type Avg = PaddedAvgPool2d<1, 3, 3, 2, 2, 1, 1, 7, 7, 4, 4>;
+/// let x = [-1.0; 49];
+/// let mut y = [0.0; 16];
+/// Max::forward(&[], &[], &x, &mut y);
+/// assert_eq!(y[0], -1.0); // the −∞ padding never wins
+/// Avg::forward(&[], &[], &x, &mut y);
+/// assert_eq!(y[0], -4.0 / 9.0); // the zero padding counts
+/// ```
 pub struct PaddedMaxPool2d<
     const C: usize,
     const KH: usize,
