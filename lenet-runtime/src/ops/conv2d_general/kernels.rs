@@ -310,8 +310,13 @@ unsafe fn forward_rows<S: Evens>(
     // masked to it (with stride 2, to the `2·cnt − 1` floats from a tap's
     // first column to its last).
     unsafe {
+        let narrow = narrow_applies::<S>(g);
         for s in 0..n {
             let (xs, ys) = (x.add(s * inl), y.add(s * outl));
+            if narrow {
+                forward_narrow::<S>(g, w, b, xs, ys);
+                continue;
+            }
             for o in 0..g.co {
                 let i0 = (o / cog) * cig;
                 let bias = if g.bias { *b.add(o) } else { 0.0 };
@@ -392,6 +397,108 @@ unsafe fn forward_rows<S: Evens>(
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Floats of the zero-padded plane that [`forward_narrow`] keeps on the
+/// stack (4 KiB).
+#[cfg(target_arch = "x86_64")]
+const NARROW_FLOATS: usize = 1024;
+
+/// Whether [`forward_narrow`] takes `g`: one input channel per output
+/// (depthwise), stride 1, output rows narrower than two vectors, and the
+/// padded plane within [`NARROW_FLOATS`] and 64 columns.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn narrow_applies<S: Simd>(g: &ConvGeometry) -> bool {
+    let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
+    g.ci_per_group() == 1
+        && g.sh == 1
+        && g.sw == 1
+        && g.wo < 2 * S::LANES
+        && wp <= 64
+        && hp * wp <= NARROW_FLOATS
+}
+
+/// Forward of one image for planes with narrow rows (DS-CNN's 25×5,
+/// MobileNet's last 6×6 and 3×3): each input channel is copied once into a
+/// zero-padded plane of width `WP = W + 2·PW`, where a stride-1 convolution
+/// is a 1-D one over `q = r·WP + c` (tap `(kr, kc)` at `q + kr·DH·WP +
+/// kc·DW`). Vectors of consecutive `q` span several rows, so every lane
+/// works whatever `WO`; the lanes of the `(KW − 1)·DW` columns past `WO` in
+/// each row are dropped by a compressing store, whose kept lanes land on
+/// consecutive outputs.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; `g` is valid and
+/// [`narrow_applies`]; `xs` and `ys` are valid for one image of `g`, `w`
+/// and `b` for its weights and biases.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn forward_narrow<S: Simd>(
+    g: &ConvGeometry,
+    w: *const f32,
+    b: *const f32,
+    xs: *const f32,
+    ys: *mut f32,
+) {
+    let wp = g.w + 2 * g.pw;
+    // The last output is at q = (HO − 1)·WP + WO − 1; with stride 1 its last
+    // tap is the plane's last float, HP·WP − 1 (`g` is valid).
+    let q_end = (g.ho - 1) * wp + g.wo;
+    // Which lanes of a vector starting at a q of each phase q % WP are
+    // outputs (c < WO).
+    let mut phase_bits = [0u32; 64];
+    for (ph, bits) in phase_bits.iter_mut().enumerate().take(wp) {
+        for l in 0..S::LANES {
+            if (ph + l) % wp < g.wo {
+                *bits |= 1 << l;
+            }
+        }
+    }
+    // Borders are never written: they stay zero for every channel.
+    let mut pad = [0.0f32; NARROW_FLOATS];
+    let cog = g.co_per_group();
+    // SAFETY: the padded plane holds `HP·WP ≤ NARROW_FLOATS` floats and each
+    // input row is copied inside it; the vectors read `q + kr·DH·WP + kc·DW
+    // < HP·WP` (masked to `q < q_end`); each compressed store writes the
+    // outputs of its kept lanes, consecutive and inside the output plane.
+    unsafe {
+        let pp = pad.as_mut_ptr();
+        for i in 0..g.ci {
+            for r in 0..g.h {
+                core::ptr::copy_nonoverlapping(
+                    xs.add((i * g.h + r) * g.w),
+                    pp.add((r + g.ph) * wp + g.pw),
+                    g.w,
+                );
+            }
+            for m in 0..cog {
+                let o = i * cog + m;
+                let bias = S::splat(if g.bias { *b.add(o) } else { 0.0 });
+                let wk = w.add(o * g.kh * g.kw);
+                let yp = ys.add(o * g.ho * g.wo);
+                let mut q0 = 0;
+                while q0 < q_end {
+                    let cnt = (q_end - q0).min(S::LANES);
+                    let mask = S::first(cnt);
+                    let mut acc = bias;
+                    for kr in 0..g.kh {
+                        let row = pp.add(q0 + kr * g.dh * wp);
+                        for kc in 0..g.kw {
+                            let v = S::load_masked(row.add(kc * g.dw), mask);
+                            acc = S::fma(S::splat(*wk.add(kr * g.kw + kc)), v, acc);
+                        }
+                    }
+                    let bits = phase_bits[q0 % wp] & (u32::MAX >> (32 - cnt));
+                    if bits != 0 {
+                        let q = q0 + bits.trailing_zeros() as usize;
+                        S::store_compressed(yp.add((q / wp) * g.wo + q % wp), acc, bits);
+                    }
+                    q0 += S::LANES;
                 }
             }
         }
