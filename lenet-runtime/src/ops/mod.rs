@@ -39,11 +39,16 @@
 mod activation;
 mod adaptive_avg_pool2d;
 mod avg_pool2d;
+mod batch_norm;
 mod conv2d;
+mod conv2d_general;
+mod dropout;
 mod flatten;
 mod layer;
 mod linear;
 mod max_pool2d;
+mod piecewise;
+mod pool2d_padded;
 
 #[cfg(test)]
 mod gradcheck;
@@ -53,8 +58,13 @@ pub(crate) mod test_support;
 pub use activation::{ReluLayer, SigmoidLayer, TanhLayer};
 pub use adaptive_avg_pool2d::AdaptiveAvgPool2dLayer;
 pub use avg_pool2d::AvgPool2dLayer;
+pub use batch_norm::{fold_into_preceding, BatchNormLayer, BatchStats, GradSums, Normalisation};
 pub use conv2d::Conv2dLayer;
+pub use conv2d_general::{ConvGeometry, DepthwiseConv2dLayer, GroupedConv2dLayer};
+pub use dropout::DropoutLayer;
 pub use flatten::FlattenLayer;
 pub use layer::Layer;
 pub use linear::LinearLayer;
 pub use max_pool2d::MaxPool2dLayer;
+pub use piecewise::{LeakyReluLayer, Relu6Layer};
+pub use pool2d_padded::{PaddedAvgPool2dLayer, PaddedMaxPool2dLayer};

@@ -1,0 +1,162 @@
+//! The general and depthwise convolutions through their layer types against
+//! the scalar specification, forward and backward, at every level this CPU
+//! runs, over many geometries (rectangular kernels, strides, paddings,
+//! dilations, groups, with and without bias).
+
+use proptest::prelude::*;
+
+use super::{scalar, ConvGeometry, DepthwiseConv2dLayer, GroupedConv2dLayer};
+use crate::ops::test_support::{abs, assert_close, levels, Rng};
+use crate::ops::Layer;
+
+/// The scalar specification over `n` images: `y`, and `dw`, `db`, `dx`
+/// starting from `dw0`, `db0`.
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
+fn reference(
+    g: &ConvGeometry,
+    n: usize,
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    dy: &[f32],
+    dw0: &[f32],
+    db0: &[f32],
+) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
+    let (inp, out) = (g.in_len(), g.out_len());
+    let mut y = vec![0.0; n * out];
+    let (mut dw, mut db, mut dx) = (dw0.to_vec(), db0.to_vec(), vec![0.0; n * inp]);
+    for s in 0..n {
+        let (xs, dys) = (&x[s * inp..(s + 1) * inp], &dy[s * out..(s + 1) * out]);
+        scalar::forward(g, w, b, xs, &mut y[s * out..(s + 1) * out]);
+        scalar::backward_params(g, xs, dys, &mut dw, &mut db);
+        scalar::backward_input(g, w, dys, &mut dx[s * inp..(s + 1) * inp]);
+    }
+    (y, dw, db, dx)
+}
+
+/// Layer `L` (whose sizes are `g`) against the specification.
+fn check<L: Layer>(op: &'static str, g: &ConvGeometry, seed: u64, n: usize) {
+    assert_eq!(
+        (L::IN, L::OUT, L::WEIGHTS, L::BIASES),
+        (g.in_len(), g.out_len(), g.weights(), g.biases())
+    );
+    let mut rng = Rng::new(seed);
+    let w = rng.vec(g.weights());
+    let b = rng.vec(g.biases());
+    let x = rng.vec(n * g.in_len());
+    let dy = rng.vec(n * g.out_len());
+    let dw0 = rng.vec(w.len());
+    let db0 = rng.vec(b.len());
+    let (y, dw, db, dx) = reference(g, n, &w, &b, &x, &dy, &dw0, &db0);
+    let (ya, dwa, dba, dxa) = reference(
+        g,
+        n,
+        &abs(&w),
+        &abs(&b),
+        &abs(&x),
+        &abs(&dy),
+        &abs(&dw0),
+        &abs(&db0),
+    );
+    for level in levels(op) {
+        let what = |t: &str| format!("{level:?} {op} {g:?}, n = {n}: {t}");
+        let mut got = vec![f32::NAN; y.len()];
+        L::forward_at(level, &w, &b, &x, &mut got);
+        assert_close(&what("y"), &got, &y, &ya, 2e-5);
+
+        let (mut gdw, mut gdb, mut gdx) = (dw0.clone(), db0.clone(), vec![f32::NAN; dx.len()]);
+        L::backward_at(level, &w, &x, &[], &dy, Some(&mut gdx), &mut gdw, &mut gdb);
+        assert_close(&what("dw"), &gdw, &dw, &dwa, 2e-5);
+        assert_close(&what("db"), &gdb, &db, &dba, 2e-5);
+        assert_close(&what("dx"), &gdx, &dx, &dxa, 2e-5);
+
+        let (mut gdw, mut gdb) = (dw0.clone(), db0.clone());
+        L::backward_at(level, &w, &x, &[], &dy, None, &mut gdw, &mut gdb);
+        assert_close(&what("dw without dx"), &gdw, &dw, &dwa, 2e-5);
+        assert_close(&what("db without dx"), &gdb, &db, &dba, 2e-5);
+    }
+}
+
+const fn out(size: usize, k: usize, s: usize, p: usize, d: usize) -> usize {
+    match ConvGeometry::out_size(size, k, s, p, d) {
+        Some(o) => o,
+        None => panic!("bad test geometry"),
+    }
+}
+
+macro_rules! depthwise {
+    ($($name:ident: ($c:literal, $m:literal, ($kh:literal, $kw:literal), ($sh:literal, $sw:literal),
+        ($ph:literal, $pw:literal), ($dh:literal, $dw:literal), $bias:literal, $h:literal, $w:literal);)*) => {
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(8))]
+            $(
+                #[test]
+                fn $name(seed in any::<u64>(), n in 1usize..6) {
+                    type L = DepthwiseConv2dLayer<$c, $m, $kh, $kw, $sh, $sw, $ph, $pw, $dh, $dw, $bias,
+                        $h, $w, { out($h, $kh, $sh, $ph, $dh) }, { out($w, $kw, $sw, $pw, $dw) }>;
+                    check::<L>("depthwise_conv2d", &L::GEOM, seed, n);
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! grouped {
+    ($($name:ident: ($ci:literal, $co:literal, ($kh:literal, $kw:literal), ($sh:literal, $sw:literal),
+        ($ph:literal, $pw:literal), ($dh:literal, $dw:literal), $g:literal, $bias:literal, $h:literal, $w:literal);)*) => {
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(8))]
+            $(
+                #[test]
+                fn $name(seed in any::<u64>(), n in 1usize..6) {
+                    type L = GroupedConv2dLayer<$ci, $co, $kh, $kw, $sh, $sw, $ph, $pw, $dh, $dw, $g, $bias,
+                        $h, $w, { out($h, $kh, $sh, $ph, $dh) }, { out($w, $kw, $sw, $pw, $dw) }>;
+                    check::<L>("grouped_conv2d", &L::GEOM, seed, n);
+                }
+            )*
+        }
+    };
+}
+
+depthwise! {
+    dw_mobilenet_s1: (8, 1, (3, 3), (1, 1), (1, 1), (1, 1), false, 12, 12);
+    dw_mobilenet_s2: (8, 1, (3, 3), (2, 2), (1, 1), (1, 1), false, 12, 12);
+    dw_mobilenet_s2_odd: (3, 1, (3, 3), (2, 2), (1, 1), (1, 1), false, 13, 11);
+    dw_dscnn: (4, 1, (3, 3), (1, 1), (1, 1), (1, 1), true, 25, 5);
+    dw_wide_rows: (2, 1, (3, 3), (1, 1), (1, 1), (1, 1), true, 4, 37);
+    dw_multiplier: (3, 2, (3, 3), (1, 1), (1, 1), (1, 1), true, 7, 9);
+    dw_multiplier_s2: (2, 3, (2, 3), (2, 1), (0, 1), (1, 1), false, 8, 8);
+    dw_rect_dilated: (3, 1, (3, 2), (1, 2), (2, 1), (2, 3), true, 9, 10);
+    dw_big_pad: (2, 1, (3, 3), (1, 1), (2, 2), (1, 1), true, 5, 6);
+    dw_stride3: (2, 1, (5, 5), (3, 3), (2, 2), (1, 1), false, 11, 14);
+    dw_s2_wide: (2, 1, (3, 3), (2, 2), (1, 1), (1, 1), false, 5, 75);
+    dw_s1_wide_dilated: (2, 1, (3, 3), (1, 1), (2, 2), (2, 2), true, 4, 53);
+    dw_narrow_dilated: (3, 2, (3, 2), (1, 1), (2, 1), (2, 3), true, 9, 8);
+    dw_narrow_tall: (2, 1, (3, 3), (1, 1), (1, 1), (1, 1), false, 120, 6);
+    dw_narrow_tiny: (5, 1, (3, 3), (1, 1), (1, 1), (1, 1), true, 3, 3);
+    dw_one_by_one: (5, 2, (1, 1), (1, 1), (0, 0), (1, 1), true, 3, 17);
+}
+
+grouped! {
+    g_dscnn_first: (1, 4, (10, 4), (2, 2), (5, 1), (1, 1), 1, true, 49, 10);
+    g_nobias: (3, 5, (3, 3), (1, 1), (1, 1), (1, 1), 1, false, 7, 9);
+    g_rect: (2, 3, (1, 5), (1, 1), (0, 2), (1, 1), 1, true, 6, 19);
+    g_groups2: (4, 6, (3, 3), (1, 1), (1, 1), (1, 1), 2, true, 6, 7);
+    g_groups3_dilated: (6, 3, (3, 3), (1, 2), (2, 2), (2, 2), 3, false, 9, 8);
+    g_depthwise_as_groups: (4, 8, (3, 3), (2, 2), (1, 1), (1, 1), 4, true, 9, 9);
+    g_stride_rect: (2, 5, (4, 2), (3, 2), (1, 0), (1, 1), 1, true, 13, 9);
+    g_s2_wide_dilated: (2, 3, (3, 4), (1, 2), (1, 2), (1, 2), 1, true, 4, 70);
+    g_pointwise: (16, 8, (1, 1), (1, 1), (0, 0), (1, 1), 1, false, 6, 6);
+    g_pointwise_grouped: (8, 16, (1, 1), (2, 2), (0, 0), (1, 1), 4, true, 5, 7);
+}
+
+#[test]
+fn out_size_is_pytorchs() {
+    // torch.nn.Conv2d(1, 1, 3, stride=2, padding=1, dilation=2) on 10×10 gives 4×4.
+    assert_eq!(ConvGeometry::out_size(10, 3, 2, 1, 2), Some(4));
+    assert_eq!(ConvGeometry::out_size(49, 10, 2, 5, 1), Some(25));
+    assert_eq!(ConvGeometry::out_size(10, 4, 2, 1, 1), Some(5));
+    assert_eq!(ConvGeometry::out_size(96, 3, 2, 1, 1), Some(48));
+    assert_eq!(ConvGeometry::out_size(4, 3, 1, 0, 2), None);
+    assert_eq!(ConvGeometry::out_size(4, 3, 0, 0, 1), None);
+}
