@@ -73,7 +73,10 @@ fn allocation_follows_the_data_not_the_header() {
             .unwrap();
         let log = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{name}: {}\n{log}", out.status);
-        assert!(log.contains("1 passed"), "{name}: the case did not run\n{log}");
+        assert!(
+            log.contains("1 passed"),
+            "{name}: the case did not run\n{log}"
+        );
     }
 }
 
@@ -115,7 +118,6 @@ fn lying_gzip_header() {
         peak <= lying.len() + present * 5 / 2 + MIB,
         "peak {peak} bytes for {present} present and {announced} announced"
     );
-
 }
 
 fn gzip_bomb() {
@@ -129,8 +131,10 @@ fn gzip_bomb() {
     let (r, peak) = peak_of(&bomb);
     let e = r.unwrap_err();
     assert!(e.contains(&format!("{present} present")), "{e}");
-    assert!(peak <= present * 5 / 2 + MIB, "peak {peak} for {present} present");
-
+    assert!(
+        peak <= present * 5 / 2 + MIB,
+        "peak {peak} for {present} present"
+    );
 }
 
 fn huge_gzip_header() {
@@ -138,7 +142,6 @@ fn huge_gzip_header() {
     let (r, peak) = peak_of(&gzip(&[header(u32::MAX, 1, 1), vec![7; 2048]].concat()));
     assert!(r.unwrap_err().contains("more than a gzip file"));
     assert!(peak < MIB, "{peak}");
-
 }
 
 fn huge_raw_header() {
@@ -146,14 +149,19 @@ fn huge_raw_header() {
     let (r, peak) = peak_of(&[header(u32::MAX, 28, 28), vec![7; 2048]].concat());
     assert!(r.unwrap_err().contains("truncated"));
     assert!(peak < 64 << 10, "{peak}");
-
 }
 
 fn valid_gzip() {
     // A valid gzip file costs its data and a bounded overshoot, no more.
     let data = 3 * MIB;
     let pixels: Vec<u8> = (0..data).map(|i| (i * 31 % 251) as u8).collect();
-    let ok = gzip(&[header((data / 784) as u32, 28, 28), pixels[..data / 784 * 784].to_vec()].concat());
+    let ok = gzip(
+        &[
+            header((data / 784) as u32, 28, 28),
+            pixels[..data / 784 * 784].to_vec(),
+        ]
+        .concat(),
+    );
     let (r, peak) = peak_of(&ok);
     assert_eq!(r.unwrap(), data / 784 * 784);
     assert!(peak <= data * 5 / 2 + MIB, "{peak}");

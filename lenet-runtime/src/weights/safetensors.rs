@@ -88,9 +88,7 @@ pub fn from_safetensors<N: Network>(bytes: &[u8]) -> Result<N, Error> {
     let st = SafeTensors::deserialize(bytes).map_err(|e| parser_fault::<N>(&e))?;
     let mut net = N::zeroed();
     for spec in N::PARAMS {
-        let view = st
-            .tensor(spec.name)
-            .map_err(|e| parser_fault::<N>(&e))?;
+        let view = st.tensor(spec.name).map_err(|e| parser_fault::<N>(&e))?;
         let data = view.data();
         if view.dtype() != safetensors::Dtype::F32
             || view.shape() != spec.shape
