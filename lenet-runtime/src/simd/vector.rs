@@ -38,8 +38,9 @@ pub(crate) trait Simd: Copy {
     unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     /// `a + b`.
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
-    /// Lanes of `a` where `gate > 0`, zero elsewhere (and where `gate` is NaN).
-    unsafe fn keep_positive(a: Self::V, gate: Self::V) -> Self::V;
+    /// Lanes of `a` where `gate` compares true against zero with the
+    /// `_CMP_*` predicate `P`, zero elsewhere.
+    unsafe fn keep_where<const P: i32>(a: Self::V, gate: Self::V) -> Self::V;
     /// Sum of the lanes.
     unsafe fn sum(v: Self::V) -> f32;
     /// `a · b` lane by lane.
@@ -106,8 +107,8 @@ impl Simd for Avx512 {
         _mm512_add_ps(a, b)
     }
     #[inline(always)]
-    unsafe fn keep_positive(a: __m512, gate: __m512) -> __m512 {
-        let m = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(gate, _mm512_setzero_ps());
+    unsafe fn keep_where<const P: i32>(a: __m512, gate: __m512) -> __m512 {
+        let m = _mm512_cmp_ps_mask::<P>(gate, _mm512_setzero_ps());
         _mm512_maskz_mov_ps(m, a)
     }
     #[inline(always)]
@@ -193,8 +194,8 @@ impl Simd for Avx2 {
         _mm256_add_ps(a, b)
     }
     #[inline(always)]
-    unsafe fn keep_positive(a: __m256, gate: __m256) -> __m256 {
-        let m = _mm256_cmp_ps::<_CMP_GT_OQ>(gate, _mm256_setzero_ps());
+    unsafe fn keep_where<const P: i32>(a: __m256, gate: __m256) -> __m256 {
+        let m = _mm256_cmp_ps::<P>(gate, _mm256_setzero_ps());
         _mm256_and_ps(m, a)
     }
     #[inline(always)]
