@@ -212,8 +212,16 @@ fn decode_stream<R: Read>(
             "truncated: the header announces {shape} = {announced} bytes, {present} present"
         ));
     }
+    // One byte more: trailing data, or the end of the stream, where a gzip
+    // stream's trailer (its CRC and length) is checked.
     let mut probe = [0u8; 1];
-    if read_up_to(&mut r, &mut probe).unwrap_or(0) > 0 {
+    let more = read_up_to(&mut r, &mut probe).map_err(|e| {
+        format!(
+            "{} after the {announced} bytes the header announces ({shape})",
+            gzip_fault(&e)
+        )
+    })?;
+    if more > 0 {
         let rest = 1 + std::io::copy(&mut r.take(limit), &mut std::io::sink()).unwrap_or(0);
         return Err(format!(
             "{rest} unexpected bytes after the {announced} bytes the header announces ({shape})"
