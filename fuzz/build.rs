@@ -27,17 +27,26 @@ fn main() {
             .unwrap_or(line);
         if let Some(name) = decl.strip_prefix("mod ").and_then(|d| d.strip_suffix(';')) {
             if !test_only {
-                let file = [src.join(format!("{name}.rs")), src.join(name).join("mod.rs")]
-                    .into_iter()
-                    .find(|f| f.exists())
-                    .unwrap_or_else(|| panic!("lenet-macros: no file for `mod {name};`"));
+                let file = [
+                    src.join(format!("{name}.rs")),
+                    src.join(name).join("mod.rs"),
+                ]
+                .into_iter()
+                .find(|f| f.exists())
+                .unwrap_or_else(|| panic!("lenet-macros: no file for `mod {name};`"));
                 println!("cargo:rerun-if-changed={}", file.display());
-                out.push_str(&format!("#[path = {:?}]\nmod {name};\n", file.display().to_string()));
+                out.push_str(&format!(
+                    "#[path = {:?}]\nmod {name};\n",
+                    file.display().to_string()
+                ));
             }
         }
         test_only = false;
     }
-    assert!(out.contains("mod expand;"), "lenet-macros/src/lib.rs declares no `expand` module");
+    assert!(
+        out.contains("mod expand;"),
+        "lenet-macros/src/lib.rs declares no `expand` module"
+    );
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("macro_modules.rs");
     std::fs::write(dest, out).unwrap();
 }

@@ -154,14 +154,16 @@ fn max_pool_forward_matches_pytorch_on_ties_zeros_nan_and_infinities() {
     assert_exact("forward_batch", batch.as_slice().unwrap(), &want);
 }
 
-/// Loss and gradients of each image of `prefix` alone, against PyTorch's;
-/// returns lenet's and PyTorch's tags routed to (the gradient of the tags'
-/// weight over that of the bias) where PyTorch's is defined.
-fn per_image<N>(
+/// A network's gradients by name, as the tests compare them.
+type Grads = Vec<(&'static str, Vec<f32>)>;
+
+/// Loss and gradients of each image of `prefix` alone (`loss_and_grad`
+/// gives them for a batch of one) against PyTorch's; where PyTorch's are
+/// finite, also which tag the gradient was routed to, exactly.
+fn per_image(
     f: &Fixture,
     prefix: &str,
-    net: &N,
-    loss_and_grad: impl Fn(&N, ArrayView4<f32>, &[usize]) -> (f32, Vec<(&'static str, Vec<f32>)>),
+    loss_and_grad: impl Fn(ArrayView4<f32>, &[usize]) -> (f32, Grads),
 ) {
     let x = f.images(&format!("{prefix}.input"));
     let labels = f.labels(&format!("{prefix}.labels"));
@@ -169,7 +171,7 @@ fn per_image<N>(
     for (k, label) in labels.iter().enumerate() {
         let one = x.slice(ndarray::s![k..k + 1, .., .., ..]);
         let input: Vec<f32> = one.iter().copied().collect();
-        let (loss, grads) = loss_and_grad(net, one, &[*label]);
+        let (loss, grads) = loss_and_grad(one, &[*label]);
         let case = format!("{prefix} image {k} {input:?}, label {label}");
         assert_close(&format!("{case}: loss"), &[loss], &[losses[k]], 1e-5);
         let mut tag = None;
@@ -183,8 +185,7 @@ fn per_image<N>(
             }
             if *name == "mix.bias" {
                 let (gw, ww) = tag.unwrap();
-                // Which position got the gradient: exact, tags being
-                // powers of two.
+                // Tags are powers of two: the quotient is exact.
                 if ww.is_finite() && want[0] != 0.0 && want[0].is_finite() {
                     assert_eq!(gw / got[0], ww / want[0], "{case}: the tag routed to");
                 }
@@ -193,29 +194,25 @@ fn per_image<N>(
     }
 }
 
-fn grads_of<N: lenet::Network>(
-    net: &N,
-    named: impl Fn(&N) -> Vec<(&'static str, Vec<f32>)>,
-    result: Result<(f32, N), lenet::Error>,
-) -> (f32, Vec<(&'static str, Vec<f32>)>) {
-    let _ = net;
-    let (loss, grads) = result.unwrap();
-    (loss, named(&grads))
+/// `loss_and_grad` of a generated network, its gradients by name.
+macro_rules! loss_and_grad {
+    ($net:expr) => {
+        |x: ArrayView4<f32>, labels: &[usize]| {
+            let (loss, grads) = $net.loss_and_grad(x, labels).unwrap();
+            let named = grads
+                .named_parameters()
+                .map(|(name, _, v)| (name, v.to_vec()))
+                .collect();
+            (loss, named)
+        }
+    };
 }
 
 #[test]
 fn max_pool_backward_routes_the_gradient_where_pytorch_does() {
     let f = Fixture::load();
     let net = PoolTags::from_safetensors(&fixture("edge_pool.weights.safetensors")).unwrap();
-    let named = |n: &PoolTags| {
-        n.named_parameters()
-            .into_iter()
-            .map(|(name, _, v)| (name, v.to_vec()))
-            .collect()
-    };
-    per_image(&f, "poolgrad", &net, |n, x, l| {
-        grads_of(n, named, n.loss_and_grad(x, l))
-    });
+    per_image(&f, "poolgrad", loss_and_grad!(net));
 }
 
 #[test]
@@ -234,15 +231,7 @@ fn relu_forward_matches_pytorch_on_nan_infinities_and_zeros() {
 fn relu_backward_matches_pytorch_on_nan_infinities_and_zeros() {
     let f = Fixture::load();
     let net = ReluTags::from_safetensors(&fixture("edge_relu.weights.safetensors")).unwrap();
-    let named = |n: &ReluTags| {
-        n.named_parameters()
-            .into_iter()
-            .map(|(name, _, v)| (name, v.to_vec()))
-            .collect()
-    };
-    per_image(&f, "relugrad", &net, |n, x, l| {
-        grads_of(n, named, n.loss_and_grad(x, l))
-    });
+    per_image(&f, "relugrad", loss_and_grad!(net));
 }
 
 #[test]

@@ -6,8 +6,8 @@
 
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
 use lenet::weights::safetensors::{from_safetensors, read_metadata, to_safetensors};
+use libfuzzer_sys::fuzz_target;
 
 lenet::network! {
     /// LeNet-5, as in the SPEC.
