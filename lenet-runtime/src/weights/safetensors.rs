@@ -452,8 +452,9 @@ pub fn to_safetensors_with_metadata<N: Network>(net: &N, metadata: &Metadata) ->
 }
 
 /// The `__metadata__` of safetensors bytes (empty when the header has
-/// none). Errors when the header itself is malformed, or when the metadata
-/// is not an object of strings, as the format requires.
+/// none). Errors when the header itself is malformed (including a key
+/// given twice in one object), or when the metadata is not an object of
+/// strings, as the format requires. The tensors are not checked.
 pub fn read_metadata(bytes: &[u8]) -> Result<Metadata, Error> {
     let header = parse_header(bytes)?;
     if let Some(dup) = duplicate_key(header.text) {
