@@ -21,7 +21,9 @@ pub fn softmax_cross_entropy(logits: &[f32], label: usize, scale: f32, dlogits: 
         let t = if k == label { 1.0 } else { 0.0 };
         *d = ((p - t) * scale as f64) as f32;
     }
-    (max + math::ln_f64(sum) - logits[label] as f64) as f32
+    // The two large terms first: `max + ln(sum)` would lose `ln(sum)` when
+    // the logits are large (1e30 + ln 2 == 1e30), as PyTorch does not.
+    ((max - logits[label] as f64) + math::ln_f64(sum)) as f32
 }
 
 /// Index of the largest logit; the first one on ties (a NaN never wins).

@@ -349,3 +349,426 @@ fn a_save_killed_midway_leaves_a_whole_file() {
     // The child did overwrite the file: both versions were read.
     assert!(seen[0] > 0 && seen[1] > 0, "{seen:?}");
 }
+
+// ---------------------------------------------------------------------------
+// Corrupt and hostile files: one test per class of fault. Every one is an
+// error of one line that names the tensor at fault (or, for faults of the
+// file as a whole, says what is wrong with it), never garbage, never a
+// panic.
+// ---------------------------------------------------------------------------
+
+/// A file of `header` (JSON as written, unpadded) followed by `data`.
+fn raw(header: &str, data: &[u8]) -> Vec<u8> {
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend(header.as_bytes());
+    bytes.extend(data);
+    bytes
+}
+
+/// The header of Tiny's two tensors with the given offsets (and shapes as
+/// the network has them).
+fn tiny_header(weight: [u64; 2], bias: [u64; 2]) -> String {
+    format!(
+        r#"{{"fc.weight":{{"dtype":"F32","shape":[2,3],"data_offsets":[{},{}]}},"fc.bias":{{"dtype":"F32","shape":[2],"data_offsets":[{},{}]}}}}"#,
+        weight[0], weight[1], bias[0], bias[1]
+    )
+}
+
+/// The data of [`tiny`], weight then bias.
+fn tiny_data() -> Vec<u8> {
+    f32_bytes(&tiny().p)
+}
+
+/// Loads `bytes` as [`Tiny`], which must fail: the tensor named, the
+/// reason, and the message, checked to be one line.
+fn refused(bytes: &[u8]) -> (Option<&'static str>, WeightsFault, String) {
+    let (tensor, reason, msg) = weights_error(from_safetensors(bytes));
+    assert!(!msg.contains('\n'), "one line: {msg}");
+    assert!(msg.starts_with("weights: "), "{msg}");
+    if let Some(t) = tensor {
+        assert!(
+            msg.starts_with(&format!("weights: tensor `{t}`: ")),
+            "{msg}"
+        );
+    }
+    (tensor, reason, msg)
+}
+
+#[test]
+fn the_well_formed_raw_file_of_these_tests_loads() {
+    let bytes = raw(&tiny_header([0, 24], [24, 32]), &tiny_data());
+    assert_eq!(from_safetensors::<Tiny>(&bytes).unwrap(), tiny());
+}
+
+#[test]
+fn offsets_that_wrap_around_are_refused() {
+    // The crafted file of the issue: offsets near 2^64, 24 bytes apart as
+    // the shape requires, chosen so that `data_start + start` wraps to the
+    // header's own bytes.
+    // (Offsets of 20 digits, as the crafted ones: the same header length.)
+    let probe = raw(
+        &tiny_header([10u64.pow(19), 10u64.pow(19) + 24], [24, 32]),
+        &tiny_data(),
+    );
+    let data_start = probe.len() as u64 - 32;
+    let start = 8u64.wrapping_sub(data_start);
+    let bytes = raw(&tiny_header([start, start + 24], [24, 32]), &tiny_data());
+    assert_eq!(bytes.len(), probe.len(), "same header length");
+    let (tensor, reason, msg) = refused(&bytes);
+    assert_eq!(tensor, Some("fc.weight"), "{msg}");
+    assert!(matches!(reason, WeightsFault::Format { .. }), "{msg}");
+    assert!(
+        msg.contains(&format!("data_offsets [{start}, {}]", start + 24))
+            && msg.contains("beyond the end"),
+        "{msg}"
+    );
+    // At the very top of the range, and with an end that wrapped below
+    // the start.
+    let top = u64::MAX - 23;
+    let (tensor, _, msg) = refused(&raw(&tiny_header([0, 24], [top, u64::MAX]), &tiny_data()));
+    assert_eq!(tensor, Some("fc.bias"), "{msg}");
+    let (tensor, _, msg) = refused(&raw(
+        &tiny_header([u64::MAX - 7, 16], [24, 32]),
+        &tiny_data(),
+    ));
+    assert_eq!(tensor, Some("fc.weight"), "{msg}");
+    assert!(msg.contains("span 0 bytes"), "{msg}");
+}
+
+#[test]
+fn offsets_beyond_the_data_are_refused() {
+    let bytes = raw(&tiny_header([0, 24], [1000, 1008]), &tiny_data());
+    let (tensor, reason, msg) = refused(&bytes);
+    assert_eq!(tensor, Some("fc.bias"));
+    assert_eq!(
+        reason,
+        WeightsFault::Truncated {
+            expected: bytes.len() - 32 + 1008,
+            found: bytes.len()
+        },
+        "{msg}"
+    );
+}
+
+#[test]
+fn overlapping_tensors_are_refused() {
+    // The bias reads the weight's last 8 bytes.
+    let bytes = raw(&tiny_header([0, 24], [16, 24]), &tiny_data()[..24]);
+    let (tensor, _, msg) = refused(&bytes);
+    assert_eq!(tensor, Some("fc.bias"), "{msg}");
+    assert!(
+        msg.contains("data_offsets [16, 24] overlap") && msg.contains("`fc.weight` ends at 24"),
+        "{msg}"
+    );
+    // Both at the same place.
+    let bytes = raw(&tiny_header([0, 24], [0, 8]), &tiny_data()[..24]);
+    let (tensor, _, msg) = refused(&bytes);
+    assert!(tensor.is_some() && msg.contains("overlap"), "{msg}");
+}
+
+#[test]
+fn a_gap_between_tensors_is_refused() {
+    let mut data = tiny_data();
+    data.splice(24..24, [0xAA; 4]);
+    let (tensor, _, msg) = refused(&raw(&tiny_header([0, 24], [28, 36]), &data));
+    assert_eq!(tensor, Some("fc.bias"), "{msg}");
+    assert!(
+        msg.contains("data_offsets [28, 36] leave a gap") && msg.contains("`fc.weight` ends at 24"),
+        "{msg}"
+    );
+    // A gap before the first tensor.
+    let mut data = tiny_data();
+    data.splice(0..0, [0xAA; 4]);
+    let (tensor, _, msg) = refused(&raw(&tiny_header([4, 28], [28, 36]), &data));
+    assert_eq!(tensor, Some("fc.weight"), "{msg}");
+    assert!(msg.contains("the data begins at 0"), "{msg}");
+}
+
+#[test]
+fn trailing_bytes_after_the_data_are_refused() {
+    let mut bytes = to_safetensors(&tiny());
+    bytes.extend(b"garbage");
+    let (tensor, _, msg) = refused(&bytes);
+    assert_eq!(tensor, None);
+    assert!(
+        msg.contains("7 unexpected bytes after the tensors' data, which ends at 32"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_header_length_that_lies_is_refused() {
+    let good = raw(&tiny_header([0, 24], [24, 32]), &tiny_data());
+    let n = good.len() as u64 - 8 - 32;
+    let with_len = |len: u64| {
+        let mut b = good.clone();
+        b[..8].copy_from_slice(&len.to_le_bytes());
+        b
+    };
+    // Longer than the file.
+    let (tensor, reason, msg) = refused(&with_len(n + 1000));
+    assert_eq!(tensor, None);
+    assert_eq!(
+        reason,
+        WeightsFault::Truncated {
+            expected: 8 + n as usize + 1000,
+            found: good.len()
+        },
+        "{msg}"
+    );
+    // Far longer than any header may be, up to 2^64 - 1.
+    for len in [100_000_001, 1 << 40, u64::MAX - 7, u64::MAX] {
+        let (tensor, _, msg) = refused(&with_len(len));
+        assert_eq!(tensor, None);
+        assert!(msg.contains(&format!("header of {len} bytes")), "{msg}");
+    }
+    // Shorter: the JSON is cut.
+    let (_, _, msg) = refused(&with_len(n - 5));
+    assert!(msg.contains("not valid JSON"), "{msg}");
+    // Zero: no header at all.
+    let (_, _, msg) = refused(&with_len(0));
+    assert!(msg.contains("not a JSON object"), "{msg}");
+    // Shorter by the padding: the spaces become data before the tensors.
+    let padded = to_safetensors(&tiny());
+    let (n, _) = safetensors::SafeTensors::read_metadata(&padded).unwrap();
+    let unpadded = String::from_utf8(padded[8..8 + n].to_vec()).unwrap();
+    let spaces = unpadded.len() - unpadded.trim_end().len();
+    assert!(spaces > 0, "the header of this test is padded");
+    let mut b = padded.clone();
+    b[..8].copy_from_slice(&((n - spaces) as u64).to_le_bytes());
+    let (_, _, msg) = refused(&b);
+    assert!(msg.contains(&format!("{spaces} unexpected bytes")), "{msg}");
+}
+
+#[test]
+fn a_header_that_is_not_a_json_object_is_refused() {
+    for (header, says) in [
+        ("", "not a JSON object"),
+        ("   ", "not a JSON object"),
+        ("null", "not a JSON object"),
+        ("\"fc.weight\"", "not a JSON object"),
+        ("[{}]", "not a JSON object"),
+        ("{\"fc.weight\":", "not valid JSON"),
+        ("{} {}", "not valid JSON"),
+        ("{}\0", "not valid JSON"),
+        ("{\"a\":1,}", "not valid JSON"),
+        (&"[".repeat(200), "not a JSON object"),
+        (&format!("{{{}", "\"a\":{".repeat(200)), "not valid JSON"),
+    ] {
+        let (tensor, reason, msg) = refused(&raw(header, &tiny_data()));
+        assert!(tensor.is_none() && matches!(reason, WeightsFault::Format { .. }));
+        assert!(msg.contains(says), "{header:?}: {msg}");
+    }
+}
+
+#[test]
+fn a_header_that_is_not_utf8_is_refused() {
+    for header in [
+        &b"\xff\xfe"[..],
+        b"{\"fc.w\xc3\x28\":{}}",
+        b"{\"a\":\"\xed\xa0\x80\"}",
+    ] {
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend(header);
+        let (tensor, _, msg) = refused(&bytes);
+        assert!(tensor.is_none() && msg.contains("not UTF-8"), "{msg}");
+    }
+}
+
+#[test]
+fn metadata_that_is_not_strings_is_refused() {
+    for meta in [
+        r#"{"format":1}"#,
+        r#"{"format":["pt"]}"#,
+        r#""pt""#,
+        "null",
+        "[]",
+    ] {
+        let header =
+            tiny_header([0, 24], [24, 32]).replacen('{', &format!("{{\"__metadata__\":{meta},"), 1);
+        let bytes = raw(&header, &tiny_data());
+        let (tensor, _, msg) = refused(&bytes);
+        assert!(
+            tensor.is_none() && msg.contains("`__metadata__` is not an object of strings"),
+            "{meta}: {msg}"
+        );
+        let e = read_metadata(&bytes).unwrap_err().to_string();
+        assert!(e.contains("`__metadata__`"), "{e}");
+    }
+}
+
+#[test]
+fn a_key_given_twice_is_refused() {
+    // A tensor twice: JSON parsers keep one or the other.
+    let entry = r#""fc.weight":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]}"#;
+    let header = tiny_header([0, 24], [24, 32]).replacen('{', &format!("{{{entry},"), 1);
+    let (tensor, _, msg) = refused(&raw(&header, &tiny_data()));
+    assert_eq!(tensor, Some("fc.weight"), "{msg}");
+    assert!(msg.contains("the header gives `fc.weight` twice"), "{msg}");
+    // A field twice within a tensor's entry.
+    let header = tiny_header([0, 24], [24, 32]).replacen(
+        r#""dtype":"F32","#,
+        r#""dtype":"F64","dtype":"F32","#,
+        1,
+    );
+    let (tensor, _, msg) = refused(&raw(&header, &tiny_data()));
+    assert_eq!(tensor, Some("fc.weight"), "{msg}");
+    assert!(
+        msg.contains("entry of `fc.weight` gives `dtype` twice"),
+        "{msg}"
+    );
+    // A metadata key twice, also spelled with an escape.
+    let header = tiny_header([0, 24], [24, 32]).replacen(
+        '{',
+        r#"{"__metadata__":{"format":"pt","form\u0061t":"np"},"#,
+        1,
+    );
+    let bytes = raw(&header, &tiny_data());
+    let (tensor, _, msg) = refused(&bytes);
+    assert!(
+        tensor.is_none() && msg.contains("gives `format` twice"),
+        "{msg}"
+    );
+    assert!(read_metadata(&bytes).is_err());
+    // Keys that only look alike, and repeats in different objects, are fine.
+    let header = tiny_header([0, 24], [24, 32]).replacen(
+        '{',
+        r#"{"__metadata__":{"fc.weight":"a","fc.weight ":"b","dtype":"\"x\""},"#,
+        1,
+    );
+    assert_eq!(
+        from_safetensors::<Tiny>(&raw(&header, &tiny_data())).unwrap(),
+        tiny()
+    );
+}
+
+#[test]
+fn a_dtype_that_is_unknown_or_not_a_string_is_refused() {
+    for (dtype, says) in [
+        (r#""F33""#, "the file has F33"),
+        (r#""float32""#, "the file has float32"),
+        (r#""f32""#, "the file has f32"),
+        ("32", "no `dtype` string"),
+        ("null", "no `dtype` string"),
+    ] {
+        let header = tiny_header([0, 24], [24, 32]).replacen(r#""F32""#, dtype, 1);
+        let (tensor, _, msg) = refused(&raw(&header, &tiny_data()));
+        assert_eq!(tensor, Some("fc.weight"), "{msg}");
+        assert!(msg.contains(says), "{dtype}: {msg}");
+    }
+    // An entry without a dtype, and an entry that is not an object.
+    let header = tiny_header([0, 24], [24, 32]).replacen(r#""dtype":"F32","#, "", 1);
+    let (_, _, msg) = refused(&raw(&header, &tiny_data()));
+    assert!(msg.contains("no `dtype` string"), "{msg}");
+    let header =
+        r#"{"fc.weight":[0,24],"fc.bias":{"dtype":"F32","shape":[2],"data_offsets":[24,32]}}"#;
+    let (tensor, _, msg) = refused(&raw(header, &tiny_data()));
+    assert_eq!(tensor, Some("fc.weight"));
+    assert!(
+        msg.contains("malformed header entry: not an object"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn shapes_that_overflow_or_are_not_sizes_are_refused() {
+    // A product that overflows 64 bits, with offsets that agree with its
+    // wrapped value (2^32 · 2^32 · 6 · 4 ≡ 0): still the wrong shape.
+    let header = tiny_header([0, 24], [24, 32]).replacen("[2,3]", "[4294967296,4294967296,6]", 1);
+    let (tensor, reason, msg) = refused(&raw(&header, &tiny_data()));
+    assert_eq!(tensor, Some("fc.weight"));
+    assert_eq!(
+        reason,
+        WeightsFault::Shape {
+            expected: &[2, 3],
+            found: vec![1 << 32, 1 << 32, 6]
+        },
+        "{msg}"
+    );
+    // The same in a tensor the network does not have.
+    let extra =
+        r#""bn.weight":{"dtype":"F32","shape":[18446744073709551615,2],"data_offsets":[32,32]}"#;
+    let header = tiny_header([0, 24], [24, 32]).replacen('{', &format!("{{{extra},"), 1);
+    let (_, reason, _) = refused(&raw(&header, &tiny_data()));
+    assert_eq!(
+        reason,
+        WeightsFault::Unexpected {
+            name: "bn.weight".into()
+        }
+    );
+    // Sizes that are not natural numbers.
+    for shape in [
+        "[2,-3]",
+        "[2,3.0]",
+        "[2,\"3\"]",
+        "[2,1e1]",
+        "[2,18446744073709551616]",
+        "6",
+        "null",
+    ] {
+        let header = tiny_header([0, 24], [24, 32]).replacen("[2,3]", shape, 1);
+        let (tensor, _, msg) = refused(&raw(&header, &tiny_data()));
+        assert_eq!(tensor, Some("fc.weight"));
+        assert!(msg.contains("no `shape` list of sizes"), "{shape}: {msg}");
+    }
+    // A shape of the right product but the wrong rank.
+    let header = tiny_header([0, 24], [24, 32]).replacen("[2,3]", "[6]", 1);
+    let (_, reason, _) = refused(&raw(&header, &tiny_data()));
+    assert!(matches!(reason, WeightsFault::Shape { .. }));
+}
+
+#[test]
+fn offsets_that_are_not_a_pair_of_sizes_are_refused() {
+    for offsets in [
+        "[0]",
+        "[0,24,48]",
+        "[]",
+        "[\"0\",\"24\"]",
+        "[0,-24]",
+        "[0.0,24.0]",
+        "[0,18446744073709551616]",
+        "{}",
+    ] {
+        let header = tiny_header([0, 24], [24, 32]).replacen("[0,24]", offsets, 1);
+        let (tensor, _, msg) = refused(&raw(&header, &tiny_data()));
+        assert_eq!(tensor, Some("fc.weight"), "{offsets}: {msg}");
+        assert!(msg.contains("`data_offsets`"), "{offsets}: {msg}");
+    }
+    let header = tiny_header([0, 24], [24, 32]).replacen(r#","data_offsets":[0,24]"#, "", 1);
+    let (_, _, msg) = refused(&raw(&header, &tiny_data()));
+    assert!(msg.contains("no `data_offsets`"), "{msg}");
+}
+
+#[test]
+fn an_empty_or_tiny_file_is_refused() {
+    for n in 0..8 {
+        let (tensor, reason, msg) = refused(&vec![0; n]);
+        assert_eq!(tensor, None);
+        assert_eq!(
+            reason,
+            WeightsFault::Truncated {
+                expected: 8,
+                found: n
+            },
+            "{msg}"
+        );
+    }
+    // An empty header `{}`: every tensor missing, the first one named.
+    let (tensor, reason, _) = refused(&raw("{}", &[]));
+    assert_eq!((tensor, reason), (Some("fc.weight"), WeightsFault::Missing));
+}
+
+#[test]
+fn truncated_data_names_the_tensor_in_every_position() {
+    // Tensors stored in the reverse order of the network's: a cut reaches
+    // the weight first, stored last, and names it.
+    let mut data = f32_bytes(&tiny().p[6..]);
+    data.extend(f32_bytes(&tiny().p[..6]));
+    let bytes = raw(&tiny_header([8, 32], [0, 8]), &data);
+    assert_eq!(from_safetensors::<Tiny>(&bytes).unwrap(), tiny());
+    for cut in 1..=32 {
+        let (tensor, reason, msg) = refused(&bytes[..bytes.len() - cut]);
+        assert_eq!(tensor, Some("fc.weight"), "cut {cut}: {msg}");
+        assert!(matches!(reason, WeightsFault::Truncated { .. }), "{msg}");
+    }
+}

@@ -193,30 +193,86 @@ fn decode_stream<R: Read>(
             )
         });
     }
-    // `announced` is now bounded by what the input can hold: reserve it, and
-    // read one byte more to notice trailing garbage.
-    let mut values = Vec::with_capacity(announced as usize);
-    let res = (&mut r).take(announced + 1).read_to_end(&mut values);
-    if let Err(e) = res {
-        return Err(format!(
-            "{} after {} of the {announced} bytes the header announces ({shape})",
-            gzip_fault(&e),
-            values.len()
-        ));
-    }
+    // A raw file holds the announced bytes (checked above): reserve them at
+    // once. A gzip stream proves its size only by decompressing, so the
+    // buffer grows with the data that actually arrives.
+    let known = if gzip { 0 } else { announced };
+    let values = match read_growing(&mut r, announced, known) {
+        Ok(values) => values,
+        Err((e, present)) => {
+            return Err(format!(
+                "{} after {present} of the {announced} bytes the header announces ({shape})",
+                gzip_fault(&e),
+            ))
+        }
+    };
     let present = values.len() as u64;
     if present < announced {
         return Err(format!(
             "truncated: the header announces {shape} = {announced} bytes, {present} present"
         ));
     }
-    if present > announced {
+    // One byte more: trailing data, or the end of the stream, where a gzip
+    // stream's trailer (its CRC and length) is checked.
+    let mut probe = [0u8; 1];
+    let more = read_up_to(&mut r, &mut probe).map_err(|e| {
+        format!(
+            "{} after the {announced} bytes the header announces ({shape})",
+            gzip_fault(&e)
+        )
+    })?;
+    if more > 0 {
         let rest = 1 + std::io::copy(&mut r.take(limit), &mut std::io::sink()).unwrap_or(0);
         return Err(format!(
             "{rest} unexpected bytes after the {announced} bytes the header announces ({shape})"
         ));
     }
     Ok((dims, values))
+}
+
+/// Smallest step by which [`read_growing`] extends its buffer.
+const GROW_STEP: usize = 64 << 10;
+
+/// Reads up to `n` bytes from `r`, fewer if it ends first. `known` of them
+/// are certainly there and reserved at once; beyond those the buffer grows
+/// only when full, by a quarter of what it holds (at least [`GROW_STEP`],
+/// at most what is still missing), so its capacity never exceeds the bytes
+/// actually read by more than that step, whatever `n` says. On a read
+/// error, returns it with the number of bytes read before.
+fn read_growing<R: Read>(
+    r: &mut R,
+    n: u64,
+    known: u64,
+) -> Result<Vec<u8>, (std::io::Error, usize)> {
+    let oom = |filled| {
+        (
+            std::io::Error::new(std::io::ErrorKind::OutOfMemory, "cannot allocate"),
+            filled,
+        )
+    };
+    let mut out = Vec::new();
+    let mut filled = 0usize;
+    let mut first = usize::try_from(known.min(n)).map_err(|_| oom(0))?;
+    while (filled as u64) < n {
+        if filled == out.len() {
+            let step = if first > 0 {
+                std::mem::take(&mut first)
+            } else {
+                let step = (filled / 4).max(GROW_STEP) as u64;
+                step.min(n - filled as u64) as usize
+            };
+            out.try_reserve_exact(step).map_err(|_| oom(filled))?;
+            out.resize(filled + step, 0);
+        }
+        match r.read(&mut out[filled..]) {
+            Ok(0) => break,
+            Ok(k) => filled += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err((e, filled)),
+        }
+    }
+    out.truncate(filled);
+    Ok(out)
 }
 
 /// Fills as much of `buf` as the reader has; returns how much that was.

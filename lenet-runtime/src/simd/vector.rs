@@ -74,12 +74,13 @@ pub(crate) trait Simd: Copy {
     /// The CPU runs this vector type's instruction set; every pointer is
     /// valid for the lanes read or written (masked lanes are never touched).
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
-    /// Lanes of `a` where `gate > 0`, zero elsewhere (and where `gate` is NaN).
+    /// Lanes of `a` where `gate` compares true against zero with the
+    /// `_CMP_*` predicate `P`, zero elsewhere.
     ///
     /// # Safety
     /// The CPU runs this vector type's instruction set; every pointer is
     /// valid for the lanes read or written (masked lanes are never touched).
-    unsafe fn keep_positive(a: Self::V, gate: Self::V) -> Self::V;
+    unsafe fn keep_where<const P: i32>(a: Self::V, gate: Self::V) -> Self::V;
     /// Sum of the lanes.
     ///
     /// # Safety
@@ -174,10 +175,10 @@ impl Simd for Avx512 {
         unsafe { _mm512_add_ps(a, b) }
     }
     #[inline(always)]
-    unsafe fn keep_positive(a: __m512, gate: __m512) -> __m512 {
+    unsafe fn keep_where<const P: i32>(a: __m512, gate: __m512) -> __m512 {
         // SAFETY: the caller keeps this function's contract (`# Safety`).
         unsafe {
-            let m = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(gate, _mm512_setzero_ps());
+            let m = _mm512_cmp_ps_mask::<P>(gate, _mm512_setzero_ps());
             _mm512_maskz_mov_ps(m, a)
         }
     }
@@ -286,10 +287,10 @@ impl Simd for Avx2 {
         unsafe { _mm256_add_ps(a, b) }
     }
     #[inline(always)]
-    unsafe fn keep_positive(a: __m256, gate: __m256) -> __m256 {
+    unsafe fn keep_where<const P: i32>(a: __m256, gate: __m256) -> __m256 {
         // SAFETY: the caller keeps this function's contract (`# Safety`).
         unsafe {
-            let m = _mm256_cmp_ps::<_CMP_GT_OQ>(gate, _mm256_setzero_ps());
+            let m = _mm256_cmp_ps::<P>(gate, _mm256_setzero_ps());
             _mm256_and_ps(m, a)
         }
     }

@@ -6,13 +6,18 @@
 //! The format: 8 bytes of little-endian `u64` header length `n`, `n` bytes
 //! of JSON (`{"conv1.weight": {"dtype": "F32", "shape": [6, 1, 5, 5],
 //! "data_offsets": [0, 600]}, …, "__metadata__": {…}}`), then the tensor
-//! data, offsets counted from the end of the header. The header is parsed
-//! here rather than by the `safetensors` crate so that every fault can name
-//! its tensor.
+//! data, offsets counted from the end of the header.
+//!
+//! Reading trusts nothing in the file. The header is first checked here,
+//! entry by entry and with checked arithmetic, so that every fault names
+//! its tensor; then the `safetensors` crate's validated parser reads the
+//! file again (it refuses offsets out of range, overlapping or leaving
+//! gaps), and the values are copied from the views it returns.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
+use safetensors::{SafeTensorError, SafeTensors};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, WeightsFault};
@@ -32,37 +37,40 @@ fn format_fault(tensor: Option<&'static str>, detail: String) -> Error {
     fault(tensor, WeightsFault::Format { detail })
 }
 
+/// The network's own name for `name`, if it has a tensor of that name.
+fn known<N: Network>(name: &str) -> Option<&'static str> {
+    N::PARAMS.iter().find(|p| p.name == name).map(|p| p.name)
+}
+
 /// Reads a network from the bytes of a safetensors file.
 ///
 /// Every tensor of [`Network::PARAMS`] must be present as `F32` with its
-/// PyTorch shape, and the file must hold no other tensor. Errors name the
-/// tensor at fault.
+/// PyTorch shape, the file must hold no other tensor, and the tensors'
+/// data must tile the rest of the file exactly: no gap, no overlap, nothing
+/// after the last one. Errors name the tensor at fault.
 pub fn from_safetensors<N: Network>(bytes: &[u8]) -> Result<N, Error> {
-    let (header, data_start) = parse_header(bytes)?;
-    let mut net = N::zeros();
+    let header = parse_header(bytes)?;
+    if let Some(dup) = duplicate_key(header.text) {
+        return Err(duplicate_fault(dup, known::<N>));
+    }
+    if let Some(meta) = header.map.get(METADATA_KEY) {
+        metadata_strings(meta)?;
+    }
+    let data_len = bytes.len() - header.data_start;
+    let mut spans = Vec::with_capacity(N::PARAMS.len());
     for spec in N::PARAMS {
         let entry = header
+            .map
             .get(spec.name)
             .ok_or(fault(Some(spec.name), WeightsFault::Missing))?;
         let (start, end) = check_entry(spec, entry)?;
-        let (from, to) = (data_start + start, data_start + end);
-        if to > bytes.len() {
-            return Err(fault(
-                Some(spec.name),
-                WeightsFault::Truncated {
-                    expected: to,
-                    found: bytes.len(),
-                },
-            ));
-        }
-        let dst = &mut net.parameters_mut()[spec.offset..spec.offset + spec.len];
-        for (v, b) in dst.iter_mut().zip(bytes[from..to].chunks_exact(4)) {
-            *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-        }
+        check_range(spec.name, start, end, header.data_start, bytes.len())?;
+        spans.push((start, end, spec.name));
     }
     let mut extra: Vec<&String> = header
+        .map
         .keys()
-        .filter(|k| *k != METADATA_KEY && !N::PARAMS.iter().any(|p| p.name == *k))
+        .filter(|k| *k != METADATA_KEY && known::<N>(k).is_none())
         .collect();
     extra.sort();
     if let Some(name) = extra.first() {
@@ -73,12 +81,44 @@ pub fn from_safetensors<N: Network>(bytes: &[u8]) -> Result<N, Error> {
             },
         ));
     }
+    check_tiling(&mut spans, data_len as u64)?;
+
+    // Everything above named its tensor; the reference parser now reads the
+    // file on its own and is the one whose slices are copied.
+    let st = SafeTensors::deserialize(bytes).map_err(|e| parser_fault::<N>(&e))?;
+    let mut net = N::zeros();
+    for spec in N::PARAMS {
+        let view = st.tensor(spec.name).map_err(|e| parser_fault::<N>(&e))?;
+        let data = view.data();
+        if view.dtype() != safetensors::Dtype::F32
+            || view.shape() != spec.shape
+            || data.len() != spec.len * 4
+        {
+            return Err(format_fault(
+                Some(spec.name),
+                "the safetensors parser disagrees with the header".into(),
+            ));
+        }
+        let dst = &mut net.parameters_mut()[spec.offset..spec.offset + spec.len];
+        for (v, b) in dst.iter_mut().zip(data.chunks_exact(4)) {
+            *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        }
+    }
     Ok(net)
 }
 
-/// The header's tensor table and where the data begins.
-fn parse_header(bytes: &[u8]) -> Result<(Map<String, Value>, usize), Error> {
-    let Some(len) = bytes.get(..8) else {
+/// A header that parsed: its text, its top-level object, and where the
+/// data begins.
+struct Header<'a> {
+    text: &'a str,
+    map: Map<String, Value>,
+    data_start: usize,
+}
+
+/// Reads the header length, the header (UTF-8, a JSON object), and checks
+/// that the file is long enough to hold it.
+fn parse_header(bytes: &[u8]) -> Result<Header<'_>, Error> {
+    let Some(len) = bytes.first_chunk::<8>() else {
         return Err(fault(
             None,
             WeightsFault::Truncated {
@@ -87,17 +127,23 @@ fn parse_header(bytes: &[u8]) -> Result<(Map<String, Value>, usize), Error> {
             },
         ));
     };
-    let n = u64::from_le_bytes(len.try_into().unwrap_or([0; 8]));
-    if n > MAX_HEADER {
-        return Err(format_fault(
+    let n = u64::from_le_bytes(*len);
+    let too_large = || {
+        format_fault(
             None,
             format!(
                 "the first 8 bytes announce a header of {n} bytes (at most {MAX_HEADER} allowed)"
             ),
-        ));
+        )
+    };
+    if n > MAX_HEADER {
+        return Err(too_large());
     }
-    let end = 8 + n as usize;
-    if end > bytes.len() {
+    let end = usize::try_from(n)
+        .ok()
+        .and_then(|n| n.checked_add(8))
+        .ok_or_else(too_large)?;
+    let Some(raw) = bytes.get(8..end) else {
         return Err(fault(
             None,
             WeightsFault::Truncated {
@@ -105,8 +151,8 @@ fn parse_header(bytes: &[u8]) -> Result<(Map<String, Value>, usize), Error> {
                 found: bytes.len(),
             },
         ));
-    }
-    let text = std::str::from_utf8(&bytes[8..end])
+    };
+    let text = std::str::from_utf8(raw)
         .map_err(|e| format_fault(None, format!("the header is not UTF-8 ({e})")))?;
     if !text.trim_start().starts_with('{') {
         return Err(format_fault(None, "the header is not a JSON object".into()));
@@ -114,14 +160,103 @@ fn parse_header(bytes: &[u8]) -> Result<(Map<String, Value>, usize), Error> {
     let value: Value = serde_json::from_str(text)
         .map_err(|e| format_fault(None, format!("the header is not valid JSON ({e})")))?;
     match value {
-        Value::Object(map) => Ok((map, end)),
+        Value::Object(map) => Ok(Header {
+            text,
+            map,
+            data_start: end,
+        }),
         _ => Err(format_fault(None, "the header is not a JSON object".into())),
     }
 }
 
+/// A key given twice in one JSON object: `(the top-level key it is under,
+/// the key)`; the first is `None` for a repeated top-level key.
+type Duplicate = (Option<String>, String);
+
+/// The first key repeated within one object of `json`, which must be valid
+/// JSON. JSON parsers disagree on which copy wins (`serde_json` keeps the
+/// last, others the first), so a file with one is refused rather than read
+/// one way here and another way elsewhere.
+fn duplicate_key(json: &str) -> Option<Duplicate> {
+    // One frame per open bracket: the keys seen so far for an object,
+    // `None` for an array.
+    let mut stack: Vec<Option<HashSet<String>>> = Vec::new();
+    let mut top: Option<String> = None;
+    let mut expect_key = false;
+    let b = json.as_bytes();
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'{' => {
+                stack.push(Some(HashSet::new()));
+                expect_key = true;
+            }
+            b'[' => {
+                stack.push(None);
+                expect_key = false;
+            }
+            b'}' | b']' => {
+                stack.pop();
+                expect_key = false;
+            }
+            b',' => expect_key = matches!(stack.last(), Some(Some(_))),
+            b'"' => {
+                let start = i;
+                i += 1;
+                while let Some(&c) = b.get(i) {
+                    match c {
+                        b'"' => break,
+                        b'\\' => i += 2,
+                        _ => i += 1,
+                    }
+                }
+                if expect_key {
+                    expect_key = false;
+                    let key: String = serde_json::from_str(json.get(start..=i)?).ok()?;
+                    if stack.len() == 1 {
+                        top = Some(key.clone());
+                    }
+                    if let Some(Some(seen)) = stack.last_mut() {
+                        if !seen.insert(key.clone()) {
+                            let under = if stack.len() == 1 { None } else { top };
+                            return Some((under, key));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The error for a repeated key, naming the tensor whose entry it is when
+/// `known` knows it.
+fn duplicate_fault((under, key): Duplicate, known: fn(&str) -> Option<&'static str>) -> Error {
+    match under {
+        None => format_fault(known(&key), format!("the header gives `{key}` twice")),
+        Some(top) => format_fault(
+            known(&top),
+            format!("the header entry of `{top}` gives `{key}` twice"),
+        ),
+    }
+}
+
+/// Checks that `__metadata__` is an object of strings.
+fn metadata_strings(meta: &Value) -> Result<&Map<String, Value>, Error> {
+    let bad = || format_fault(None, "`__metadata__` is not an object of strings".into());
+    let meta = meta.as_object().ok_or_else(bad)?;
+    if meta.values().all(Value::is_string) {
+        Ok(meta)
+    } else {
+        Err(bad())
+    }
+}
+
 /// Checks one tensor's entry against the network's spec; returns its data
-/// offsets.
-fn check_entry(spec: &ParamSpec, entry: &Value) -> Result<(usize, usize), Error> {
+/// offsets, whose difference is the tensor's size in bytes.
+fn check_entry(spec: &ParamSpec, entry: &Value) -> Result<(u64, u64), Error> {
     let bad = |what: &str| format_fault(Some(spec.name), format!("malformed header entry: {what}"));
     let entry = entry.as_object().ok_or_else(|| bad("not an object"))?;
     let dtype = entry
@@ -141,7 +276,7 @@ fn check_entry(spec: &ParamSpec, entry: &Value) -> Result<(usize, usize), Error>
         .and_then(Value::as_array)
         .and_then(|s| {
             s.iter()
-                .map(|d| d.as_u64().map(|d| d as usize))
+                .map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok()))
                 .collect::<Option<Vec<_>>>()
         })
         .ok_or_else(|| bad("no `shape` list of sizes"))?;
@@ -157,24 +292,106 @@ fn check_entry(spec: &ParamSpec, entry: &Value) -> Result<(usize, usize), Error>
     let offsets = entry
         .get("data_offsets")
         .and_then(Value::as_array)
-        .and_then(|o| o.iter().map(|d| d.as_u64()).collect::<Option<Vec<_>>>())
-        .ok_or_else(|| bad("no `data_offsets` pair"))?;
+        .and_then(|o| o.iter().map(Value::as_u64).collect::<Option<Vec<_>>>())
+        .ok_or_else(|| bad("no `data_offsets` pair of byte offsets"))?;
     let [start, end] = offsets[..] else {
         return Err(bad("`data_offsets` is not a pair"));
     };
-    if end < start || end - start != spec.len as u64 * 4 {
+    let needed = spec.len as u64 * 4;
+    if end.checked_sub(start) != Some(needed) {
         return Err(format_fault(
             Some(spec.name),
             format!(
-                "data_offsets [{start}, {end}] span {} bytes, but {:?} F32 needs {}",
+                "data_offsets [{start}, {end}] span {} bytes, but {:?} F32 needs {needed}",
                 end.saturating_sub(start),
                 spec.shape,
-                spec.len * 4
             ),
         ));
     }
-    let start = usize::try_from(start).map_err(|_| bad("offset beyond memory"))?;
-    Ok((start, start + spec.len * 4))
+    Ok((start, end))
+}
+
+/// Checks that the data of `[start, end)` after the header lies within the
+/// file of `file_len` bytes.
+fn check_range(
+    name: &'static str,
+    start: u64,
+    end: u64,
+    data_start: usize,
+    file_len: usize,
+) -> Result<(), Error> {
+    let file_end = usize::try_from(end)
+        .ok()
+        .and_then(|e| e.checked_add(data_start));
+    match file_end {
+        Some(file_end) if file_end <= file_len => Ok(()),
+        Some(file_end) => Err(fault(
+            Some(name),
+            WeightsFault::Truncated {
+                expected: file_end,
+                found: file_len,
+            },
+        )),
+        None => Err(format_fault(
+            Some(name),
+            format!(
+                "data_offsets [{start}, {end}] lie beyond the end of any file \
+                 (this one has {} bytes of data)",
+                file_len - data_start
+            ),
+        )),
+    }
+}
+
+/// Checks that the tensors' spans, each within the data, cover its
+/// `data_len` bytes exactly once: sorted by offset, each starts where the
+/// previous one ends, and the last ends at the end of the file.
+fn check_tiling(spans: &mut [(u64, u64, &'static str)], data_len: u64) -> Result<(), Error> {
+    spans.sort_unstable();
+    let mut at = 0u64;
+    let mut previous: Option<&'static str> = None;
+    for &(start, end, name) in spans.iter() {
+        let after = match previous {
+            Some(p) => format!("`{p}` ends at {at}"),
+            None => "the data begins at 0".to_string(),
+        };
+        if start > at {
+            return Err(format_fault(
+                Some(name),
+                format!("data_offsets [{start}, {end}] leave a gap: {after}"),
+            ));
+        }
+        if start < at {
+            return Err(format_fault(
+                Some(name),
+                format!("data_offsets [{start}, {end}] overlap another tensor: {after}"),
+            ));
+        }
+        at = end;
+        previous = Some(name);
+    }
+    if at != data_len {
+        return Err(format_fault(
+            None,
+            format!(
+                "{} unexpected bytes after the tensors' data, which ends at {at}",
+                data_len - at
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An error of the `safetensors` crate's parser, named after the tensor it
+/// mentions when the network has one of that name.
+fn parser_fault<N: Network>(e: &SafeTensorError) -> Error {
+    let tensor = match e {
+        SafeTensorError::InvalidOffset(name) | SafeTensorError::TensorNotFound(name) => {
+            known::<N>(name)
+        }
+        _ => None,
+    };
+    format_fault(tensor, format!("the safetensors parser refuses it ({e})"))
 }
 
 /// Reads a network from a safetensors file (see [`from_safetensors`]).
@@ -235,18 +452,21 @@ pub fn to_safetensors_with_metadata<N: Network>(net: &N, metadata: &Metadata) ->
 }
 
 /// The `__metadata__` of safetensors bytes (empty when the header has
-/// none). Errors when the header itself is malformed, or when the metadata
-/// is not an object of strings, as the format requires.
+/// none). Errors when the header itself is malformed (including a key
+/// given twice in one object), or when the metadata is not an object of
+/// strings, as the format requires. The tensors are not checked.
 pub fn read_metadata(bytes: &[u8]) -> Result<Metadata, Error> {
-    let (header, _) = parse_header(bytes)?;
-    let Some(meta) = header.get(METADATA_KEY) else {
+    let header = parse_header(bytes)?;
+    if let Some(dup) = duplicate_key(header.text) {
+        return Err(duplicate_fault(dup, |_| None));
+    }
+    let Some(meta) = header.map.get(METADATA_KEY) else {
         return Ok(Metadata::new());
     };
-    let bad = || format_fault(None, "`__metadata__` is not an object of strings".into());
-    let meta = meta.as_object().ok_or_else(bad)?;
-    meta.iter()
-        .map(|(k, v)| Ok((k.clone(), v.as_str().ok_or_else(bad)?.to_string())))
-        .collect()
+    Ok(metadata_strings(meta)?
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect())
 }
 
 /// Writes a network to a safetensors file, atomically: the bytes go to a

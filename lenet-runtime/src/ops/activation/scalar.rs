@@ -2,17 +2,19 @@
 
 use crate::math;
 
-/// `y = max(x, 0)`.
+/// `y = max(x, 0)` as PyTorch computes it: `0` where `x < 0`, `x`
+/// elsewhere, so that NaN stays NaN and −0 stays −0.
 pub fn relu(x: &[f32], y: &mut [f32]) {
     for (y, &x) in y.iter_mut().zip(x) {
-        *y = if x > 0.0 { x } else { 0.0 };
+        *y = if x < 0.0 { 0.0 } else { x };
     }
 }
 
-/// `dx = dy · [y > 0]`.
+/// `dx = dy · [y > 0]` as PyTorch's `threshold_backward`: `0` where
+/// `y <= 0`, `dy` elsewhere, also where `y` is NaN.
 pub fn relu_backward(y: &[f32], dy: &[f32], dx: &mut [f32]) {
     for ((dx, &y), &dy) in dx.iter_mut().zip(y).zip(dy) {
-        *dx = if y > 0.0 { dy } else { 0.0 };
+        *dx = if y <= 0.0 { 0.0 } else { dy };
     }
 }
 
