@@ -94,9 +94,21 @@ fn portable<const I: usize, const O: usize>(
 fn rows<const I: usize, const MR: usize>(w: &[f32], b: &[f32], x: &[f32], y: &mut [f32]) {
     let w: [&[f32]; MR] = core::array::from_fn(|m| &w[m * I..][..I]);
     let mut acc: [f32; MR] = core::array::from_fn(|m| b[m]);
-    for (i, &xv) in x[..I].iter().enumerate() {
+    // Four inputs at a time: one address per row and group, the four
+    // weights at fixed offsets from it.
+    let (xs, rest) = x[..I].as_chunks::<4>();
+    for (g, xs) in xs.iter().enumerate() {
         for (acc, w) in acc.iter_mut().zip(&w) {
-            *acc += w[i] * xv;
+            let w = &w[4 * g..][..4];
+            for (&w, &xv) in w.iter().zip(xs) {
+                *acc += w * xv;
+            }
+        }
+    }
+    let done = I - rest.len();
+    for (i, &xv) in rest.iter().enumerate() {
+        for (acc, w) in acc.iter_mut().zip(&w) {
+            *acc += w[done + i] * xv;
         }
     }
     y[..MR].copy_from_slice(&acc);
