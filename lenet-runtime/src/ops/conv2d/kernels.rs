@@ -24,7 +24,7 @@
 //!   of `dx` sums its taps' shifted rows of `cols` in registers.
 //!
 //! Strides other than 1 take the portable path: tiles of 4 output channels ×
-//! 4 outputs of a row in registers ([`portable`]; padded inputs run the
+//! 4 (or 5) outputs of a row in registers ([`portable`]; padded inputs run the
 //! specification). The backward pass and padded inputs need scratch memory,
 //! so they are vectorised with `std` only. The specification is
 //! [`super::scalar`].
@@ -148,9 +148,9 @@ pub(super) unsafe fn forward<
 }
 
 /// The portable forward pass of one unpadded image, any stride: tiles of
-/// `MR` output channels × `NR` consecutive outputs of a row (4 × 4, then
-/// 2 and 1 for the channels and columns left over, chosen at compile time)
-/// in registers, so that each weight loaded serves `NR` outputs and each
+/// `MR` output channels × `NR` consecutive outputs of a row (4 × 4, or
+/// 4 × 5 when rows are 5·k long but not 4·k; then 2 and 1 for the channels
+/// and columns left over, all chosen at compile time) in registers, so that each weight loaded serves `NR` outputs and each
 /// input `MR` output channels. Each output sums its taps in the
 /// specification's order (bias, then input channel, kernel row, kernel
 /// column), as `acc + w·x`: the specification's arithmetic, which LLVM fuses
@@ -186,7 +186,8 @@ fn portable<
 }
 
 /// Output channels `o..o + MR`, every row by tiles of 4 columns, then 2 and
-/// 1 for the columns left over.
+/// 1 for the columns left over (by tiles of 5 when that leaves none and 4
+/// would not).
 #[inline(always)]
 fn channel_block<
     const CI: usize,
@@ -205,6 +206,14 @@ fn channel_block<
     o: usize,
 ) {
     for r in 0..HO {
+        if !WO.is_multiple_of(4) && WO.is_multiple_of(5) {
+            // Rows of 5·k outputs (LeNet-5's 10 after its first pooling) by
+            // tiles of 5: no tile of 2 left over.
+            for c in (0..WO).step_by(5) {
+                tile::<CI, K, S, H, W, HO, WO, MR, 5>(w, b, x, y, At { o, r, c });
+            }
+            continue;
+        }
         let mut c = 0;
         for _ in 0..WO / 4 {
             tile::<CI, K, S, H, W, HO, WO, MR, 4>(w, b, x, y, At { o, r, c });
