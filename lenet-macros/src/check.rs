@@ -119,7 +119,13 @@ pub fn generation_gap(kind: &Kind) -> Option<String> {
 /// does not cover yet; none on a layer with a mistake of its own.
 fn check_generated(net: &Net, trace: &Trace, cx: &mut Ctxt) {
     for (k, step) in net.steps.iter().enumerate() {
-        if step.broken || trace.issues.iter().any(|i| i.step() == k) {
+        // A misspelt word (`ReLU6`) is reported already, and so are a
+        // layer with a mistake of its own and one without its name.
+        if step.broken
+            || step.word.unraw() != step.kind.word()
+            || (step.kind.has_params() && step.name.is_none())
+            || trace.issues.iter().any(|i| i.step() == k)
+        {
             continue;
         }
         let Some(what) = generation_gap(&step.kind) else {
@@ -287,6 +293,7 @@ fn producer(net: &Net, trace: &Trace, k: usize, value: &str) -> String {
         .take(k)
         .rposition(|s| !s.kind.is_activation());
     match from {
+        None if value == arriving.text() => format!("the input is {value}"),
         None => format!("the input is {value} ({})", arriving.text()),
         Some(j) => {
             let label = net.steps.get(j).map(Step::label).unwrap_or_default();
@@ -711,6 +718,192 @@ mod tests {
         assert!(
             m[3].contains("b: unknown layer `Relu`: did you mean `relu`"),
             "{m:?}"
+        );
+    }
+
+    /// Every message of a declaration, as written.
+    fn messages(body: &str) -> Vec<String> {
+        let decl: crate::ast::Decl = syn::parse_str(&format!("struct N {{ {body} }}")).unwrap();
+        let mut cx = Ctxt::new();
+        let net = lower(decl, &mut cx);
+        let trace = infer(&net, None);
+        check(&net, &trace, &mut cx);
+        cx.messages()
+    }
+
+    /// The one message of a declaration, or a panic showing them all.
+    fn one(body: &str) -> String {
+        let m = messages(body);
+        assert_eq!(m.len(), 1, "{body}\n{m:#?}");
+        m[0].clone()
+    }
+
+    #[test]
+    fn second_edition_rejections_name_the_layer_the_numbers_and_a_fix() {
+        let m = one("input: [6, 8, 8], dw: Conv2d(6, 9, 3, groups = 4)");
+        assert!(
+            m.starts_with("dw: groups = 4 divides neither in_channels = 6 nor out_channels = 9"),
+            "{m}"
+        );
+        assert!(m.contains("`groups = 3`"), "{m}");
+        let m = one("input: [6, 8, 8], dw: Conv2d(6, 8, 3, groups = 4)");
+        assert!(
+            m.starts_with("dw: groups = 4 does not divide in_channels = 6"),
+            "{m}"
+        );
+        assert!(m.contains("`groups = 2`"), "{m}");
+        let m = one("input: [8, 8, 8], dw: Conv2d(8, 8, 3, groups = 3)");
+        assert!(m.contains("`groups = 8` (depthwise)"), "{m}");
+        let m = one("input: [8, 8, 8], conv1: Conv2d(8, 16, 3), bn1: BatchNorm2d(8)");
+        assert!(
+            m.contains("bn1: BatchNorm2d expects 8 channels, but conv1 produces 16 (16×6×6)"),
+            "{m}"
+        );
+        assert!(m.contains("write `BatchNorm2d(16)`"), "{m}");
+        let m = one("input: [1, 4, 4], flatten, bn: BatchNorm2d(16)");
+        assert!(m.contains("bn: BatchNorm2d normalises the channels of a C×H×W feature map, but after `flatten` the data is a vector of 16 features"), "{m}");
+        assert!(m.contains("use `BatchNorm1d(16)` after `flatten`"), "{m}");
+        let m = one("input: [4, 2, 2], bn: BatchNorm1d(4), flatten");
+        assert!(m.contains("bn: BatchNorm1d normalises a vector of features, but the input is a 4×2×2 feature map"), "{m}");
+        assert!(m.contains("use `BatchNorm2d(4)` on a feature map"), "{m}");
+        let m = one("input: [4, 2, 2], flatten, bn: BatchNorm1d(15)");
+        assert!(
+            m.contains("bn: BatchNorm1d expects 15 features, but flatten produces 16 (4×2×2)"),
+            "{m}"
+        );
+        let m = one("input: [4, 2, 2], drop: Dropout(1.0)");
+        assert!(m.starts_with("drop: p = 1.0 is outside [0, 1)"), "{m}");
+        let m = one("input: [4, 2, 2], Dropout(p = -0.1)");
+        assert!(m.starts_with("Dropout: p = -0.1 is outside [0, 1)"), "{m}");
+        let m = one("input: [1, 8, 8], conv1: Conv2d(1, 2, (3, 3, 3))");
+        assert!(m.starts_with("conv1: `kernel_size` is one integer or a pair `(h, w)`, but `(3 , 3 , 3)` has 3 elements"), "{m}");
+        let m = one("input: [1, 8, 8], conv1: Conv2d(1, 2, 3, stride = (2,))");
+        assert!(m.contains("has 1 element\n"), "{m}");
+        let m = one("input: [1, 4, 4], conv1: Conv2d(1, 2, 3, dilation = 2)");
+        assert!(m.starts_with("conv1: the kernel 3×3 with dilation 2 (spanning 5×5) is larger than its 4×4 input (the input is 1×4×4)\n"), "{m}");
+        assert!(
+            m.contains("use a smaller dilation, or give conv1 `padding = 1`"),
+            "{m}"
+        );
+        let m = one("input: [1, 8, 8], pool: MaxPool2d(3, padding = 2)");
+        assert!(m.starts_with("pool: padding 2 is more than half the 3×3 window: PyTorch pads a pooling window by at most half its size, here at most 1"), "{m}");
+        let m = one("input: [1, 8, 8], AvgPool2d((4, 2), padding = (2, 2))");
+        assert!(m.contains("here at most (2, 1)"), "{m}");
+        let m = one("input: [1, 8, 8], conv1: Conv2d(1, 2, 3, bias = 0)");
+        assert!(
+            m.starts_with("conv1: `bias` is `true` or `false`, found `0`"),
+            "{m}"
+        );
+        let m = one("input: [1, 8, 8], conv1: Conv2d(1, 2, 3, bias = True)");
+        assert!(m.contains("PyTorch's `True` is written `true`"), "{m}");
+        let m = one("input: [1, 8, 8], conv1: Conv2d(1, 2, 2.5)");
+        assert!(m.starts_with("conv1: `2.5` is not an integer"), "{m}");
+        let m = one("input: [1, 8, 8], Dropout(p = 1 / 2)");
+        assert!(
+            m.starts_with(
+                "Dropout: `p` is a number written as a literal, such as `0.5`; found `1 / 2`"
+            ),
+            "{m}"
+        );
+        let m = one("input: [1, 8, 8], conv1: Conv2d(1, 2, 3, dilation = 0)");
+        assert!(m.starts_with("conv1: dilation is 0"), "{m}");
+        let m = one("input: [1, 8, 8], conv1: Conv2d(1, 2, 3, groups = 0)");
+        assert!(m.starts_with("conv1: groups is 0"), "{m}");
+        let m = one("input: [1, 8, 8], conv1: Conv2d(1, 2, (3, 0))");
+        assert!(m.starts_with("conv1: kernel_size's width is 0"), "{m}");
+        let m = one("input: [1, 8, 8], bn: BatchNorm2d(1, eps = 0.0)");
+        assert!(m.starts_with("bn: eps = 0.0 is not positive"), "{m}");
+        let m = one("input: [1, 8, 8], bn: BatchNorm2d(1, momentum = 1.5)");
+        assert!(m.starts_with("bn: momentum = 1.5 is outside [0, 1]"), "{m}");
+        let m = one("input: [1, 8, 8], BatchNorm2d(1)");
+        assert!(
+            m.starts_with("BatchNorm2d: needs a name: name it, e.g. `bn1: BatchNorm2d(...)`"),
+            "{m}"
+        );
+        assert!(m.contains("`bn1.running_mean`"), "{m}");
+    }
+
+    #[test]
+    fn near_misses_of_the_new_words() {
+        let m = one("input: [1, 8, 8], conv1: Conv2d(1, 2, 3, dilaton = 2)");
+        assert!(
+            m.contains("conv1: unknown keyword `dilaton` for `Conv2d`: did you mean `dilation`?"),
+            "{m}"
+        );
+        let m = messages("input: [1, 8, 8], bn: BatchNorm(1)");
+        assert!(
+            m[0].contains("bn: unknown layer `BatchNorm`: did you mean `BatchNorm2d`?"),
+            "{m:?}"
+        );
+        let m = messages("input: [1, 8, 8], ReLU6");
+        assert!(
+            m[0].starts_with("ReLU6: unknown layer: did you mean `relu6`?"),
+            "{m:?}"
+        );
+        let m = messages("input: [1, 8, 8], act: LeakyRelu(0.1)");
+        assert!(
+            m[0].contains("act: unknown layer `LeakyRelu`: did you mean `LeakyReLU`?"),
+            "{m:?}"
+        );
+        let m = one("input: [1, 8, 8], drop: Dropout(prob = 0.1)");
+        assert!(
+            m.contains("drop: unknown keyword `prob` for `Dropout`: it takes p"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn a_correct_layer_the_generator_does_not_cover_is_one_error_on_it() {
+        let m = one("input: [1, 8, 8], bn1: BatchNorm2d(1)");
+        assert!(
+            m.starts_with(
+                "bn1: BatchNorm2d is checked, but lenet does not generate code for it yet"
+            ),
+            "{m}"
+        );
+        assert!(m.contains("its shapes are proven (1×8×8 → 1×8×8)"), "{m}");
+        let m = one("input: [4, 8, 8], conv1: Conv2d(4, 8, 3, groups = 4, bias = false)");
+        assert!(
+            m.starts_with("conv1: Conv2d with groups = 4 and bias = false is checked"),
+            "{m}"
+        );
+        let m = one("input: [4, 8, 8], MaxPool2d(3, 2, 1)");
+        assert!(
+            m.starts_with("MaxPool2d: MaxPool2d with padding = 1 is checked"),
+            "{m}"
+        );
+        for layer in [
+            "relu6",
+            "Dropout(0.1)",
+            "LeakyReLU()",
+            "LeakyReLU",
+            "Dropout",
+        ] {
+            let m = one(&format!("input: [4, 8, 8], {layer}"));
+            assert!(
+                m.contains("is checked, but lenet does not generate code for it yet"),
+                "{m}"
+            );
+        }
+        // Square arguments written as pairs, and the defaults written out,
+        // are the first edition's.
+        let m = messages(
+            "input: [4, 8, 8], conv1: Conv2d(4, 8, (3, 3), (1, 1), (1, 1), dilation = 1, groups = 1, bias = true), \
+             MaxPool2d((2, 2), padding = 0), relu",
+        );
+        assert!(m.is_empty(), "{m:?}");
+        // A layer with a mistake of its own gets that one only.
+        let m = one("input: [4, 8, 8], bn1: BatchNorm2d(3)");
+        assert!(m.starts_with("bn1: BatchNorm2d expects 3 channels"), "{m}");
+        assert_eq!(
+            generation_gap(
+                &run("input: [1, 8, 8], c: Conv2d(1, 2, (3, 1), dilation = (1, 2))")
+                    .0
+                    .steps[0]
+                    .kind
+            )
+            .as_deref(),
+            Some("Conv2d with kernel_size = (3, 1) and dilation = (1, 2)")
         );
     }
 }

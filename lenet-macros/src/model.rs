@@ -1413,14 +1413,11 @@ fn build(
             {
                 if ci % g != 0 || co % g != 0 {
                     let which = match (ci % g != 0, co % g != 0) {
-                        (true, true) => format!("in_channels = {ci} nor out_channels = {co}"),
-                        (true, false) => format!("in_channels = {ci}"),
-                        _ => format!("out_channels = {co}"),
-                    };
-                    let not = if ci % g != 0 && co % g != 0 {
-                        "neither"
-                    } else {
-                        "not"
+                        (true, true) => {
+                            format!("divides neither in_channels = {ci} nor out_channels = {co}")
+                        }
+                        (true, false) => format!("does not divide in_channels = {ci}"),
+                        _ => format!("does not divide out_channels = {co}"),
                     };
                     let best = gcd(ci, co);
                     let depthwise = if best == ci && ci > 1 {
@@ -1431,7 +1428,7 @@ fn build(
                     cx.error_spanned_by(
                         &groups.tokens,
                         format!(
-                            "{prefix}groups = {} divides {not} {which}: each of the groups takes in_channels / groups channels and gives out_channels / groups\n  help: use a divisor of both, such as `groups = {best}`{depthwise}",
+                            "{prefix}groups = {} {which}: each of the groups takes in_channels / groups channels and gives out_channels / groups\n  help: use a divisor of both, such as `groups = {best}`{depthwise}",
                             groups.described()
                         ),
                     );

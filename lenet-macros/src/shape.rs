@@ -590,4 +590,175 @@ mod tests {
             [Issue::TooLarge { step: 0, .. }]
         ));
     }
+
+    /// DS-CNN-S for keyword spotting (49×10 MFCC, 12 classes): a 10×4
+    /// strided convolution, then four depthwise-separable blocks.
+    fn ds_cnn(bias: &str) -> String {
+        let mut body = format!(
+            "input: [1, 49, 10], conv1: Conv2d(1, 64, (10, 4), stride = (2, 2), padding = (5, 1){bias}), \
+             bn1: BatchNorm2d(64), relu"
+        );
+        for b in 1..=4 {
+            body.push_str(&format!(
+                ", dw{b}: Conv2d(64, 64, 3, padding = 1, groups = 64{bias}), dwbn{b}: BatchNorm2d(64), relu, \
+                 pw{b}: Conv2d(64, 64, 1{bias}), pwbn{b}: BatchNorm2d(64), relu"
+            ));
+        }
+        body.push_str(
+            ", drop: Dropout(0.4), pool: AvgPool2d((25, 5)), flatten, fc: Linear(64, 12)",
+        );
+        body
+    }
+
+    /// MobileNetV1 with width 0.25 on 96×96×3 (2 classes), convolutions
+    /// without bias, each followed by batch norm and relu6.
+    fn mobilenet_v1_025() -> String {
+        let mut body =
+            "input: [3, 96, 96], conv0: Conv2d(3, 8, 3, stride = 2, padding = 1, bias = false), \
+                        bn0: BatchNorm2d(8), relu6"
+                .to_string();
+        let blocks = [
+            (8, 16, 1),
+            (16, 32, 2),
+            (32, 32, 1),
+            (32, 64, 2),
+            (64, 64, 1),
+            (64, 128, 2),
+            (128, 128, 1),
+            (128, 128, 1),
+            (128, 128, 1),
+            (128, 128, 1),
+            (128, 128, 1),
+            (128, 256, 2),
+            (256, 256, 1),
+        ];
+        for (i, (ci, co, s)) in blocks.iter().enumerate() {
+            let b = i + 1;
+            body.push_str(&format!(
+                ", dw{b}: Conv2d({ci}, {ci}, 3, stride = {s}, padding = 1, groups = {ci}, bias = false), \
+                 dwbn{b}: BatchNorm2d({ci}), relu6, \
+                 pw{b}: Conv2d({ci}, {co}, 1, bias = false), pwbn{b}: BatchNorm2d({co}), relu6"
+            ));
+        }
+        body.push_str(", pool: AdaptiveAvgPool2d(1), flatten, Dropout(), fc: Linear(256, 2)");
+        body
+    }
+
+    #[test]
+    fn second_edition_formulas() {
+        // PyTorch: Conv2d(1, 64, (10, 4), stride=(2, 2), padding=(5, 1)) on
+        // 49×10 gives 25×5.
+        assert_eq!(conv_out(49, 10, 2, 5, 1), Some(25));
+        assert_eq!(conv_out(10, 4, 2, 1, 1), Some(5));
+        // Dilation: a 3-tap kernel 2 apart spans 5.
+        assert_eq!(span(3, 2), Some(5));
+        assert_eq!(conv_out(7, 3, 1, 0, 2), Some(3));
+        assert_eq!(conv_out(4, 3, 1, 0, 2), None);
+        assert_eq!(conv_out(4, 3, 1, 1, 2), Some(2));
+        assert_eq!(conv_out(28, 3, 2, 1, 3), Some(12));
+        assert_eq!(conv_out(5, 1, 1, 0, 0), None);
+        // Padded pooling: MaxPool2d(3, 2, 1) on 7 gives 4, AvgPool2d(2, 1, 1)
+        // on 13 gives 14.
+        assert_eq!(pool_out(7, 3, 2, 1), Some(4));
+        assert_eq!(pool_out(13, 2, 1, 1), Some(14));
+    }
+
+    #[test]
+    fn ds_cnn_shapes_and_parameters() {
+        let (t, errors) = trace(&ds_cnn(""));
+        assert_eq!(errors, 0);
+        assert!(t.issues.is_empty(), "{:?}", t.issues);
+        assert_eq!(t.shapes[1].text(), "64×25×5");
+        assert_eq!(t.shapes[t.shapes.len() - 3].text(), "64×1×1");
+        assert_eq!(t.shapes.last().map(Shape::text).as_deref(), Some("12"));
+        let params: Vec<u64> = t.params.iter().map(|p| p.unwrap()).collect();
+        // conv1 (10·4·1 + 1)·64, bn1 2·64, per block depthwise (9 + 1)·64,
+        // pointwise (64 + 1)·64 and two batch norms, fc (64 + 1)·12.
+        assert_eq!(params[0], 2_624);
+        assert_eq!(params[1], 128);
+        assert_eq!(params[3], 640);
+        assert_eq!(params[6], 4_160);
+        assert_eq!(params.iter().sum::<u64>(), 23_756);
+        // Nine batch norms, each running_mean and running_var of 64 and
+        // num_batches_tracked.
+        let buffers: u64 = t.buffers.iter().map(|b| b.unwrap()).sum();
+        assert_eq!(buffers, 9 * (2 * 64 + 1));
+        let (t, _) = trace(&ds_cnn(", bias = false"));
+        assert_eq!(t.params.iter().map(|p| p.unwrap()).sum::<u64>(), 23_180);
+    }
+
+    #[test]
+    fn mobilenet_v1_025_shapes_and_parameters() {
+        let (t, errors) = trace(&mobilenet_v1_025());
+        assert_eq!(errors, 0);
+        assert!(t.issues.is_empty(), "{:?}", t.issues);
+        let texts: Vec<String> = t.shapes.iter().map(Shape::text).collect();
+        assert_eq!(texts[1], "8×48×48");
+        // After the blocks with stride 2: 24, 12, 6 and 3.
+        assert_eq!(texts[3 + 6 * 2], "32×24×24");
+        assert_eq!(texts[3 + 6 * 13], "256×3×3");
+        assert_eq!(texts[texts.len() - 4], "256×1×1");
+        assert_eq!(texts.last().map(String::as_str), Some("2"));
+        let params: Vec<u64> = t.params.iter().map(|p| p.unwrap()).collect();
+        assert_eq!(params[0], 3 * 8 * 3 * 3);
+        // The first depthwise convolution: one 3×3 filter per channel.
+        assert_eq!(params[3], 8 * 3 * 3);
+        // The SPEC's number: trainable parameters only, with a
+        // `Linear(256, 2)` head after global average pooling.
+        assert_eq!(params.iter().sum::<u64>(), 213_586);
+        let buffers: u64 = t.buffers.iter().map(|b| b.unwrap()).sum();
+        // 27 batch norms of 8 + 2·(8 + 16 + 32 + 32 + 64 + 64 + 5·128 + 128
+        // + 256) + 256 channels − the first's counted once.
+        let channels: u64 = 8 + [8, 16, 32, 32, 64, 64, 128, 128, 128, 128, 128, 128, 256]
+            .iter()
+            .zip([16, 32, 32, 64, 64, 128, 128, 128, 128, 128, 128, 256, 256])
+            .map(|(a, b)| a + b)
+            .sum::<u64>();
+        assert_eq!(buffers, 2 * channels + 27);
+    }
+
+    #[test]
+    fn second_edition_mistakes_become_issues() {
+        let (t, _) = trace("input: [8, 6, 6], bn: BatchNorm2d(6)");
+        assert_eq!(
+            t.issues,
+            [Issue::BatchNormFeatures {
+                step: 0,
+                arriving: 8
+            }]
+        );
+        let (t, _) = trace("input: [8, 6, 6], flatten, bn: BatchNorm2d(288)");
+        assert_eq!(t.issues, [Issue::AfterFlatten { step: 1 }]);
+        let (t, _) = trace("input: [8, 6, 6], bn: BatchNorm1d(8), flatten, f: Linear(288, 2)");
+        assert_eq!(t.issues, [Issue::NeedsFlatten { step: 0 }]);
+        let (t, _) = trace("input: [8, 6, 6], flatten, bn: BatchNorm1d(280)");
+        assert_eq!(
+            t.issues,
+            [Issue::BatchNormFeatures {
+                step: 1,
+                arriving: 288
+            }]
+        );
+        let (t, _) = trace("input: [1, 4, 4], c: Conv2d(1, 2, 3, dilation = 2)");
+        assert_eq!(
+            t.issues,
+            [Issue::WindowTooLarge {
+                step: 0,
+                window: (3, 3),
+                span: (5, 5),
+                padded: (4, 4)
+            }]
+        );
+        let (t, _) = trace("input: [1, 2, 9], p: MaxPool2d((5, 2), padding = (1, 0))");
+        assert_eq!(
+            t.issues,
+            [Issue::WindowTooLarge {
+                step: 0,
+                window: (5, 2),
+                span: (5, 2),
+                padded: (4, 9)
+            }]
+        );
+        assert_eq!(t.shapes[1], Shape::Unknown { flat: false });
+    }
 }
