@@ -1302,8 +1302,10 @@ impl Reader<'_> {
         }
         let text = eval::text_of(&expr);
         let hint = match text.as_str() {
-            "True" | "1" => " (PyTorch's `True` is written `true`)",
-            "False" | "0" => " (PyTorch's `False` is written `false`)",
+            "True" => " (PyTorch's `True` is written `true`)",
+            "False" => " (PyTorch's `False` is written `false`)",
+            "1" => ": write `true`",
+            "0" => ": write `false`",
             _ => "",
         };
         cx.error_spanned_by(
