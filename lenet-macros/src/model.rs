@@ -1702,4 +1702,79 @@ mod tests {
         assert!(net.steps[0].broken && net.steps[1].broken);
         assert_eq!(shown("0", 0), "0");
     }
+
+    #[test]
+    fn the_second_edition_arguments_carry_what_the_generator_needs() {
+        let (net, errors) = lowered(
+            "input: [1, 49, 10], \
+             c: Conv2d(1, 64, (10, 4), stride = (2, 2), padding = (5, 1), dilation = (1, 2), groups = 1, bias = false), \
+             bn: BatchNorm2d(64, eps = 1e-3), act: LeakyReLU(-0.2), Dropout(), d: Dropout(p = 0.25), \
+             LeakyReLU, relu6, MaxPool2d((3, 1), padding = (1, 0))",
+        );
+        assert_eq!(errors, 0);
+        let Kind::Conv2d {
+            kernel,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            ..
+        } = &net.steps[0].kind
+        else {
+            panic!("not a convolution")
+        };
+        assert_eq!(kernel.get(), Some((10, 4)));
+        assert!(kernel.pair && kernel.square_value().is_none());
+        assert_eq!(kernel.text, "(10 , 4)");
+        assert_eq!(stride.square_value(), Some(2));
+        assert_eq!(padding.get(), Some((5, 1)));
+        assert_eq!(dilation.get(), Some((1, 2)));
+        assert_eq!((groups.value, bias.value), (Some(1), Some(false)));
+        let specs = net.steps[0].kind.parameters().unwrap();
+        assert_eq!(specs.len(), 1, "no bias");
+        assert_eq!(specs[0].shape, [64, 1, 10, 4]);
+        assert_eq!(specs[0].fan_in, 40);
+        let bn = &net.steps[1].kind;
+        let Kind::BatchNorm2d { eps, momentum, .. } = bn else {
+            panic!("not batch norm")
+        };
+        assert_eq!((eps.value, eps.text.as_str()), (Some(1e-3), "1e-3"));
+        assert_eq!((momentum.value, momentum.text.as_str()), (Some(0.1), "0.1"));
+        let names = |t: Vec<TensorSpec>| t.iter().map(|t| t.suffix).collect::<Vec<_>>();
+        assert_eq!(names(bn.parameters().unwrap()), ["weight", "bias"]);
+        let buffers = bn.buffers().unwrap();
+        assert_eq!(
+            names(buffers.clone()),
+            ["running_mean", "running_var", "num_batches_tracked"]
+        );
+        assert_eq!(buffers[2].shape, Vec::<u64>::new());
+        assert_eq!(buffers[2].dtype, Dtype::I64);
+        assert_eq!(
+            (buffers[1].init, buffers[0].init),
+            (Init::Ones, Init::Zeros)
+        );
+        assert_eq!(
+            (bn.parameter_count(), bn.buffer_count()),
+            (Some(128), Some(129))
+        );
+        let float = |k: usize| match &net.steps[k].kind {
+            Kind::LeakyRelu { negative_slope: f } | Kind::Dropout { p: f } => {
+                (f.value, f.text.clone())
+            }
+            _ => panic!("no float"),
+        };
+        assert_eq!(float(2), (Some(-0.2), "-0.2".to_string()));
+        assert_eq!(float(3), (Some(0.5), "0.5".to_string()));
+        assert_eq!(float(4), (Some(0.25), "0.25".to_string()));
+        assert_eq!(float(5), (Some(0.01), "0.01".to_string()));
+        assert!(matches!(net.steps[6].kind, Kind::Relu6));
+        let Kind::MaxPool2d {
+            stride, padding, ..
+        } = &net.steps[7].kind
+        else {
+            panic!("not a pool")
+        };
+        assert_eq!((stride.get(), padding.get()), (Some((3, 1)), Some((1, 0))));
+    }
 }
