@@ -44,7 +44,7 @@ fn check<N: lenet::Network + PartialEq + std::fmt::Debug>(data: &[u8]) {
         Ok(net) => {
             let again = to_safetensors(&net);
             let back: N = from_safetensors(&again).expect("a file we wrote loads");
-            let bits = |n: &N| n.params().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            let bits = |n: &N| n.parameters().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&back), bits(&net));
         }
         Err(e) => {
