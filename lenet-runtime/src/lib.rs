@@ -19,6 +19,7 @@
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
+pub mod arena;
 pub mod error;
 pub mod init;
 pub mod loss;
@@ -28,6 +29,7 @@ pub mod network;
 pub mod ops;
 #[cfg(feature = "std")]
 pub mod optim;
+pub mod params;
 pub mod shape;
 #[doc(hidden)]
 pub mod simd;
@@ -44,7 +46,8 @@ pub mod train;
 pub use error::Error;
 #[cfg(feature = "std")]
 pub use network::Batched;
-pub use network::{LayerInfo, Network, ParamSpec, Pass};
+pub use network::{Forward, LayerInfo, Network, ParamSpec, Pass};
+pub use weights::WeightsView;
 
 /// Expands to its input when the runtime is built with `std`, to nothing
 /// otherwise. Generated code wraps its batch and training items in it, so
@@ -70,11 +73,16 @@ macro_rules! __if_std {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::__if_std as if_std;
-    pub use crate::network::{init, named_parameters, LayerInfo, Network, ParamSpec, Pass};
-    pub use crate::ops::{
-        AdaptiveAvgPool2dLayer, AvgPool2dLayer, Conv2dLayer, FlattenLayer, Layer, LinearLayer,
-        MaxPool2dLayer, ReluLayer, SigmoidLayer, TanhLayer,
+    pub use crate::arena::split;
+    pub use crate::network::{
+        init, named_parameters, Forward, LayerInfo, Network, ParamSpec, Pass,
     };
+    pub use crate::ops::{
+        AdaptiveAvgPool2dLayer, AvgPool2dLayer, Conv2dLayer, FlattenLayer, InPlace, Layer,
+        LinearLayer, MaxPool2dLayer, ReluLayer, SigmoidLayer, TanhLayer,
+    };
+    pub use crate::params::Params;
+    pub use crate::weights::WeightsView;
     pub use crate::summary::Summary;
     pub use crate::weights::{from_le_bytes, write_le_bytes};
     pub use crate::{loss, shape, Error};
@@ -86,7 +94,7 @@ pub mod __private {
     pub const STD: bool = cfg!(feature = "std");
 
     #[cfg(feature = "std")]
-    pub use crate::batch::{forward_batch, loss_and_grad};
+    pub use crate::batch::{forward_batch, forward_batch_into, loss_and_grad, loss_and_grad_into};
     #[cfg(feature = "std")]
     pub use crate::network::Batched;
     #[cfg(feature = "std")]
