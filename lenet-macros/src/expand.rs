@@ -252,6 +252,7 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
             /// The summary table: each layer's kind, output shape and parameters.
             pub fn summary() -> ::lenet::__private::Summary {
                 ::lenet::__private::Summary::of::<Self>()
+                    .with_scratch(Self::FORWARD_SCRATCH_FLOATS, Self::TRAIN_SCRATCH_FLOATS)
             }
 
             /// `(name, shape, values)` of every parameter tensor, in PyTorch's order and names.

@@ -816,4 +816,142 @@ mod tests {
             }
         );
     }
+
+    fn arena(buf: Buf) -> (u64, u64) {
+        match buf {
+            Buf::Arena { offset, len } => (offset, offset + len),
+            other => panic!("{other:?} is not in the arena"),
+        }
+    }
+
+    #[test]
+    fn lenet5_forward_memory() {
+        let plan = plan(LENET5).unwrap();
+        let m = plan.forward_memory();
+        // conv1's 6×28×28 beside pool1's 6×14×14 is the peak.
+        assert_eq!(m.size, 4704 + 1176);
+        assert_eq!(m.exec.len(), 12);
+        let Exec::Compute { from: Buf::Input, to: c1 } = m.exec[0] else {
+            panic!("{:?}", m.exec[0])
+        };
+        assert_eq!(arena(c1).1 - arena(c1).0, 4704);
+        // relu in place on conv1's output; flatten a view.
+        assert_eq!(m.exec[1], Exec::InPlace { buf: c1 });
+        assert_eq!(m.exec[6], Exec::View);
+        // fc3 writes the caller's output.
+        assert!(matches!(
+            m.exec[11],
+            Exec::Compute {
+                to: Buf::Output,
+                ..
+            }
+        ));
+        // No step reads a buffer that overlaps the one it writes.
+        for e in &m.exec {
+            if let Exec::Compute {
+                from: from @ Buf::Arena { .. },
+                to: to @ Buf::Arena { .. },
+            } = *e
+            {
+                let ((a, b), (c, d)) = (arena(from), arena(to));
+                assert!(b <= c || d <= a, "{e:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn trailing_elementwise_steps_run_in_the_output() {
+        let plan = plan("input: [1, 4, 4], c: Conv2d(1, 2, 3), flatten, relu, tanh").unwrap();
+        let m = plan.forward_memory();
+        assert_eq!(m.size, 0);
+        assert_eq!(
+            m.exec,
+            [
+                Exec::Compute {
+                    from: Buf::Input,
+                    to: Buf::Output
+                },
+                Exec::View,
+                Exec::InPlace { buf: Buf::Output },
+                Exec::InPlace { buf: Buf::Output },
+            ]
+        );
+        // All element-wise: the first step copies into the output.
+        let plan = plan_of_relu();
+        let m = plan.forward_memory();
+        assert_eq!(
+            m.exec,
+            [Exec::Compute {
+                from: Buf::Input,
+                to: Buf::Output
+            }]
+        );
+    }
+
+    fn plan_of_relu() -> Plan {
+        plan("input: [2, 3, 4], relu").unwrap()
+    }
+
+    #[test]
+    fn lenet5_training_memory() {
+        let plan = plan(LENET5).unwrap();
+        let m = plan.train_memory();
+        // Every forward value backward reads (4704 + 1176 + 1600 + 400 +
+        // 120 + 84 + 10) stays, relu in place; at pool1's backward the
+        // gradients of conv1's and pool1's outputs lie beside conv1's.
+        let values = 4704 + 1176 + 1600 + 400 + 120 + 84 + 10;
+        assert!(m.size >= values, "{}", m.size);
+        assert!(m.size <= 4704 + 1176 + 4704 + 1600 + 400, "{}", m.size);
+        assert_eq!(m.forward[1], Exec::InPlace { buf: match m.forward[0] {
+            Exec::Compute { to, .. } => to,
+            _ => panic!(),
+        } });
+        // Backward runs from fc3 down to conv1; relu's gradient in place,
+        // flatten's a view, conv1 gives no input gradient.
+        let steps: Vec<usize> = m
+            .backward
+            .iter()
+            .map(|b| match *b {
+                Back::Compute { step, .. } | Back::InPlace { step, .. } | Back::View { step } => step,
+            })
+            .collect();
+        assert_eq!(steps, (0..12).rev().collect::<Vec<_>>());
+        assert!(matches!(m.backward[1], Back::InPlace { step: 10, .. }));
+        assert!(matches!(m.backward[5], Back::View { step: 6 }));
+        assert!(matches!(
+            m.backward[11],
+            Back::Compute {
+                step: 0,
+                x: Buf::Input,
+                dx: None,
+                ..
+            }
+        ));
+        // Every backward step's reads are disjoint from its write.
+        for b in &m.backward {
+            if let Back::Compute { x, y, dy, dx: Some(dx), .. } = *b {
+                let w = arena(dx);
+                for r in [Some(x), y, Some(dy)].into_iter().flatten() {
+                    if let Buf::Arena { .. } = r {
+                        let r = arena(r);
+                        assert!(r.1 <= w.0 || w.1 <= r.0, "{b:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_activation_whose_input_backward_reads_is_not_in_place() {
+        // relu then tanh: relu's backward reads relu's output, which tanh
+        // in place would overwrite.
+        let plan = plan("input: [1, 4, 4], c: Conv2d(1, 2, 3), relu, tanh").unwrap();
+        let m = plan.train_memory();
+        assert!(matches!(m.forward[1], Exec::InPlace { .. }));
+        assert!(matches!(m.forward[2], Exec::Compute { .. }));
+        // In inference nothing is kept: both in place.
+        let f = plan.forward_memory();
+        assert_eq!(f.exec[1], Exec::InPlace { buf: Buf::Output });
+        assert_eq!(f.exec[2], Exec::InPlace { buf: Buf::Output });
+    }
 }
