@@ -93,7 +93,19 @@ fn at_threads(threads: usize) {
         let mut logits = Array2::<f32>::zeros((64, 10));
         let out = logits.as_slice_mut().unwrap();
 
-        // First calls: workspaces, partial gradients and optimiser state.
+        // First calls: every thread grows its workspace (and its kernels'
+        // scratch) the first time it runs a block, whichever chunk the
+        // scheduler hands it; the calling thread its partial gradients; the
+        // optimisers their state.
+        rayon::broadcast(|_| {
+            let x = images.as_slice().unwrap();
+            let block = &x[..lenet::model::SUB_BATCH * LeNet5::INPUT_LEN];
+            let mut g = vec![0.0; LeNet5::PARAM_COUNT];
+            let mut y = vec![0.0; lenet::model::SUB_BATCH * LeNet5::OUTPUT_LEN];
+            lenet::Batched::forward_slice(&net, block, &mut y);
+            let labels = &labels[..lenet::model::SUB_BATCH];
+            lenet::Batched::loss_grad_slice(&net, block, labels, 1.0, &mut g);
+        });
         for _ in 0..2 {
             net.forward_batch_into(images.view(), out).unwrap();
             net.loss_and_grad_into(images.view(), &labels, &mut grads)
@@ -102,7 +114,7 @@ fn at_threads(threads: usize) {
             adam.step(&mut net, &grads);
         }
 
-        for call in 0..5 {
+        for call in 0..20 {
             let n = allocations(|| net.forward_batch_into(images.view(), out).unwrap());
             assert_eq!(n, 0, "forward_batch_into, call {call}, {threads} threads");
             let n = allocations(|| {
