@@ -124,7 +124,10 @@ fn at_threads(threads: usize) {
                 assert!(loss.is_finite());
                 sgd.step(&mut net, &grads);
             });
-            assert_eq!(n, 0, "training step with SGD, call {call}, {threads} threads");
+            assert_eq!(
+                n, 0,
+                "training step with SGD, call {call}, {threads} threads"
+            );
             let n = allocations(|| adam.step(&mut net, &grads));
             assert_eq!(n, 0, "Adam step, call {call}, {threads} threads");
         }

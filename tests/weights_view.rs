@@ -27,7 +27,11 @@ fn the_view_gives_the_owned_networks_bits() {
     assert_eq!(view.forward(&x), net.forward(&x));
     let mut scratch = [f32::NAN; Small::FORWARD_SCRATCH_FLOATS];
     assert_eq!(net.forward_with_scratch(&x, &mut scratch), net.forward(&x));
-    let bytes = lenet::weights::Aligned(net.to_le_bytes().try_into().unwrap_or([0u8; Small::LE_BYTES]));
+    let bytes = lenet::weights::Aligned(
+        net.to_le_bytes()
+            .try_into()
+            .unwrap_or([0u8; Small::LE_BYTES]),
+    );
     let viewed = Small::view_le_bytes(&bytes.0).unwrap();
     assert_eq!(viewed.forward(&x), net.forward(&x));
     assert_eq!(viewed.parameters(), net.parameters());
@@ -69,6 +73,6 @@ fn bad_bytes_are_errors_naming_the_tensor() {
 
 #[test]
 fn include_weights_is_aligned() {
-    assert_eq!(WEIGHTS.as_ptr() as usize % 4, 0);
+    assert!((WEIGHTS.as_ptr() as usize).is_multiple_of(4));
     assert_eq!(WEIGHTS.len(), 61_706 * 4);
 }

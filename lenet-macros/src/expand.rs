@@ -395,7 +395,7 @@ fn forward_one(plan: &Plan) -> TokenStream {
         /// The network over parameters that stay where they are (no copy):
         /// `PARAM_COUNT` floats in PyTorch's order.
         pub fn view(params: &[f32; #pc]) -> ::lenet::__private::WeightsView<'_, Self> {
-            ::lenet::__private::WeightsView::new_unchecked_values(params)
+            ::lenet::__private::WeightsView::from_array(params)
         }
 
         /// The network over its raw little-endian parameters (`LE_BYTES`
@@ -514,7 +514,7 @@ fn forward_impl(name: &syn::Ident, plan: &Plan, memory: &ForwardMemory) -> Token
                 out
             }
 
-            #[allow(unused_variables, clippy::identity_op, clippy::erasing_op)]
+            #[allow(unused_variables, clippy::identity_op, clippy::erasing_op, clippy::single_range_in_vec_init)]
             fn forward_planned(__p: &[f32], x: &[f32], out: &mut [f32], __ws: &mut [f32]) {
                 let __n = x.len() / #in_len;
                 #body
@@ -593,7 +593,7 @@ fn loss_grad_block(plan: &Plan, memory: &TrainMemory) -> TokenStream {
     quote! {
         const TRAIN_SCRATCH_FLOATS: usize = #train;
 
-        #[allow(unused_variables, unused_mut, clippy::identity_op, clippy::erasing_op)]
+        #[allow(unused_variables, clippy::identity_op, clippy::erasing_op, clippy::single_range_in_vec_init)]
         fn loss_grad_block(&self, x: &[f32], labels: &[usize], scale: f32, grads: &mut [f32], __ws: &mut [f32]) -> ::lenet::__private::Pass {
             let __p: &[f32] = ::lenet::__private::Network::parameters(self);
             let __n = x.len() / #in_len;

@@ -299,7 +299,6 @@ impl Plan {
     }
 }
 
-
 // ---------------------------------------------------------------------------
 // Memory: where every value of a pass lies, decided by liveness.
 // ---------------------------------------------------------------------------
@@ -381,8 +380,13 @@ fn reads(op: &Op) -> (bool, bool) {
         // dW = dy ⊗ x; dx = Wᵀ dy.
         Op::Conv2d { .. } | Op::Linear { .. } => (true, false),
         // The gradient goes to the first maximum of each window of x.
-        Op::Pool2d { pool: Pool::Max, .. } => (true, false),
-        Op::Pool2d { pool: Pool::Avg, .. } | Op::AdaptiveAvgPool2d { .. } => (false, false),
+        Op::Pool2d {
+            pool: Pool::Max, ..
+        } => (true, false),
+        Op::Pool2d {
+            pool: Pool::Avg, ..
+        }
+        | Op::AdaptiveAvgPool2d { .. } => (false, false),
         // relu' = [y > 0], tanh' = 1 − y², σ' = y(1 − y).
         Op::Elementwise {
             op: Elementwise::Relu | Elementwise::Tanh | Elementwise::Sigmoid,
@@ -596,7 +600,7 @@ impl Plan {
         let back_at = |k: usize| 2 * count - k;
         // Whether value v's contents are read by a backward step.
         let needed = |v: usize| -> bool {
-            let as_y = v >= 1 && v - 1 >= first && reads(&self.steps[v - 1].op).1;
+            let as_y = v > first && reads(&self.steps[v - 1].op).1;
             let as_x = v < count && v >= first && reads(&self.steps[v].op).0;
             as_y || as_x || v == count
         };
@@ -831,7 +835,11 @@ mod tests {
         // conv1's 6×28×28 beside pool1's 6×14×14 is the peak.
         assert_eq!(m.size, 4704 + 1176);
         assert_eq!(m.exec.len(), 12);
-        let Exec::Compute { from: Buf::Input, to: c1 } = m.exec[0] else {
+        let Exec::Compute {
+            from: Buf::Input,
+            to: c1,
+        } = m.exec[0]
+        else {
             panic!("{:?}", m.exec[0])
         };
         assert_eq!(arena(c1).1 - arena(c1).0, 4704);
@@ -902,17 +910,24 @@ mod tests {
         let values = 4704 + 1176 + 1600 + 400 + 120 + 84 + 10;
         assert!(m.size >= values, "{}", m.size);
         assert!(m.size <= 4704 + 1176 + 4704 + 1600 + 400, "{}", m.size);
-        assert_eq!(m.forward[1], Exec::InPlace { buf: match m.forward[0] {
-            Exec::Compute { to, .. } => to,
-            _ => panic!(),
-        } });
+        assert_eq!(
+            m.forward[1],
+            Exec::InPlace {
+                buf: match m.forward[0] {
+                    Exec::Compute { to, .. } => to,
+                    _ => panic!(),
+                }
+            }
+        );
         // Backward runs from fc3 down to conv1; relu's gradient in place,
         // flatten's a view, conv1 gives no input gradient.
         let steps: Vec<usize> = m
             .backward
             .iter()
             .map(|b| match *b {
-                Back::Compute { step, .. } | Back::InPlace { step, .. } | Back::View { step } => step,
+                Back::Compute { step, .. } | Back::InPlace { step, .. } | Back::View { step } => {
+                    step
+                }
             })
             .collect();
         assert_eq!(steps, (0..12).rev().collect::<Vec<_>>());
@@ -929,7 +944,14 @@ mod tests {
         ));
         // Every backward step's reads are disjoint from its write.
         for b in &m.backward {
-            if let Back::Compute { x, y, dy, dx: Some(dx), .. } = *b {
+            if let Back::Compute {
+                x,
+                y,
+                dy,
+                dx: Some(dx),
+                ..
+            } = *b
+            {
                 let w = arena(dx);
                 for r in [Some(x), y, Some(dy)].into_iter().flatten() {
                     if let Buf::Arena { .. } = r {

@@ -75,6 +75,7 @@ mod tests {
 
     #[test]
     #[should_panic(expected = "overlaps")]
+    #[allow(clippy::single_range_in_vec_init)]
     fn split_refuses_an_overlap() {
         let mut a = [0.0f32; 10];
         let _ = split(&mut a, [1..4], 3..5);

@@ -82,8 +82,8 @@ pub mod __private {
         LinearLayer, MaxPool2dLayer, ReluLayer, SigmoidLayer, TanhLayer,
     };
     pub use crate::params::Params;
-    pub use crate::weights::WeightsView;
     pub use crate::summary::Summary;
+    pub use crate::weights::WeightsView;
     pub use crate::weights::{from_le_bytes, write_le_bytes};
     pub use crate::{loss, shape, Error};
     pub use core;

@@ -114,7 +114,11 @@ mod tests {
         assert_eq!(y, view.forward(&x));
         // Misaligned or short bytes are refused.
         let bytes = [0u8; Digits::LE_BYTES + 4];
-        let start = if bytes.as_ptr() as usize % 4 == 0 { 1 } else { 0 };
+        let start = if (bytes.as_ptr() as usize).is_multiple_of(4) {
+            1
+        } else {
+            0
+        };
         assert!(Digits::view_le_bytes(&bytes[start..start + Digits::LE_BYTES]).is_err());
         assert!(Digits::view_le_bytes(&WEIGHTS[..400]).is_err());
     }

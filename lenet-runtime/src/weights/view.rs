@@ -62,14 +62,11 @@ impl<'a, N: Forward> WeightsView<'a, N> {
         })
     }
 
-    /// A view over `PARAM_COUNT` floats the caller vouches for (the
-    /// generated `N::view` takes a `&[f32; PARAM_COUNT]`); values are not
-    /// checked for finiteness.
-    ///
-    /// # Panics
-    /// If `params` does not hold `PARAM_COUNT` floats.
-    pub fn new_unchecked_values(params: &'a [f32]) -> Self {
-        assert_eq!(params.len(), N::PARAM_COUNT, "WeightsView: PARAM_COUNT floats");
+    /// A view over exactly `PARAM_COUNT` floats (the length is proved at
+    /// compile time; the values are not checked for finiteness): what the
+    /// generated `N::view(&[f32; PARAM_COUNT])` returns.
+    pub fn from_array<const P: usize>(params: &'a [f32; P]) -> Self {
+        const { assert!(P == N::PARAM_COUNT, "WeightsView: PARAM_COUNT floats") };
         Self {
             params,
             net: PhantomData,
@@ -103,13 +100,12 @@ impl<'a, N: Forward> WeightsView<'a, N> {
                 },
             });
         }
-        let params: &[f32] =
-            bytemuck::try_cast_slice(bytes).map_err(|_| Error::Weights {
-                tensor: None,
-                reason: WeightsFault::Misaligned {
-                    address: bytes.as_ptr() as usize,
-                },
-            })?;
+        let params: &[f32] = bytemuck::try_cast_slice(bytes).map_err(|_| Error::Weights {
+            tensor: None,
+            reason: WeightsFault::Misaligned {
+                address: bytes.as_ptr() as usize,
+            },
+        })?;
         Self::new(params)
     }
 
