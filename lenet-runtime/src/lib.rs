@@ -8,14 +8,21 @@
 //!   picks an instruction set for this CPU.
 //! - [`shape`]: the same layers as type-level functions on typenum shapes,
 //!   so that the Rust type checker re-proves every shape.
-//! - [`network`]: the [`Network`] trait every generated struct implements.
+//! - [`network`]: the [`Network`] trait every generated struct implements,
+//!   and [`Forward`], its forward pass over a flat slice of parameters on the
+//!   macro's memory plan; [`arena`] cuts the planned scratch into each
+//!   step's buffers (and, with `std`, keeps a workspace per thread);
+//!   [`params`] holds the parameters (on the heap with `std`);
+//!   [`weights::WeightsView`] runs a network from weights that stay where
+//!   they are.
 //! - [`init`], [`loss`], [`optim`]: PyTorch's default initialisation, softmax
 //!   cross-entropy, SGD and Adam.
 //! - With the `std` feature: batches ([`batch`]), IDX data ([`data`]),
 //!   safetensors weights ([`weights`]) and the training loop ([`train`]).
 //!
 //! Without `std` the crate is `no_std` and the single-image forward path
-//! allocates nothing.
+//! allocates nothing; with `std`, batch inference and training allocate
+//! nothing after their first call on each thread.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
