@@ -3,15 +3,20 @@
 //! so that the two need one buffer, not two.
 //!
 //! The kernels take distinct input and output slices; in place, the data
-//! pass through a small stack window (64 floats) on their way through the
-//! very kernel the out-of-place step runs, so both give the same bits.
+//! pass through a small stack window (64 floats without `std`, 512 with)
+//! on their way through the very kernel the out-of-place step runs, so
+//! both give the same bits.
 
 use super::activation::{ReluLayer, SigmoidLayer, TanhLayer};
 use super::layer::Layer;
 use crate::simd;
 
-/// Floats copied at a time: small enough for a microcontroller's stack.
+/// Floats copied at a time: small enough for a microcontroller's stack
+/// without `std`, a few cache lines at a time with it.
+#[cfg(not(feature = "std"))]
 const WINDOW: usize = 64;
+#[cfg(feature = "std")]
+const WINDOW: usize = 512;
 
 /// An element-wise layer that can overwrite its input with its output.
 pub trait InPlace: Layer {
@@ -48,13 +53,13 @@ mod tests {
     use super::*;
 
     fn check<L: InPlace>() {
-        let x: Vec<f32> = (0..300).map(|i| (i as f32 - 150.0) * 0.037).collect();
+        let x: Vec<f32> = (0..1300).map(|i| (i as f32 - 650.0) * 0.011).collect();
         let mut y = vec![f32::NAN; x.len()];
         L::forward(&[], &[], &x, &mut y);
         let mut z = x.clone();
         L::forward_in_place(&mut z);
         assert_eq!(y, z);
-        let dy: Vec<f32> = (0..300).map(|i| (i as f32 * 0.11).sin()).collect();
+        let dy: Vec<f32> = (0..1300).map(|i| (i as f32 * 0.11).sin()).collect();
         let mut dx = vec![f32::NAN; x.len()];
         L::backward(&[], &x, &y, &dy, Some(&mut dx), &mut [], &mut []);
         let mut d = dy.clone();
