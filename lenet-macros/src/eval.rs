@@ -146,7 +146,7 @@ fn eval_inner(expr: &Expr, depth: usize) -> Result<u64, Fault> {
         Expr::Tuple(_) | Expr::Array(_) => Err(Fault::new(
             expr,
             format!(
-                "`{}`: lenet's kernels, strides and paddings are square, give one number",
+                "`{}` is a list, not a size: give one integer here",
                 text_of(expr)
             ),
         )),
@@ -238,7 +238,7 @@ mod tests {
     fn other_expressions_are_errors() {
         assert!(value("5 % 2").unwrap_err().contains("not allowed"));
         assert!(value("2.5").unwrap_err().contains("not an integer"));
-        assert!(value("(5, 5)").unwrap_err().contains("square"));
+        assert!(value("(5, 5)").unwrap_err().contains("not a size"));
         assert!(value("N").unwrap_err().contains("expected a size"));
         assert!(value("\"5\"").unwrap_err().contains("expected a size"));
     }

@@ -62,9 +62,19 @@ const NETWORKS: &[&str] = &[
     }",
     "struct A { input: [3, 9, 9], c: Conv2d(3, 4, 3, 2, 1), MaxPool2d(2), flatten, f: Linear(16, 2) }
      struct B { input: [1, 2, 2], flatten, f: Linear(4, 1), }",
+    "struct S { input: [1, 49, 10], conv1: Conv2d(1, 64, (10, 4), stride = (2, 2), padding = (5, 1), bias = false), \
+     bn1: BatchNorm2d(64), relu6, dw1: Conv2d(64, 64, 3, 1, 1, groups = 64, bias = false), \
+     bn2: BatchNorm2d(64, eps = 1e-3, momentum = 0.01), LeakyReLU(0.2), drop: Dropout(0.4), \
+     d: Conv2d(64, 8, 3, dilation = (2, 1), padding = (2, 1)), MaxPool2d((2, 1), padding = (1, 0)), \
+     AvgPool2d(2, 1, 1), flatten, fc: Linear(8 * 14 * 6, 12), bn3: BatchNorm1d(12), Dropout(), LeakyReLU }",
     "struct E { input: [1, 28, 28], conv1: Conv2d(1, 6, 5), relu, pool1: AvgPool2d(2, 2), \
      conv2: Conv2d(6, 16, 5), relu, pool2: AvgPool2d(2, 2), flatten, fc1: Linear(16 * 5 * 5, 120) }",
 ];
+
+/// How many errors each seed gives: none for the first edition's networks,
+/// one per layer the generator does not cover yet in the second edition's
+/// (`check::generation_gap`), one for the SPEC's MNIST mistake.
+const SEED_ERRORS: &[usize] = &[0, 0, 0, 13, 1];
 
 const WORDS: &[&str] = &[
     "input",
@@ -93,6 +103,26 @@ const WORDS: &[&str] = &[
     "in_features",
     "out_features",
     "output_size",
+    "dilation",
+    "dilaton",
+    "groups",
+    "bias",
+    "true",
+    "false",
+    "True",
+    "eps",
+    "momentum",
+    "p",
+    "negative_slope",
+    "num_features",
+    "BatchNorm2d",
+    "BatchNorm1d",
+    "BatchNorm",
+    "Dropout",
+    "LeakyReLU",
+    "LeakyRelu",
+    "relu6",
+    "ReLU6",
     "conv1",
     "fc1",
     "x",
@@ -127,6 +157,11 @@ const HUGE: &[&str] = &[
     "7u8",
     "2.5",
     "1e9",
+    "1e-5",
+    "0.5",
+    "1.0",
+    "1e999",
+    "0.99999999",
     "\"text\"",
     "'c'",
     "b'x'",
@@ -279,11 +314,8 @@ fn never_panics_on_generated_and_mutated_inputs() {
         .iter()
         .map(|s| s.parse().expect("seed networks are valid tokens"))
         .collect();
-    // The seeds expand without errors, but for the last (the SPEC's MNIST
-    // mistake), which gives exactly one.
-    for (i, seed) in seeds.iter().enumerate() {
+    for (seed, &expected) in seeds.iter().zip(SEED_ERRORS) {
         let out = network(seed.clone()).to_string();
-        let expected = usize::from(i + 1 == seeds.len());
         assert_eq!(
             out.matches("compile_error").count(),
             expected,
@@ -352,7 +384,52 @@ impl Written {
     }
 }
 
-/// Values that are wrong as any argument.
+/// The parameter that argument `i` (as written: `arg`) of layer `word`
+/// binds to, when it may be a pair.
+fn takes_pair(word: &str, i: usize, arg: &str) -> Option<String> {
+    let key = match arg.split_once('=') {
+        Some((k, _)) => k.trim().to_string(),
+        None => {
+            let params: &[&str] = match word {
+                "Conv2d" => &[
+                    "in_channels",
+                    "out_channels",
+                    "kernel_size",
+                    "stride",
+                    "padding",
+                    "dilation",
+                ],
+                "MaxPool2d" | "AvgPool2d" => &["kernel_size", "stride", "padding"],
+                _ => &[],
+            };
+            params.get(i).copied().unwrap_or("").to_string()
+        }
+    };
+    matches!(
+        key.as_str(),
+        "kernel_size" | "stride" | "padding" | "dilation"
+    )
+    .then_some(key)
+}
+
+/// Whether argument `i` of layer `word` is a float (a literal).
+fn takes_float(word: &str, i: usize, arg: &str) -> bool {
+    matches!(word, "Dropout" | "LeakyReLU")
+        || (word.starts_with("BatchNorm") && (i > 0 || arg.contains('=')))
+}
+
+/// Values that are wrong for a float argument (whatever its range).
+const BAD_FLOATS: &[&str] = &[
+    "N",
+    "1 / 2",
+    "\"0.5\"",
+    "true",
+    "(0.5, 0.5)",
+    "1e999",
+    "- - 1.0",
+];
+
+/// Values that are wrong as any integer argument.
 fn bad_values() -> Vec<String> {
     let mut values: Vec<String> = [
         "0",
@@ -409,7 +486,24 @@ fn mistakes(base: &[Written]) -> Vec<(Vec<String>, String)> {
         let label = w.label();
         if let Some(args) = &w.args {
             for i in 0..args.len() {
-                for bad in bad_values() {
+                let bad: Vec<String> = if takes_float(w.word, i, &args[i]) {
+                    BAD_FLOATS.iter().map(|s| (*s).to_string()).collect()
+                } else {
+                    let pair = takes_pair(w.word, i, &args[i]);
+                    let mut values = bad_values();
+                    if let Some(key) = pair {
+                        values.retain(|v| v != "(3, 5)");
+                        values.extend(
+                            ["(3, 5, 7)", "(3,)", "(0, 3)", "(3, 3 - 5)", "()"].map(String::from),
+                        );
+                        if key == "padding" {
+                            // No padding is a padding.
+                            values.retain(|v| v != "0" && v != "(0, 3)");
+                        }
+                    }
+                    values
+                };
+                for bad in bad {
                     let mut a = args.clone();
                     a[i] = bad;
                     with(k, w.render(w.word, Some(&a)), label);
@@ -420,8 +514,12 @@ fn mistakes(base: &[Written]) -> Vec<(Vec<String>, String)> {
                 a.push((*extra).to_string());
                 with(k, w.render(w.word, Some(&a)), label);
             }
-            with(k, w.render(w.word, Some(&[])), label);
-            if w.name.is_some() {
+            // `Dropout()` and `LeakyReLU` take their defaults.
+            let optional = matches!(w.word, "Dropout" | "LeakyReLU");
+            if !optional {
+                with(k, w.render(w.word, Some(&[])), label);
+            }
+            if w.name.is_some() && !optional {
                 with(k, w.render(w.word, None), label);
                 with(k, format!("{label}: ({})", args.join(", ")), label);
             }
@@ -462,7 +560,12 @@ fn messages(body: &str) -> Vec<String> {
     let net = crate::model::lower(decl, &mut cx);
     let trace = crate::shape::infer(&net, None);
     crate::check::check(&net, &trace, &mut cx);
+    // A correct layer that the generator does not cover yet is reported
+    // with its own label; what is tested here is the checker.
     cx.messages()
+        .into_iter()
+        .filter(|m| !m.contains("lenet does not generate code for it yet"))
+        .collect()
 }
 
 #[test]
@@ -580,4 +683,120 @@ fn every_message_about_a_step_begins_with_its_label() {
         count += found.len();
     }
     eprintln!("{} declarations, {count} messages", cases.len() + 9);
+}
+
+/// The same for the second edition's vocabulary: pairs, dilation, groups,
+/// bias, padded pooling, batch norm, dropout and the new activations.
+#[test]
+fn every_message_about_a_new_layer_begins_with_its_label() {
+    let base = [
+        Written::new(None, "input", None),
+        Written::new(
+            Some("conv1"),
+            "Conv2d",
+            Some(&[
+                "1",
+                "8",
+                "(10, 4)",
+                "stride = (2, 2)",
+                "padding = (5, 1)",
+                "bias = false",
+            ]),
+        ),
+        Written::new(Some("bn1"), "BatchNorm2d", Some(&["8", "eps = 1e-3"])),
+        Written::new(None, "relu6", None),
+        Written::new(
+            Some("dw"),
+            "Conv2d",
+            Some(&[
+                "8",
+                "8",
+                "3",
+                "1",
+                "(2, 1)",
+                "dilation = (2, 1)",
+                "groups = 8",
+            ]),
+        ),
+        Written::new(Some("bn2"), "BatchNorm2d", Some(&["8", "momentum = 0.01"])),
+        Written::new(Some("act"), "LeakyReLU", Some(&["0.2"])),
+        Written::new(None, "MaxPool2d", Some(&["(2, 1)", "padding = (1, 0)"])),
+        Written::new(Some("pool"), "AvgPool2d", Some(&["3", "1", "1"])),
+        Written::new(Some("drop"), "Dropout", Some(&["p = 0.25"])),
+        Written::new(Some("gap"), "AdaptiveAvgPool2d", Some(&["1"])),
+        Written::new(None, "flatten", None),
+        Written::new(Some("fc1"), "Linear", Some(&["8", "32"])),
+        Written::new(Some("bn3"), "BatchNorm1d", Some(&["32"])),
+        Written::new(None, "Dropout", Some(&["0.5"])),
+        Written::new(Some("fc2"), "Linear", Some(&["32", "12"])),
+    ];
+    let rendered: Vec<String> = base
+        .iter()
+        .map(|w| w.render(w.word, w.args.as_deref()))
+        .collect();
+    let body = |steps: &[String]| {
+        let mut all = vec!["input: [1, 49, 10]".to_string()];
+        all.extend(steps.iter().skip(1).cloned());
+        all.join(", ")
+    };
+    let base_body = body(&rendered);
+    assert_eq!(messages(&base_body), Vec::<String>::new(), "{base_body}");
+    let mut cases = mistakes(&base);
+    let changed = |k: usize, step: &str| {
+        let mut steps = rendered.clone();
+        steps[k] = step.to_string();
+        steps
+    };
+    for (k, step, label) in [
+        (1, "conv1: Conv2d(1, 8, (10, 4), groups = 3)", "conv1"),
+        (
+            4,
+            "dw: Conv2d(8, 12, 3, 1, (2, 1), dilation = (2, 1), groups = 8)",
+            "dw",
+        ),
+        (4, "dw: Conv2d(8, 8, 3, dilation = 20)", "dw"),
+        (
+            4,
+            "dw: Conv2d(8, 8, 3, dilation = (2, 1), groups = 0)",
+            "dw",
+        ),
+        (1, "conv1: Conv2d(1, 8, (10, 4), bias = 1)", "conv1"),
+        (2, "bn1: BatchNorm2d(6)", "bn1"),
+        (2, "bn1: BatchNorm1d(8)", "bn1"),
+        (2, "BatchNorm2d(8)", "BatchNorm2d"),
+        (2, "bn1: BatchNorm2d(8, eps = 0)", "bn1"),
+        (2, "bn1: BatchNorm2d(8, momentum = 2)", "bn1"),
+        (2, "bn1: BatchNorm2d(8, eps = -1e-3)", "bn1"),
+        (2, "bn1: BatchNorm(8)", "bn1"),
+        (3, "ReLU6", "ReLU6"),
+        (6, "act: LeakyRelu(0.2)", "act"),
+        (6, "act: LeakyReLU(0.2, 0.3)", "act"),
+        (7, "MaxPool2d((2, 1), padding = (2, 0))", "MaxPool2d"),
+        (7, "MaxPool2d(50)", "MaxPool2d"),
+        (8, "pool: AvgPool2d(3, 1, 2)", "pool"),
+        (9, "drop: Dropout(1.0)", "drop"),
+        (9, "drop: Dropout(-0.5)", "drop"),
+        (9, "drop: Dropout(p = 0.5, p = 0.1)", "drop"),
+        (9, "drop: Dropout(q = 0.5)", "drop"),
+        (13, "bn3: BatchNorm1d(31)", "bn3"),
+        (13, "bn3: BatchNorm2d(32)", "bn3"),
+        (13, "BatchNorm1d(32)", "BatchNorm1d"),
+        (14, "Dropout(2)", "Dropout"),
+    ] {
+        cases.push((changed(k, step), label.to_string()));
+    }
+    let mut count = 0;
+    for (steps, label) in &cases {
+        let body = body(steps);
+        let found = messages(&body);
+        assert!(!found.is_empty(), "no error for {body}");
+        for m in &found {
+            assert!(
+                m.starts_with(&format!("{label}: ")),
+                "expected `{label}: …`, found {m:?}\n  for: {body}"
+            );
+        }
+        count += found.len();
+    }
+    eprintln!("{} declarations, {count} messages", cases.len());
 }

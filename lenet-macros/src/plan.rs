@@ -139,15 +139,16 @@ impl Plan {
                         kernel,
                         stride,
                         padding,
+                        ..
                     },
                     Shape::Map { h, w, .. },
                 ) => {
                     let (ci, co, k, s, p) = (
                         in_channels.value?,
                         out_channels.value?,
-                        kernel.value?,
-                        stride.value?,
-                        padding.value?,
+                        kernel.square_value()?,
+                        stride.square_value()?,
+                        padding.square_value()?,
                     );
                     let Shape::Map { h: ho, w: wo, .. } = y else {
                         return None;
@@ -182,10 +183,10 @@ impl Plan {
                     )
                 }
                 (
-                    Kind::MaxPool2d { kernel, stride } | Kind::AvgPool2d { kernel, stride },
+                    Kind::MaxPool2d { kernel, stride, .. } | Kind::AvgPool2d { kernel, stride, .. },
                     Shape::Map { c, h, w },
                 ) => {
-                    let (k, s) = (kernel.value?, stride.value?);
+                    let (k, s) = (kernel.square_value()?, stride.square_value()?);
                     let Shape::Map { h: ho, w: wo, .. } = y else {
                         return None;
                     };

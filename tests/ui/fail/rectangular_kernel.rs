@@ -1,4 +1,4 @@
-// A kernel given as a tuple: lenet's kernels are square.
+// A rectangular kernel, `(h, w)`: checked, but not generated yet.
 lenet::network! {
     pub struct Net {
         input: [1, 28, 28],

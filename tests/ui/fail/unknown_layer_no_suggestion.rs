@@ -2,7 +2,7 @@
 lenet::network! {
     pub struct Net {
         input: [1, 4, 4],
-        bn: BatchNorm2d(1),
+        attn: Transformer(4),
         flatten,
         fc1: Linear(16, 2),
     }

@@ -2,7 +2,7 @@
 lenet::network! {
     pub struct Net {
         input: [1, 28, 28],
-        MaxPool2d(2, 2, 2),
+        MaxPool2d(2, 2, 0, 1),
         flatten,
         fc1: Linear(14 * 14, 10),
     }

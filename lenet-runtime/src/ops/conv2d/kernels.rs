@@ -23,9 +23,11 @@
 //!   (the register-blocked product of [`crate::ops::linear`]), then each vector
 //!   of `dx` sums its taps' shifted rows of `cols` in registers.
 //!
-//! Strides other than 1 take the portable path. The backward pass and padded
-//! inputs need scratch memory, so they are vectorised with `std` only. The
-//! specification is [`super::scalar`].
+//! Strides other than 1 take the portable path: tiles of 4 output channels ×
+//! 4 (or 5) outputs of a row in registers ([`portable`]; padded inputs run the
+//! specification). The backward pass and padded inputs need scratch memory,
+//! so they are vectorised with `std` only. The specification is
+//! [`super::scalar`].
 
 use super::scalar;
 use crate::simd::{runnable, Level};
@@ -99,7 +101,11 @@ pub(super) unsafe fn forward<
     if !vectorised {
         for s in 0..n {
             let (x, y) = (&x[s * inp..(s + 1) * inp], &mut y[s * out..(s + 1) * out]);
-            scalar::forward::<CI, CO, K, S, P, H, W, HO, WO>(w, b, x, y);
+            if P == 0 {
+                portable::<CI, CO, K, S, H, W, HO, WO>(w, b, x, y);
+            } else {
+                scalar::forward::<CI, CO, K, S, P, H, W, HO, WO>(w, b, x, y);
+            }
         }
         return;
     }
@@ -138,6 +144,141 @@ pub(super) unsafe fn forward<
     } else {
         #[cfg(feature = "std")]
         pad_and_run::<K>(level, geo, n, (CI, H, W, P), w, b, x, y);
+    }
+}
+
+/// The portable forward pass of one unpadded image, any stride: tiles of
+/// `MR` output channels × `NR` consecutive outputs of a row (4 × 4, or
+/// 4 × 5 when rows are 5·k long but not 4·k; then 2 and 1 for the channels
+/// and columns left over, all chosen at compile time) in registers, so that each weight loaded serves `NR` outputs and each
+/// input `MR` output channels. Each output sums its taps in the
+/// specification's order (bias, then input channel, kernel row, kernel
+/// column), as `acc + w·x`: the specification's arithmetic, which LLVM fuses
+/// into multiply-adds where the build allows it (see [`crate::ops::linear`]'s
+/// portable path).
+fn portable<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const S: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+>(
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+) {
+    let mut o = 0;
+    for _ in 0..CO / 4 {
+        channel_block::<CI, K, S, H, W, HO, WO, 4>(w, b, x, y, o);
+        o += 4;
+    }
+    if CO % 4 >= 2 {
+        channel_block::<CI, K, S, H, W, HO, WO, 2>(w, b, x, y, o);
+        o += 2;
+    }
+    if CO % 2 == 1 {
+        channel_block::<CI, K, S, H, W, HO, WO, 1>(w, b, x, y, o);
+    }
+}
+
+/// Output channels `o..o + MR`, every row by tiles of 4 columns, then 2 and
+/// 1 for the columns left over (by tiles of 5 when that leaves none and 4
+/// would not).
+#[inline(always)]
+fn channel_block<
+    const CI: usize,
+    const K: usize,
+    const S: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+    const MR: usize,
+>(
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+    o: usize,
+) {
+    for r in 0..HO {
+        if !WO.is_multiple_of(4) && WO.is_multiple_of(5) {
+            // Rows of 5·k outputs (LeNet-5's 10 after its first pooling) by
+            // tiles of 5: no tile of 2 left over.
+            for c in (0..WO).step_by(5) {
+                tile::<CI, K, S, H, W, HO, WO, MR, 5>(w, b, x, y, At { o, r, c });
+            }
+            continue;
+        }
+        let mut c = 0;
+        for _ in 0..WO / 4 {
+            tile::<CI, K, S, H, W, HO, WO, MR, 4>(w, b, x, y, At { o, r, c });
+            c += 4;
+        }
+        if WO % 4 >= 2 {
+            tile::<CI, K, S, H, W, HO, WO, MR, 2>(w, b, x, y, At { o, r, c });
+            c += 2;
+        }
+        if WO % 2 == 1 {
+            tile::<CI, K, S, H, W, HO, WO, MR, 1>(w, b, x, y, At { o, r, c });
+        }
+    }
+}
+
+/// The first output channel, row and column of a tile.
+#[derive(Clone, Copy)]
+struct At {
+    o: usize,
+    r: usize,
+    c: usize,
+}
+
+/// Output channels `o..o + MR` × columns `c..c + NR` of row `r`, over all
+/// `CI·K·K` taps: per tap, `MR` weights and `NR` inputs loaded, `MR·NR`
+/// multiply-adds.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn tile<
+    const CI: usize,
+    const K: usize,
+    const S: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+    const MR: usize,
+    const NR: usize,
+>(
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+    At { o, r, c }: At,
+) {
+    let mut acc: [[f32; NR]; MR] = core::array::from_fn(|m| [b[o + m]; NR]);
+    for i in 0..CI {
+        // The `K × K` weights of input channel `i` for each output channel.
+        let wi: [&[f32]; MR] = core::array::from_fn(|m| &w[((o + m) * CI + i) * K * K..][..K * K]);
+        for kr in 0..K {
+            // The inputs of kernel row `kr` under the tile's `NR` outputs.
+            let xr = &x[(i * H + r * S + kr) * W + c * S..][..(NR - 1) * S + K];
+            for kc in 0..K {
+                let wv: [f32; MR] = core::array::from_fn(|m| wi[m][kr * K + kc]);
+                for j in 0..NR {
+                    let xv = xr[j * S + kc];
+                    for (acc, &wv) in acc.iter_mut().zip(&wv) {
+                        acc[j] += wv * xv;
+                    }
+                }
+            }
+        }
+    }
+    for (m, acc) in acc.iter().enumerate() {
+        y[((o + m) * HO + r) * WO + c..][..NR].copy_from_slice(acc);
     }
 }
 

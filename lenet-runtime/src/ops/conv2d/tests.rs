@@ -145,6 +145,8 @@ cases! {
     k3_exact: (4, 12, 3, 1, 0, 3, 3);
     stride2_k3_pad1: (3, 5, 3, 2, 1, 9, 11);
     stride2_k2: (2, 3, 2, 2, 0, 8, 7);
+    stride2_k3_tiles_left_over: (3, 7, 3, 2, 0, 15, 15);
+    stride2_rows_of_5: (2, 5, 3, 2, 0, 21, 11);
     channels_33: (33, 2, 3, 1, 1, 6, 5);
     out_32_pad1: (3, 32, 3, 1, 1, 7, 9);
     out_16_k2: (2, 16, 2, 1, 0, 5, 6);
@@ -160,4 +162,47 @@ fn channel_vectors() {
     check::<5, 16, 4, 1, 2, 6, 4, 7, 5>(8, 4);
     check::<3, 32, 3, 1, 1, 7, 9, 7, 9>(9, 9);
     check::<2, 16, 3, 1, 0, 3, 19, 1, 17>(10, 4);
+}
+
+/// The portable forward pass sums each output's taps in the specification's
+/// order: where the build does not fuse multiply-adds (every host build),
+/// it is the specification bit for bit, whatever its tiles.
+#[test]
+fn portable_is_the_specification_exactly() {
+    fn exact<
+        const CI: usize,
+        const CO: usize,
+        const K: usize,
+        const S: usize,
+        const H: usize,
+        const W: usize,
+        const HO: usize,
+        const WO: usize,
+    >(
+        seed: u64,
+    ) {
+        let mut rng = Rng::new(seed);
+        let (w, b, x) = (
+            rng.vec(CO * CI * K * K),
+            rng.vec(CO),
+            rng.vec(2 * CI * H * W),
+        );
+        let mut want = vec![0.0; 2 * CO * HO * WO];
+        for (x, y) in x.chunks(CI * H * W).zip(want.chunks_mut(CO * HO * WO)) {
+            scalar::forward::<CI, CO, K, S, 0, H, W, HO, WO>(&w, &b, x, y);
+        }
+        let mut got = vec![f32::NAN; want.len()];
+        Conv2dLayer::<CI, CO, K, S, 0, H, W, HO, WO>::forward_at(
+            crate::simd::Level::Portable,
+            &w,
+            &b,
+            &x,
+            &mut got,
+        );
+        assert_eq!(got, want, "conv {CI}→{CO} k{K} s{S} {H}×{W}");
+    }
+    exact::<1, 6, 5, 1, 32, 32, 28, 28>(1);
+    exact::<6, 16, 5, 1, 14, 14, 10, 10>(2);
+    exact::<3, 7, 3, 2, 15, 15, 7, 7>(3);
+    exact::<2, 5, 3, 2, 21, 11, 10, 5>(4);
 }

@@ -199,7 +199,7 @@ impl ConvGeometry {
 /// the input to a row of the output): [`DepthwiseConv2dLayer`] (`groups =
 /// in_channels`, one input channel per output channel, channel multiplier
 /// `M`: MobileNet's and DS-CNN's depthwise convolutions) and
-/// [`GroupedConv2dLayer`] for everything else that the tuned [`super::Conv2d`]
+/// [`GroupedConv2dLayer`] for everything else that the tuned [`super::Conv2dLayer`]
 /// (square, undilated, `groups = 1`, with bias) does not cover. Neither is a
 /// dense GEMM: a depthwise layer costs `KH·KW` multiply-adds per output.
 ///
@@ -278,7 +278,7 @@ impl<
 /// giving `CO`×`HO`×`WO`. Weight `[CO, CI / G, KH, KW]`, bias `[CO]` when
 /// `BIAS` (else [`Layer::BIASES`] is 0 and `b` is ignored).
 ///
-/// For a square, undilated, ungrouped kernel with bias, [`super::Conv2d`]
+/// For a square, undilated, ungrouped kernel with bias, [`super::Conv2dLayer`]
 /// is faster; for `G = CI`, [`DepthwiseConv2dLayer`] says what it is. This type
 /// takes every case. Sizes that do not follow from one another do not
 /// compile:

@@ -49,8 +49,69 @@ pub(super) fn forward<const I: usize, const O: usize>(
             // SAFETY: the CPU runs AVX2 and FMA (`runnable`); lengths checked above.
             unsafe { forward_avx2::<I, O>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr()) }
         }
-        _ => scalar::forward::<I, O>(n, w, b, x, y),
+        _ => portable::<I, O>(n, w, b, x, y),
     }
+}
+
+/// The portable forward pass: per image, `MR` outputs at a time (4, then 2
+/// and 1 for the outputs left over, chosen at compile time), so that each
+/// input loaded serves `MR` weight rows. Each output sums its inputs in the
+/// specification's order as `acc + w·x`: the specification's arithmetic.
+///
+/// Rust never contracts `acc + w·x` into a fused multiply-add on its own
+/// (and `f32::mul_add` needs `std`, where without the hardware instruction
+/// it calls the C library's software `fmaf`). A build that allows it — the
+/// Cortex-M4F firmware, `examples/cortex-m4/.cargo/config.toml` — has LLVM
+/// fuse these sums into `vfma.f32`, one rounding fewer; LLVM fuses only
+/// where the target has the instruction. The kernel tests compare with the
+/// specification within a rounding tolerance that covers both.
+fn portable<const I: usize, const O: usize>(
+    n: usize,
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+) {
+    for s in 0..n {
+        let (x, y) = (&x[s * I..][..I], &mut y[s * O..][..O]);
+        let mut o = 0;
+        for _ in 0..O / 4 {
+            rows::<I, 4>(&w[o * I..], &b[o..], x, &mut y[o..]);
+            o += 4;
+        }
+        if O % 4 >= 2 {
+            rows::<I, 2>(&w[o * I..], &b[o..], x, &mut y[o..]);
+            o += 2;
+        }
+        if O % 2 == 1 {
+            rows::<I, 1>(&w[o * I..], &b[o..], x, &mut y[o..]);
+        }
+    }
+}
+
+/// `y[m] = b[m] + Σ_i w[m, i] · x[i]` for the first `MR` rows of `w`.
+#[inline(always)]
+fn rows<const I: usize, const MR: usize>(w: &[f32], b: &[f32], x: &[f32], y: &mut [f32]) {
+    let w: [&[f32]; MR] = core::array::from_fn(|m| &w[m * I..][..I]);
+    let mut acc: [f32; MR] = core::array::from_fn(|m| b[m]);
+    // Four inputs at a time: one address per row and group, the four
+    // weights at fixed offsets from it.
+    let (xs, rest) = x[..I].as_chunks::<4>();
+    for (g, xs) in xs.iter().enumerate() {
+        for (acc, w) in acc.iter_mut().zip(&w) {
+            let w = &w[4 * g..][..4];
+            for (&w, &xv) in w.iter().zip(xs) {
+                *acc += w * xv;
+            }
+        }
+    }
+    let done = I - rest.len();
+    for (i, &xv) in rest.iter().enumerate() {
+        for (acc, w) in acc.iter_mut().zip(&w) {
+            *acc += w[done + i] * xv;
+        }
+    }
+    y[..MR].copy_from_slice(&acc);
 }
 
 /// Adds `∂L/∂W = dYᵀ·X` to `dw` and `Σ_s dY` to `db`, and writes

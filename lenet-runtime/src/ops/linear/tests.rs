@@ -93,3 +93,23 @@ cases! {
     wide_input: (257, 3, 15);
     square: (64, 64, 30);
 }
+
+/// The portable forward pass sums each output's inputs in the
+/// specification's order: where the build does not fuse multiply-adds
+/// (every host build), it is the specification bit for bit.
+#[test]
+fn portable_is_the_specification_exactly() {
+    fn exact<const I: usize, const O: usize>(seed: u64, n: usize) {
+        let mut rng = Rng::new(seed);
+        let (w, b, x) = (rng.vec(O * I), rng.vec(O), rng.vec(n * I));
+        let mut want = vec![0.0; n * O];
+        scalar::forward::<I, O>(n, &w, &b, &x, &mut want);
+        let mut got = vec![f32::NAN; want.len()];
+        LinearLayer::<I, O>::forward_at(crate::simd::Level::Portable, &w, &b, &x, &mut got);
+        assert_eq!(got, want, "linear {I}→{O}, n = {n}");
+    }
+    exact::<400, 120>(1, 1);
+    exact::<120, 84>(2, 3);
+    exact::<84, 10>(3, 2);
+    exact::<17, 7>(4, 5);
+}

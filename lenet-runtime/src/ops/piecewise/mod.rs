@@ -33,7 +33,7 @@ use crate::simd::Level;
 ///   `hardtanh(x, 0, 6)`). Gradient `0` where `x ≤ 0` or `x ≥ 6`, else `dy`
 ///   (so `dy` at NaN, as PyTorch).
 ///
-/// Backward reads the output `y` (like [`super::Relu`]), which decides the
+/// Backward reads the output `y` (like [`super::ReluLayer`]), which decides the
 /// same cases as `x`: for `Relu6Layer` always, for `LeakyReluLayer` when the slope is
 /// not negative. With a negative slope, backward reads `x` instead, which
 /// the caller must then keep.

@@ -18,11 +18,11 @@ use crate::simd::Level;
 ///
 /// - Max pooling pads with −∞ (a padded tap never wins; every window holds
 ///   at least one pixel); the gradient of a window goes to its first maximum
-///   in row-major order, and the first NaN wins, as [`super::MaxPool2d`].
+///   in row-major order, and the first NaN wins, as [`super::MaxPool2dLayer`].
 /// - Average pooling counts the padded zeros (`count_include_pad = True`):
 ///   every window divides by `KH·KW`.
 ///
-/// [`super::MaxPool2d`] and [`super::AvgPool2d`] remain the layers for
+/// [`super::MaxPool2dLayer`] and [`super::AvgPool2dLayer`] remain the layers for
 /// square, unpadded windows; the generator uses these for the rest.
 ///
 /// ```compile_fail

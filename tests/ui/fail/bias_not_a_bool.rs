@@ -1,0 +1,9 @@
+// bias is true or false.
+lenet::network! {
+    pub struct Net {
+        input: [1, 28, 28],
+        conv1: Conv2d(1, 6, 5, bias = 0),
+    }
+}
+
+fn main() {}
