@@ -1,5 +1,6 @@
-//! Embedding: the weights are compiled into the binary with `include_bytes!`
-//! and every digit is classified by `forward`, which allocates nothing and
+//! Embedding: the weights are compiled into the binary, aligned, with
+//! `lenet::include_weights!` and read where they lie (`LeNet5::view_le_bytes`),
+//! and every digit is classified by the forward pass, which allocates nothing and
 //! needs no `std` (see `examples/no-std-embed/` for the same network in a
 //! `#![no_std]` crate).
 //!
@@ -36,7 +37,7 @@ lenet::network! {
 }
 
 /// The trained parameters, little-endian f32 in PyTorch's order.
-static WEIGHTS: &[u8] = include_bytes!("weights/lenet5-mnist10k.le");
+static WEIGHTS: &[u8] = lenet::include_weights!("weights/lenet5-mnist10k.le");
 
 /// Mean and standard deviation of MNIST's pixels in `[0, 1]`: the
 /// normalisation the network was trained with.
@@ -55,10 +56,10 @@ fn frame(pixels: &[u8]) -> [f32; 32 * 32] {
 }
 
 fn main() -> Result<(), lenet::Error> {
-    // Stack-only from here: the network itself is a plain array.
-    let net = LeNet5::from_le_bytes(WEIGHTS)?;
+    // The weights are read where they lie in the binary: no copy.
+    let net = LeNet5::view_le_bytes(WEIGHTS)?;
     println!(
-        "{} parameters from {} embedded bytes; forward uses {} floats of stack",
+        "{} parameters from {} embedded bytes; forward uses {} floats of scratch",
         LeNet5::PARAM_COUNT,
         WEIGHTS.len(),
         LeNet5::FORWARD_SCRATCH_FLOATS

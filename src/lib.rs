@@ -36,7 +36,9 @@ extern crate self as lenet;
 
 pub use lenet_macros::network;
 pub use lenet_runtime::{error, init, loss, network as model, shape, summary, weights};
-pub use lenet_runtime::{Error, LayerInfo, Network, ParamSpec};
+pub use lenet_runtime::{
+    include_weights, Error, Forward, LayerInfo, Network, ParamSpec, WeightsView,
+};
 
 #[cfg(feature = "std")]
 pub use lenet_runtime::Batched;

@@ -11,7 +11,7 @@ use crate::check::check;
 use crate::ctxt::Ctxt;
 use crate::fallback;
 use crate::model::{self, Net};
-use crate::plan::{Elementwise, Op, Plan, Pool, Step};
+use crate::plan::{Back, Buf, Elementwise, Exec, ForwardMemory, Op, Plan, Pool, Step, TrainMemory};
 use crate::shape::infer;
 use crate::tokens::{lit, typenum};
 
@@ -178,7 +178,10 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
     let le_bytes = lit(plan.param_count.saturating_mul(4));
     let activation_sizes: Vec<Literal> = plan.steps.iter().map(|s| lit(s.out_len)).collect();
     let steps_count = lit(plan.steps.len() as u64);
-    let scratch = lit(plan.steps.iter().map(|s| s.out_len).sum());
+    let forward_memory = plan.forward_memory();
+    let train_memory = plan.train_memory();
+    let scratch = lit(forward_memory.size);
+    let train_scratch = lit(train_memory.size);
     let layers = plan.steps.iter().map(|s| {
         let (n, k, i, o, p) =
             (&s.name, &s.kind, dims_tokens(&s.input), dims_tokens(&s.output), lit(s.weights + s.biases));
@@ -189,8 +192,8 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
         quote!(::lenet::__private::ParamSpec { name: #n, shape: &#s, offset: #o, len: #l, fan_in: #f })
     });
     let forward = forward_one(plan);
-    let forward_slice = forward_block(plan);
-    let loss_grad = loss_grad_block(plan);
+    let forward_impl = forward_impl(name, plan, &forward_memory);
+    let loss_grad = loss_grad_block(plan, &train_memory);
     let shapes = shape_proof(name, plan);
     let debug_name = &name_str;
 
@@ -199,7 +202,7 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
         #default_doc
         #[derive(::core::clone::Clone, ::core::cmp::PartialEq)]
         #vis struct #name {
-            params: [f32; #pc],
+            params: ::lenet::__private::Params<#pc>,
         }
 
         impl ::lenet::__private::core::fmt::Debug for #name {
@@ -225,8 +228,13 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
             pub const PARAMS: &'static [::lenet::__private::ParamSpec] = &[#(#params),*];
             /// Floats coming out of each step, for one image.
             pub const ACTIVATION_SIZES: [usize; #steps_count] = [#(#activation_sizes),*];
-            /// Floats of stack `forward` uses for its activations.
+            /// Floats of scratch `forward` works in for one image: every
+            /// activation placed by the macro's memory plan, by liveness
+            /// (element-wise steps in place, `flatten` a view).
             pub const FORWARD_SCRATCH_FLOATS: usize = #scratch;
+            /// Floats of scratch a training pass works in per image: the
+            /// activations backward reads and the gradients, by liveness.
+            pub const TRAIN_SCRATCH_FLOATS: usize = #train_scratch;
             /// Bytes of the raw little-endian form of the parameters.
             pub const LE_BYTES: usize = #le_bytes;
 
@@ -238,12 +246,13 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
 
             /// A network whose parameters are all zero.
             pub fn zeros() -> Self {
-                Self { params: [0.0; #pc] }
+                Self { params: ::lenet::__private::Params::zeros() }
             }
 
             /// The summary table: each layer's kind, output shape and parameters.
             pub fn summary() -> ::lenet::__private::Summary {
                 ::lenet::__private::Summary::of::<Self>()
+                    .with_scratch(Self::FORWARD_SCRATCH_FLOATS, Self::TRAIN_SCRATCH_FLOATS)
             }
 
             /// `(name, shape, values)` of every parameter tensor, in PyTorch's order and names.
@@ -253,12 +262,12 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
 
             /// All parameters, flat, in the order of `named_parameters`.
             pub fn parameters(&self) -> &[f32] {
-                &self.params
+                self.params.as_slice()
             }
 
             /// All parameters, flat, mutable.
             pub fn parameters_mut(&mut self) -> &mut [f32] {
-                &mut self.params
+                self.params.as_mut_slice()
             }
 
             /// One parameter tensor by its PyTorch name, such as `conv1.weight`.
@@ -266,7 +275,7 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
                 Self::PARAMS
                     .iter()
                     .find(|p| p.name == name)
-                    .and_then(|p| self.params.get(p.offset..p.offset + p.len))
+                    .and_then(|p| self.params.as_slice().get(p.offset..p.offset + p.len))
             }
 
             #forward
@@ -287,9 +296,22 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
                     ::lenet::__private::forward_batch(self, images)
                 }
 
+                /// Logits of a batch `N×C×H×W` written to `out` (`N · OUTPUT_LEN`
+                /// floats); allocates nothing after the first call on each thread.
+                pub fn forward_batch_into(&self, images: ::lenet::__private::ArrayView4<'_, f32>, out: &mut [f32]) -> ::lenet::__private::core::result::Result<(), ::lenet::__private::Error> {
+                    ::lenet::__private::forward_batch_into(self, images, out)
+                }
+
                 /// Mean softmax cross-entropy of a batch and the gradient of every parameter.
                 pub fn loss_and_grad(&self, images: ::lenet::__private::ArrayView4<'_, f32>, labels: &[usize]) -> ::lenet::__private::core::result::Result<(f32, Self), ::lenet::__private::Error> {
                     ::lenet::__private::loss_and_grad(self, images, labels)
+                }
+
+                /// Mean softmax cross-entropy of a batch, the gradient of every
+                /// parameter written to `grads` (a network kept between steps):
+                /// allocates nothing after the first call.
+                pub fn loss_and_grad_into(&self, images: ::lenet::__private::ArrayView4<'_, f32>, labels: &[usize], grads: &mut Self) -> ::lenet::__private::core::result::Result<f32, ::lenet::__private::Error> {
+                    ::lenet::__private::loss_and_grad_into(self, images, labels, grads)
                 }
 
                 /// Reads the weights from a safetensors file with PyTorch's names.
@@ -325,26 +347,65 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
             const LAYERS: &'static [::lenet::__private::LayerInfo] = #name::LAYERS;
 
             fn zeros() -> Self {
-                Self { params: [0.0; #pc] }
+                Self { params: ::lenet::__private::Params::zeros() }
             }
 
             fn parameters(&self) -> &[f32] {
-                &self.params
+                self.params.as_slice()
             }
 
             fn parameters_mut(&mut self) -> &mut [f32] {
-                &mut self.params
+                self.params.as_mut_slice()
             }
         }
 
+        #forward_impl
+
         ::lenet::__private::if_std! {
             impl ::lenet::__private::Batched for #name {
-                #forward_slice
                 #loss_grad
             }
         }
 
         #shapes
+    }
+}
+
+fn forward_one(plan: &Plan) -> TokenStream {
+    let in_len = lit(plan.input_len());
+    let out_len = lit(plan.output_len());
+    let pc = lit(plan.param_count);
+    quote! {
+        /// The logits of one image. No allocation: the activations live in
+        /// one stack array of `FORWARD_SCRATCH_FLOATS` floats, placed by the
+        /// memory plan.
+        pub fn forward(&self, x: &[f32; #in_len]) -> [f32; #out_len] {
+            let mut scratch = <Self as ::lenet::__private::Forward>::scratch();
+            self.forward_with_scratch(x, &mut scratch)
+        }
+
+        /// The logits of one image, working in `scratch` (what it holds
+        /// before does not matter), which the caller may keep anywhere: a
+        /// `static` on a microcontroller, so that no activation is on the
+        /// stack.
+        pub fn forward_with_scratch(&self, x: &[f32; #in_len], scratch: &mut [f32; Self::FORWARD_SCRATCH_FLOATS]) -> [f32; #out_len] {
+            <Self as ::lenet::__private::Forward>::forward_params(self.params.as_slice(), x, scratch)
+        }
+
+        /// The network over parameters that stay where they are (no copy):
+        /// `PARAM_COUNT` floats in PyTorch's order.
+        pub fn view(params: &[f32; #pc]) -> ::lenet::__private::WeightsView<'_, Self> {
+            ::lenet::__private::WeightsView::from_array(params)
+        }
+
+        /// The network over its raw little-endian parameters (`LE_BYTES`
+        /// bytes, 4-byte aligned: see `lenet::include_weights!`), read where
+        /// they lie, such as a microcontroller's flash. The length, the
+        /// alignment, the target's byte order and every value's finiteness
+        /// are checked; an error names the tensor at fault.
+        pub fn view_le_bytes(bytes: &[u8]) -> ::lenet::__private::core::result::Result<::lenet::__private::WeightsView<'_, Self>, ::lenet::__private::Error> {
+            ::lenet::__private::WeightsView::from_le_bytes(bytes)
+        }
     }
 }
 
@@ -362,172 +423,194 @@ fn weight_slices(s: &Step) -> (TokenStream, TokenStream) {
     (quote!(&__p[#a..#b]), quote!(&__p[#b..#c]))
 }
 
-fn forward_one(plan: &Plan) -> TokenStream {
-    let in_len = lit(plan.input_len());
-    let out_len = lit(plan.output_len());
-    let p = plan
-        .has_params()
-        .then(|| quote!(let __p: &[f32] = &self.params;));
-    let mut body = TokenStream::new();
-    let mut prev = quote!(x);
-    for (k, s) in plan.steps.iter().enumerate() {
-        let a = format_ident!("__a{}", k + 1);
-        let n = lit(s.out_len);
-        let layer = layer_type(&s.op);
-        let (w, b) = weight_slices(s);
-        body.extend(quote! {
-            let mut #a = [0.0f32; #n];
-            <#layer as ::lenet::__private::Layer>::forward(#w, #b, #prev, &mut #a);
-        });
-        prev = quote!(&#a);
-    }
-    let result = match plan.steps.len() {
-        0 => quote!(*x),
-        k => {
-            let a = format_ident!("__a{}", k);
-            quote!(#a)
+/// The range of an arena buffer for `__n` images (`0..0` for the caller's
+/// buffers, which are not in the arena).
+fn range(buf: Buf) -> TokenStream {
+    match buf {
+        Buf::Arena { offset, len } => {
+            let (a, b) = (lit(offset), lit(offset + len));
+            quote!(__n * #a..__n * #b)
         }
-    };
-    quote! {
-        /// The logits of one image. No allocation: every activation is a
-        /// stack array (`FORWARD_SCRATCH_FLOATS` floats in all).
-        pub fn forward(&self, x: &[f32; #in_len]) -> [f32; #out_len] {
-            #p
-            #body
-            #result
-        }
+        Buf::Input | Buf::Output => quote!(0..0),
     }
 }
 
-fn forward_block(plan: &Plan) -> TokenStream {
-    let in_len = lit(plan.input_len());
-    let p = plan
-        .has_params()
-        .then(|| quote!(let __p: &[f32] = &self.params;));
+/// The forward steps of a plan as statements over `x`, `out` and the arena
+/// `__ws`, for `__n` images.
+fn forward_steps(plan: &Plan, exec: &[Exec]) -> TokenStream {
     let mut body = TokenStream::new();
-    let mut prev = quote!(x);
-    let last = plan.steps.len();
-    for (k, s) in plan.steps.iter().enumerate() {
+    for (s, e) in plan.steps.iter().zip(exec) {
         let layer = layer_type(&s.op);
         let (w, b) = weight_slices(s);
-        if k + 1 == last {
-            body.extend(
-                quote!(<#layer as ::lenet::__private::Layer>::forward(#w, #b, #prev, logits);),
-            );
-        } else {
-            let a = format_ident!("__a{}", k + 1);
-            let n = lit(s.out_len);
-            body.extend(quote! {
-                let mut #a = ::lenet::__private::vec![0.0f32; __n * #n];
-                <#layer as ::lenet::__private::Layer>::forward(#w, #b, #prev, &mut #a);
-            });
-            prev = quote!(&#a);
-        }
-    }
-    if last == 0 {
-        body = quote!(logits.copy_from_slice(x););
-    }
-    let n = (last > 1).then(|| quote!(let __n = x.len() / #in_len;));
-    quote! {
-        fn forward_block(&self, x: &[f32], logits: &mut [f32]) {
-            #p
-            #n
-            #body
-        }
-    }
-}
-
-fn loss_grad_block(plan: &Plan) -> TokenStream {
-    let in_len = lit(plan.input_len());
-    let out_len = lit(plan.output_len());
-    let p = plan
-        .has_params()
-        .then(|| quote!(let __p: &[f32] = &self.params;));
-    let act = |k: usize| -> TokenStream {
-        if k == 0 {
-            quote!(x)
-        } else {
-            let a = format_ident!("__a{}", k);
-            quote!(&#a)
-        }
-    };
-    let mut forward = TokenStream::new();
-    for (k, s) in plan.steps.iter().enumerate() {
-        let layer = layer_type(&s.op);
-        let (w, b) = weight_slices(s);
-        let a = format_ident!("__a{}", k + 1);
-        let n = lit(s.out_len);
-        let prev = act(k);
-        forward.extend(quote! {
-            let mut #a = ::lenet::__private::vec![0.0f32; __n * #n];
-            <#layer as ::lenet::__private::Layer>::forward(#w, #b, #prev, &mut #a);
-        });
-    }
-    let last = plan.steps.len();
-    let logits = act(last);
-    let d_last = format_ident!("__d{}", last);
-    let first_param = plan.steps.iter().position(|s| s.weights > 0);
-    let mut backward = TokenStream::new();
-    if let Some(first) = first_param {
-        for k in (first..last).rev() {
-            let Some(s) = plan.steps.get(k) else { continue };
-            let layer = layer_type(&s.op);
-            let x = act(k);
-            let y = act(k + 1);
-            let dy = format_ident!("__d{}", k + 1);
-            let (dx_decl, dx) = if k > first {
-                let d = format_ident!("__d{}", k);
-                let n = lit(plan.steps.get(k - 1).map(|s| s.out_len).unwrap_or(0));
-                (
-                    quote!(let mut #d = ::lenet::__private::vec![0.0f32; __n * #n];),
-                    quote!(::lenet::__private::core::option::Option::Some(&mut #d[..])),
-                )
-            } else {
-                (
-                    TokenStream::new(),
-                    quote!(::lenet::__private::core::option::Option::None),
-                )
-            };
-            let call = if s.weights > 0 {
-                let (a, b, c) = (
-                    lit(s.offset),
-                    lit(s.weights),
-                    lit(s.offset + s.weights + s.biases),
-                );
-                let (w, _) = weight_slices(s);
-                quote! {
-                    let (__dw, __db) = grads[#a..#c].split_at_mut(#b);
-                    <#layer as ::lenet::__private::Layer>::backward(#w, #x, #y, &#dy, #dx, __dw, __db);
+        body.extend(match *e {
+            Exec::View => TokenStream::new(),
+            Exec::InPlace { buf } => {
+                let y = match buf {
+                    Buf::Output => quote!(out),
+                    _ => {
+                        let r = range(buf);
+                        quote!(&mut __ws[#r])
+                    }
+                };
+                quote!(<#layer as ::lenet::__private::InPlace>::forward_in_place(#y);)
+            }
+            Exec::Compute { from, to } => match (from, to) {
+                (Buf::Arena { .. }, Buf::Arena { .. }) => {
+                    let (r, w_) = (range(from), range(to));
+                    quote! {{
+                        let ([__x], __y) = ::lenet::__private::split(__ws, [#r], #w_);
+                        <#layer as ::lenet::__private::Layer>::forward(#w, #b, __x, __y);
+                    }}
                 }
-            } else {
-                quote!(<#layer as ::lenet::__private::Layer>::backward(&[], #x, #y, &#dy, #dx, &mut [], &mut []);)
-            };
-            backward.extend(quote! {
-                #dx_decl
-                #call
-            });
-        }
+                _ => {
+                    let x = match from {
+                        Buf::Input => quote!(x),
+                        Buf::Output => quote!(&*out),
+                        Buf::Arena { .. } => {
+                            let r = range(from);
+                            quote!(&__ws[#r])
+                        }
+                    };
+                    let y = match to {
+                        Buf::Output => quote!(out),
+                        _ => {
+                            let r = range(to);
+                            quote!(&mut __ws[#r])
+                        }
+                    };
+                    quote!(<#layer as ::lenet::__private::Layer>::forward(#w, #b, #x, #y);)
+                }
+            },
+        });
     }
-    let grads = if first_param.is_some() {
-        quote!(grads)
+    body
+}
+
+/// The `Forward` implementation: one forward pass over a flat slice of
+/// parameters, on the memory plan.
+fn forward_impl(name: &syn::Ident, plan: &Plan, memory: &ForwardMemory) -> TokenStream {
+    let in_len = lit(plan.input_len());
+    let out_len = lit(plan.output_len());
+    let scratch = lit(memory.size);
+    let body = if plan.steps.is_empty() {
+        quote!(out[..x.len()].copy_from_slice(x);)
     } else {
-        quote!(_grads)
+        forward_steps(plan, &memory.exec)
     };
     quote! {
-        fn loss_grad_block(&self, x: &[f32], labels: &[usize], scale: f32, #grads: &mut [f32]) -> ::lenet::__private::Pass {
-            #p
+        impl ::lenet::__private::Forward for #name {
+            type Input = [f32; #in_len];
+            type Output = [f32; #out_len];
+            type Scratch = [f32; #scratch];
+            const FORWARD_SCRATCH_FLOATS: usize = #scratch;
+
+            fn scratch() -> [f32; #scratch] {
+                [0.0; #scratch]
+            }
+
+            fn forward_params(__p: &[f32], x: &[f32; #in_len], scratch: &mut [f32; #scratch]) -> [f32; #out_len] {
+                let mut out = [0.0f32; #out_len];
+                <Self as ::lenet::__private::Forward>::forward_planned(__p, x, &mut out, scratch);
+                out
+            }
+
+            #[allow(unused_variables, clippy::identity_op, clippy::erasing_op, clippy::single_range_in_vec_init)]
+            fn forward_planned(__p: &[f32], x: &[f32], out: &mut [f32], __ws: &mut [f32]) {
+                let __n = x.len() / #in_len;
+                #body
+            }
+        }
+    }
+}
+
+fn loss_grad_block(plan: &Plan, memory: &TrainMemory) -> TokenStream {
+    let in_len = lit(plan.input_len());
+    let out_len = lit(plan.output_len());
+    let train = lit(memory.size);
+    let forward = forward_steps(plan, &memory.forward);
+    let read = |buf: Buf, k: usize| -> TokenStream {
+        match buf {
+            Buf::Input => quote!(x),
+            _ => {
+                let r = format_ident!("__r{}", k);
+                quote!(#r)
+            }
+        }
+    };
+    let (lr, dr) = (range(memory.logits), range(memory.dlogits));
+    let logits = read(memory.logits, 0);
+    let mut backward = TokenStream::new();
+    for b in &memory.backward {
+        backward.extend(match *b {
+            Back::View { .. } => TokenStream::new(),
+            Back::InPlace { step, y, d } => {
+                let Some(s) = plan.steps.get(step) else { continue };
+                let layer = layer_type(&s.op);
+                let (yr, d) = (range(y), range(d));
+                quote! {{
+                    let ([__y], __d) = ::lenet::__private::split(__ws, [#yr], #d);
+                    <#layer as ::lenet::__private::InPlace>::backward_in_place(__y, __d);
+                }}
+            }
+            Back::Compute { step, x, y, dy, dx } => {
+                let Some(s) = plan.steps.get(step) else { continue };
+                let layer = layer_type(&s.op);
+                let xr = range(x);
+                let yr = y.map(range).unwrap_or_else(|| quote!(0..0));
+                let dyr = range(dy);
+                let dxr = dx.map(range).unwrap_or_else(|| quote!(0..0));
+                let xs = read(x, 0);
+                let ys = match y {
+                    Some(y) => read(y, 1),
+                    None => quote!(__r2),
+                };
+                let dx_arg = if dx.is_some() {
+                    quote!(::lenet::__private::core::option::Option::Some(__dx))
+                } else {
+                    quote!(::lenet::__private::core::option::Option::None)
+                };
+                let call = if s.weights > 0 {
+                    let (a, b, c) = (
+                        lit(s.offset),
+                        lit(s.weights),
+                        lit(s.offset + s.weights + s.biases),
+                    );
+                    let (w, _) = weight_slices(s);
+                    quote! {
+                        let (__dw, __db) = grads[#a..#c].split_at_mut(#b);
+                        <#layer as ::lenet::__private::Layer>::backward(#w, #xs, #ys, __r2, #dx_arg, __dw, __db);
+                    }
+                } else {
+                    quote!(<#layer as ::lenet::__private::Layer>::backward(&[], #xs, #ys, __r2, #dx_arg, &mut [], &mut []);)
+                };
+                quote! {{
+                    let ([__r0, __r1, __r2], __dx) = ::lenet::__private::split(__ws, [#xr, #yr, #dyr], #dxr);
+                    #call
+                }}
+            }
+        });
+    }
+    quote! {
+        const TRAIN_SCRATCH_FLOATS: usize = #train;
+
+        #[allow(unused_variables, clippy::identity_op, clippy::erasing_op, clippy::single_range_in_vec_init)]
+        fn loss_grad_block(&self, x: &[f32], labels: &[usize], scale: f32, grads: &mut [f32], __ws: &mut [f32]) -> ::lenet::__private::Pass {
+            let __p: &[f32] = ::lenet::__private::Network::parameters(self);
             let __n = x.len() / #in_len;
+            let mut out: &mut [f32] = &mut [];
             #forward
-            let mut #d_last = ::lenet::__private::vec![0.0f32; __n * #out_len];
             let mut __loss = 0.0f64;
             let mut __correct = 0usize;
-            for ((__y, __dy), __label) in (#logits)
-                .chunks_exact(#out_len)
-                .zip(#d_last.chunks_exact_mut(#out_len))
-                .zip(labels)
             {
-                __loss += f64::from(::lenet::__private::loss::softmax_cross_entropy(__y, *__label, scale, __dy));
-                __correct += usize::from(::lenet::__private::loss::argmax(__y) == *__label);
+                let ([__r0], __dy) = ::lenet::__private::split(__ws, [#lr], #dr);
+                for ((__y, __dy), __label) in #logits
+                    .chunks_exact(#out_len)
+                    .zip(__dy.chunks_exact_mut(#out_len))
+                    .zip(labels)
+                {
+                    __loss += f64::from(::lenet::__private::loss::softmax_cross_entropy(__y, *__label, scale, __dy));
+                    __correct += usize::from(::lenet::__private::loss::argmax(__y) == *__label);
+                }
             }
             #backward
             ::lenet::__private::Pass { loss: __loss as f32, correct: __correct }

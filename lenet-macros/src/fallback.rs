@@ -66,11 +66,22 @@ pub fn stub(net: &Net, trace: &Trace) -> TokenStream {
             fn parameters_mut(&mut self) -> &mut [f32] { #unreachable }
         }
 
+        #[allow(unused_variables, clippy::all)]
+        impl ::lenet::__private::Forward for #name {
+            type Input = [f32; #input_len];
+            type Output = [f32; #output_len];
+            type Scratch = [f32; 0];
+            const FORWARD_SCRATCH_FLOATS: usize = 0;
+            fn scratch() -> [f32; 0] { #unreachable }
+            fn forward_params(params: &[f32], x: &[f32; #input_len], scratch: &mut [f32; 0]) -> [f32; #output_len] { #unreachable }
+            fn forward_planned(params: &[f32], x: &[f32], out: &mut [f32], scratch: &mut [f32]) { #unreachable }
+        }
+
         ::lenet::__private::if_std! {
             #[allow(unused_variables, clippy::all)]
             impl ::lenet::__private::Batched for #name {
-                fn forward_block(&self, x: &[f32], logits: &mut [f32]) { #unreachable }
-                fn loss_grad_block(&self, x: &[f32], labels: &[usize], scale: f32, grads: &mut [f32]) -> ::lenet::__private::Pass { #unreachable }
+                const TRAIN_SCRATCH_FLOATS: usize = 0;
+                fn loss_grad_block(&self, x: &[f32], labels: &[usize], scale: f32, grads: &mut [f32], scratch: &mut [f32]) -> ::lenet::__private::Pass { #unreachable }
             }
         }
 
@@ -92,8 +103,10 @@ pub fn stub(net: &Net, trace: &Trace) -> TokenStream {
             pub const PARAMS: &'static [::lenet::__private::ParamSpec] = &[];
             /// Floats coming out of each step (unknown while the declaration has errors).
             pub const ACTIVATION_SIZES: [usize; #steps] = [0; #steps];
-            /// Floats of stack `forward` uses (unknown while the declaration has errors).
+            /// Floats of scratch `forward` works in (unknown while the declaration has errors).
             pub const FORWARD_SCRATCH_FLOATS: usize = 0;
+            /// Floats of scratch a training pass works in per image (unknown while the declaration has errors).
+            pub const TRAIN_SCRATCH_FLOATS: usize = 0;
             /// Bytes of the raw parameters (unknown while the declaration has errors).
             pub const LE_BYTES: usize = 0;
 
@@ -118,6 +131,12 @@ pub fn stub(net: &Net, trace: &Trace) -> TokenStream {
             /// See the generated network's documentation.
             pub fn forward(&self, x: &[f32; #input_len]) -> [f32; #output_len] { #unreachable }
             /// See the generated network's documentation.
+            pub fn forward_with_scratch(&self, x: &[f32; #input_len], scratch: &mut [f32; 0]) -> [f32; #output_len] { #unreachable }
+            /// See the generated network's documentation.
+            pub fn view(params: &[f32; 0]) -> ::lenet::__private::WeightsView<'_, Self> { #unreachable }
+            /// See the generated network's documentation.
+            pub fn view_le_bytes(bytes: &[u8]) -> ::lenet::__private::core::result::Result<::lenet::__private::WeightsView<'_, Self>, ::lenet::__private::Error> { #unreachable }
+            /// See the generated network's documentation.
             pub fn from_le_bytes(bytes: &[u8]) -> ::lenet::__private::core::result::Result<Self, ::lenet::__private::Error> { #unreachable }
             /// See the generated network's documentation.
             pub fn write_le_bytes(&self, out: &mut [u8]) -> ::lenet::__private::core::result::Result<(), ::lenet::__private::Error> { #unreachable }
@@ -127,6 +146,10 @@ pub fn stub(net: &Net, trace: &Trace) -> TokenStream {
                 pub fn forward_batch(&self, images: ::lenet::__private::ArrayView4<'_, f32>) -> ::lenet::__private::core::result::Result<::lenet::__private::Array2<f32>, ::lenet::__private::Error> { #unreachable }
                 /// See the generated network's documentation.
                 pub fn loss_and_grad(&self, images: ::lenet::__private::ArrayView4<'_, f32>, labels: &[usize]) -> ::lenet::__private::core::result::Result<(f32, Self), ::lenet::__private::Error> { #unreachable }
+                /// See the generated network's documentation.
+                pub fn forward_batch_into(&self, images: ::lenet::__private::ArrayView4<'_, f32>, out: &mut [f32]) -> ::lenet::__private::core::result::Result<(), ::lenet::__private::Error> { #unreachable }
+                /// See the generated network's documentation.
+                pub fn loss_and_grad_into(&self, images: ::lenet::__private::ArrayView4<'_, f32>, labels: &[usize], grads: &mut Self) -> ::lenet::__private::core::result::Result<f32, ::lenet::__private::Error> { #unreachable }
                 /// See the generated network's documentation.
                 pub fn load_safetensors(path: impl ::lenet::__private::core::convert::AsRef<::lenet::__private::Path>) -> ::lenet::__private::core::result::Result<Self, ::lenet::__private::Error> { #unreachable }
                 /// See the generated network's documentation.

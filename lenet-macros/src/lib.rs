@@ -4,7 +4,9 @@
 //! constant arguments, `model` turns the syntax into layers that keep their
 //! spans, `shape` infers every shape, `check` applies the rules that span
 //! several layers, `plan` lays out the checked network as a list of steps
-//! with their sizes and parameter offsets, and `expand` prints the plan as
+//! with their sizes and parameter offsets and places every buffer of the
+//! forward and training passes in one arena by liveness, and `expand`
+//! prints the plan as
 //! the struct (or `fallback` a stub beside the errors, collected in
 //! `ctxt`); `tokens` holds the small printing helpers both share.
 
@@ -93,16 +95,28 @@ use proc_macro::TokenStream;
 ///
 /// # What it generates
 ///
-/// A struct holding every parameter in one flat `[f32; PARAM_COUNT]`, in
-/// PyTorch's order, with inherent constants (`INPUT_SHAPE`, `INPUT_LEN`,
-/// `OUTPUT_SHAPE`, `OUTPUT_LEN`, `PARAM_COUNT`, `LAYERS`, `PARAMS`,
-/// `ACTIVATION_SIZES`, `FORWARD_SCRATCH_FLOATS`, `LE_BYTES`) and methods
-/// (`new(seed)`, `zeros()`, `summary()`, `named_parameters()`,
-/// `parameters()`, `parameters_mut()`, `parameter(name)`, `forward(&x)`
-/// without allocation, `from_le_bytes`, `write_le_bytes`; with `std`:
-/// `forward_batch`, `loss_and_grad`, `load_safetensors`, `from_safetensors`,
-/// `save_safetensors`, `to_le_bytes`), the runtime's `Network` trait, and a
-/// type-level proof of every shape with `lenet::shape`'s typenum layers.
+/// A struct holding every parameter in PyTorch's order (on the heap with
+/// `std`, so that no value the size of the parameters moves through the
+/// stack; inline without), with inherent constants (`INPUT_SHAPE`,
+/// `INPUT_LEN`, `OUTPUT_SHAPE`, `OUTPUT_LEN`, `PARAM_COUNT`, `LAYERS`,
+/// `PARAMS`, `ACTIVATION_SIZES`, `FORWARD_SCRATCH_FLOATS`,
+/// `TRAIN_SCRATCH_FLOATS`, `LE_BYTES`) and methods (`new(seed)`, `zeros()`,
+/// `summary()`, `named_parameters()`, `parameters()`, `parameters_mut()`,
+/// `parameter(name)`, `forward(&x)` without allocation,
+/// `forward_with_scratch(&x, &mut scratch)`, `view(&params)` and
+/// `view_le_bytes(bytes)` (a `WeightsView` over weights that stay where
+/// they are), `from_le_bytes`, `write_le_bytes`; with `std`:
+/// `forward_batch`, `forward_batch_into`, `loss_and_grad`,
+/// `loss_and_grad_into`, `load_safetensors`, `from_safetensors`,
+/// `save_safetensors`, `to_le_bytes`), the runtime's `Network` and
+/// `Forward` traits, and a type-level proof of every shape with
+/// `lenet::shape`'s typenum layers.
+///
+/// Memory is planned at compile time (`plan`): every buffer of the forward
+/// pass, and of the training pass (the activations backward reads, the
+/// gradients), is placed in one arena by liveness, element-wise steps run
+/// in place and `flatten` is a view; `FORWARD_SCRATCH_FLOATS` and
+/// `TRAIN_SCRATCH_FLOATS` are the arenas' sizes per image.
 #[proc_macro]
 pub fn network(input: TokenStream) -> TokenStream {
     expand::network(input.into()).into()

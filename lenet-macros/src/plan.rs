@@ -294,8 +294,398 @@ impl Plan {
     }
 
     /// Whether any step has parameters.
+    #[cfg(test)]
     pub fn has_params(&self) -> bool {
         self.steps.iter().any(|s| s.weights > 0)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Memory: where every value of a pass lies, decided by liveness.
+// ---------------------------------------------------------------------------
+
+/// Where a value lies during a pass. Offsets and lengths are floats per
+/// image: a pass over `n` images scales both by `n`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Buf {
+    /// The caller's input images (read only).
+    Input,
+    /// The caller's output buffer.
+    Output,
+    /// `len` floats at `offset` in the planned scratch arena.
+    Arena { offset: u64, len: u64 },
+}
+
+/// How one step of a pass runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exec {
+    /// The layer reads `from` and writes `to` (never overlapping).
+    Compute { from: Buf, to: Buf },
+    /// An element-wise step overwrites its input in `buf`.
+    InPlace { buf: Buf },
+    /// `flatten`: the same floats seen with another shape, no code at all.
+    View,
+}
+
+/// The single-image forward pass (and the batch inference pass, scaled by
+/// the images of a block): every step's buffers and the arena's size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardMemory {
+    /// How each step runs, in order.
+    pub exec: Vec<Exec>,
+    /// Floats of arena per image (`FORWARD_SCRATCH_FLOATS`).
+    pub size: u64,
+}
+
+/// One step of the backward pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Back {
+    /// `Layer::backward` of step `step`: `x` and `y` are its forward input
+    /// and output (`y` is `None` when the layer does not read it: the
+    /// gradient `dy`, of the same length, stands in), `dx` receives the
+    /// gradient of its input (`None` for the first step with parameters).
+    Compute {
+        step: usize,
+        x: Buf,
+        y: Option<Buf>,
+        dy: Buf,
+        dx: Option<Buf>,
+    },
+    /// An element-wise step whose gradient overwrites `dy` in place, from
+    /// its output `y`.
+    InPlace { step: usize, y: Buf, d: Buf },
+    /// `flatten`: the gradient is the same floats.
+    View { step: usize },
+}
+
+/// The training pass over a block of images: the forward pass keeping what
+/// backward reads, the loss, and the backward pass, in one arena.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainMemory {
+    /// How each forward step runs (the last one writes into the arena).
+    pub forward: Vec<Exec>,
+    /// Where the logits lie.
+    pub logits: Buf,
+    /// Where the loss writes the gradient of the logits.
+    pub dlogits: Buf,
+    /// The backward steps in the order they run (last step first).
+    pub backward: Vec<Back>,
+    /// Floats of arena per image (`TRAIN_SCRATCH_FLOATS`).
+    pub size: u64,
+}
+
+/// What a layer's backward reads of its forward input and output (besides
+/// their lengths, which every backward takes the image count from).
+fn reads(op: &Op) -> (bool, bool) {
+    match op {
+        // dW = dy ⊗ x; dx = Wᵀ dy.
+        Op::Conv2d { .. } | Op::Linear { .. } => (true, false),
+        // The gradient goes to the first maximum of each window of x.
+        Op::Pool2d {
+            pool: Pool::Max, ..
+        } => (true, false),
+        Op::Pool2d {
+            pool: Pool::Avg, ..
+        }
+        | Op::AdaptiveAvgPool2d { .. } => (false, false),
+        // relu' = [y > 0], tanh' = 1 − y², σ' = y(1 − y).
+        Op::Elementwise {
+            op: Elementwise::Relu | Elementwise::Tanh | Elementwise::Sigmoid,
+            ..
+        } => (false, true),
+        Op::Elementwise {
+            op: Elementwise::Flatten,
+            ..
+        } => (false, false),
+    }
+}
+
+/// Whether the step can overwrite its input with its output.
+fn in_place(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Elementwise {
+            op: Elementwise::Relu | Elementwise::Tanh | Elementwise::Sigmoid,
+            ..
+        }
+    )
+}
+
+fn is_view(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Elementwise {
+            op: Elementwise::Flatten,
+            ..
+        }
+    )
+}
+
+/// Where a value lies before offsets are known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Loc {
+    Input,
+    Output,
+    Buffer(usize),
+}
+
+/// Buffers with their lengths and live intervals (inclusive, in time
+/// steps), then offsets by greedy first fit, largest first (the strategy
+/// of TFLite's and TVM's static planners).
+#[derive(Default)]
+struct Arena {
+    /// `(len, first use, last use)`.
+    buffers: Vec<(u64, usize, usize)>,
+}
+
+impl Arena {
+    fn alloc(&mut self, len: u64, at: usize) -> Loc {
+        self.buffers.push((len, at, at));
+        Loc::Buffer(self.buffers.len() - 1)
+    }
+
+    fn touch(&mut self, loc: Loc, at: usize) {
+        if let Loc::Buffer(b) = loc {
+            if let Some(buf) = self.buffers.get_mut(b) {
+                buf.2 = buf.2.max(at);
+            }
+        }
+    }
+
+    /// Offsets of every buffer, and the arena's size.
+    fn assign(&self) -> (Vec<u64>, u64) {
+        let mut order: Vec<usize> = (0..self.buffers.len()).collect();
+        order.sort_by_key(|&b| (std::cmp::Reverse(self.buffers[b].0), self.buffers[b].1, b));
+        let mut offsets: Vec<Option<u64>> = vec![None; self.buffers.len()];
+        let mut size = 0;
+        for b in order {
+            let (len, start, end) = self.buffers[b];
+            // The placed buffers live at the same time as this one.
+            let mut taken: Vec<(u64, u64)> = self
+                .buffers
+                .iter()
+                .zip(&offsets)
+                .filter_map(|(&(l, s, e), o)| {
+                    let o = (*o)?;
+                    (s <= end && start <= e).then_some((o, o + l))
+                })
+                .collect();
+            taken.sort_unstable();
+            let mut offset = 0;
+            for (lo, hi) in taken {
+                if offset + len <= lo {
+                    break;
+                }
+                offset = offset.max(hi);
+            }
+            offsets[b] = Some(offset);
+            size = size.max(offset + len);
+        }
+        (offsets.into_iter().map(|o| o.unwrap_or(0)).collect(), size)
+    }
+}
+
+/// A `Loc` with its offset: the `Buf` code generation prints.
+fn place(loc: Loc, len: u64, offsets: &[u64]) -> Buf {
+    match loc {
+        Loc::Input => Buf::Input,
+        Loc::Output => Buf::Output,
+        Loc::Buffer(b) => Buf::Arena {
+            offset: offsets.get(b).copied().unwrap_or(0),
+            len,
+        },
+    }
+}
+
+/// How a step runs before offsets are known.
+#[derive(Debug, Clone, Copy)]
+enum Run {
+    Compute(Loc, Loc),
+    InPlace(Loc),
+    View,
+}
+
+fn finish(runs: &[Run], lens: &[u64], offsets: &[u64]) -> Vec<Exec> {
+    runs.iter()
+        .enumerate()
+        .map(|(k, run)| {
+            let (x, y) = (
+                lens.get(k).copied().unwrap_or(0),
+                lens.get(k + 1).copied().unwrap_or(0),
+            );
+            match *run {
+                Run::Compute(from, to) => Exec::Compute {
+                    from: place(from, x, offsets),
+                    to: place(to, y, offsets),
+                },
+                Run::InPlace(buf) => Exec::InPlace {
+                    buf: place(buf, y, offsets),
+                },
+                Run::View => Exec::View,
+            }
+        })
+        .collect()
+}
+
+impl Plan {
+    /// Floats of every value of a pass, per image: the input, then each
+    /// step's output.
+    fn value_lens(&self) -> Vec<u64> {
+        std::iter::once(self.input_len())
+            .chain(self.steps.iter().map(|s| s.out_len))
+            .collect()
+    }
+
+    /// The forward pass's memory: element-wise steps in place, `flatten` a
+    /// view, the trailing element-wise steps in the caller's output, every
+    /// other buffer placed in one arena by liveness.
+    pub fn forward_memory(&self) -> ForwardMemory {
+        let lens = self.value_lens();
+        let count = self.steps.len();
+        // The steps from `tail` on are element-wise: they run in the output.
+        let tail = count
+            - self
+                .steps
+                .iter()
+                .rev()
+                .take_while(|s| matches!(s.op, Op::Elementwise { .. }))
+                .count();
+        let mut arena = Arena::default();
+        let mut at = vec![Loc::Input];
+        let mut runs = Vec::with_capacity(count);
+        for (k, s) in self.steps.iter().enumerate() {
+            let x = at[k];
+            arena.touch(x, k);
+            let (run, y) = if k + 1 == tail.max(1) {
+                // Produces the output (the first step when all are element-wise).
+                (Run::Compute(x, Loc::Output), Loc::Output)
+            } else if k >= tail {
+                if is_view(&s.op) {
+                    (Run::View, x)
+                } else {
+                    (Run::InPlace(x), x)
+                }
+            } else if is_view(&s.op) {
+                (Run::View, x)
+            } else if in_place(&s.op) && matches!(x, Loc::Buffer(_)) {
+                (Run::InPlace(x), x)
+            } else {
+                let y = arena.alloc(s.out_len, k);
+                (Run::Compute(x, y), y)
+            };
+            runs.push(run);
+            at.push(y);
+        }
+        let (offsets, size) = arena.assign();
+        ForwardMemory {
+            exec: finish(&runs, &lens, &offsets),
+            size,
+        }
+    }
+
+    /// Index of the first step with parameters: backward stops there.
+    pub fn first_param(&self) -> Option<usize> {
+        self.steps.iter().position(|s| s.weights > 0)
+    }
+
+    /// The training pass's memory: the forward values backward reads kept
+    /// until their backward step, element-wise steps in place where backward
+    /// does not need what they overwrite, and the gradients of the values
+    /// placed by liveness in the same arena.
+    pub fn train_memory(&self) -> TrainMemory {
+        let lens = self.value_lens();
+        let count = self.steps.len();
+        let first = self.first_param().unwrap_or(count);
+        // Time: forward step k at k, the loss at `count`, backward of step
+        // k at `2·count − k`.
+        let back_at = |k: usize| 2 * count - k;
+        // Whether value v's contents are read by a backward step.
+        let needed = |v: usize| -> bool {
+            let as_y = v > first && reads(&self.steps[v - 1].op).1;
+            let as_x = v < count && v >= first && reads(&self.steps[v].op).0;
+            as_y || as_x || v == count
+        };
+        let mut arena = Arena::default();
+        let mut at = vec![Loc::Input];
+        let mut runs = Vec::with_capacity(count);
+        for (k, s) in self.steps.iter().enumerate() {
+            let x = at[k];
+            arena.touch(x, k);
+            let (run, y) = if is_view(&s.op) {
+                (Run::View, x)
+            } else if in_place(&s.op) && matches!(x, Loc::Buffer(_)) && !needed(k) {
+                (Run::InPlace(x), x)
+            } else {
+                let y = arena.alloc(s.out_len, k);
+                (Run::Compute(x, y), y)
+            };
+            runs.push(run);
+            at.push(y);
+        }
+        let logits = at[count];
+        arena.touch(logits, count);
+        let mut grad = arena.alloc(self.output_len(), count);
+        let dlogits = grad;
+        enum B {
+            Compute(usize, Loc, Option<Loc>, Loc, Option<Loc>),
+            InPlace(usize, Loc, Loc),
+            View(usize),
+        }
+        let mut backs = Vec::new();
+        for k in (first..count).rev() {
+            let s = &self.steps[k];
+            let t = back_at(k);
+            let (x, y) = (at[k], at[k + 1]);
+            arena.touch(grad, t);
+            if k > first && is_view(&s.op) {
+                backs.push(B::View(k));
+                continue;
+            }
+            if k > first && in_place(&s.op) && matches!(grad, Loc::Buffer(_)) {
+                arena.touch(y, t);
+                backs.push(B::InPlace(k, y, grad));
+                continue;
+            }
+            // x is passed (its length gives the image count) whether or
+            // not its contents are read; y only when read.
+            arena.touch(x, t);
+            let y = reads(&s.op).1.then_some(y);
+            if let Some(y) = y {
+                arena.touch(y, t);
+            }
+            let dx = (k > first).then(|| arena.alloc(lens[k], t));
+            backs.push(B::Compute(k, x, y, grad, dx));
+            if let Some(dx) = dx {
+                grad = dx;
+            }
+        }
+        let (offsets, size) = arena.assign();
+        let len = |v: usize| lens.get(v).copied().unwrap_or(0);
+        let backward = backs
+            .into_iter()
+            .map(|b| match b {
+                B::Compute(k, x, y, dy, dx) => Back::Compute {
+                    step: k,
+                    x: place(x, len(k), &offsets),
+                    y: y.map(|y| place(y, len(k + 1), &offsets)),
+                    dy: place(dy, len(k + 1), &offsets),
+                    dx: dx.map(|dx| place(dx, len(k), &offsets)),
+                },
+                B::InPlace(k, y, d) => Back::InPlace {
+                    step: k,
+                    y: place(y, len(k + 1), &offsets),
+                    d: place(d, len(k + 1), &offsets),
+                },
+                B::View(k) => Back::View { step: k },
+            })
+            .collect();
+        TrainMemory {
+            forward: finish(&runs, &lens, &offsets),
+            logits: place(logits, len(count), &offsets),
+            dlogits: place(dlogits, self.output_len(), &offsets),
+            backward,
+            size,
+        }
     }
 }
 
@@ -430,5 +820,161 @@ mod tests {
                 n: 24
             }
         );
+    }
+
+    fn arena(buf: Buf) -> (u64, u64) {
+        match buf {
+            Buf::Arena { offset, len } => (offset, offset + len),
+            other => panic!("{other:?} is not in the arena"),
+        }
+    }
+
+    #[test]
+    fn lenet5_forward_memory() {
+        let plan = plan(LENET5).unwrap();
+        let m = plan.forward_memory();
+        // conv1's 6×28×28 beside pool1's 6×14×14 is the peak.
+        assert_eq!(m.size, 4704 + 1176);
+        assert_eq!(m.exec.len(), 12);
+        let Exec::Compute {
+            from: Buf::Input,
+            to: c1,
+        } = m.exec[0]
+        else {
+            panic!("{:?}", m.exec[0])
+        };
+        assert_eq!(arena(c1).1 - arena(c1).0, 4704);
+        // relu in place on conv1's output; flatten a view.
+        assert_eq!(m.exec[1], Exec::InPlace { buf: c1 });
+        assert_eq!(m.exec[6], Exec::View);
+        // fc3 writes the caller's output.
+        assert!(matches!(
+            m.exec[11],
+            Exec::Compute {
+                to: Buf::Output,
+                ..
+            }
+        ));
+        // No step reads a buffer that overlaps the one it writes.
+        for e in &m.exec {
+            if let Exec::Compute {
+                from: from @ Buf::Arena { .. },
+                to: to @ Buf::Arena { .. },
+            } = *e
+            {
+                let ((a, b), (c, d)) = (arena(from), arena(to));
+                assert!(b <= c || d <= a, "{e:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn trailing_elementwise_steps_run_in_the_output() {
+        let plan = plan("input: [1, 4, 4], c: Conv2d(1, 2, 3), flatten, relu, tanh").unwrap();
+        let m = plan.forward_memory();
+        assert_eq!(m.size, 0);
+        assert_eq!(
+            m.exec,
+            [
+                Exec::Compute {
+                    from: Buf::Input,
+                    to: Buf::Output
+                },
+                Exec::View,
+                Exec::InPlace { buf: Buf::Output },
+                Exec::InPlace { buf: Buf::Output },
+            ]
+        );
+        // All element-wise: the first step copies into the output.
+        let plan = plan_of_relu();
+        let m = plan.forward_memory();
+        assert_eq!(
+            m.exec,
+            [Exec::Compute {
+                from: Buf::Input,
+                to: Buf::Output
+            }]
+        );
+    }
+
+    fn plan_of_relu() -> Plan {
+        plan("input: [2, 3, 4], relu").unwrap()
+    }
+
+    #[test]
+    fn lenet5_training_memory() {
+        let plan = plan(LENET5).unwrap();
+        let m = plan.train_memory();
+        // Every forward value backward reads (4704 + 1176 + 1600 + 400 +
+        // 120 + 84 + 10) stays, relu in place; at pool1's backward the
+        // gradients of conv1's and pool1's outputs lie beside conv1's.
+        let values = 4704 + 1176 + 1600 + 400 + 120 + 84 + 10;
+        assert!(m.size >= values, "{}", m.size);
+        assert!(m.size <= 4704 + 1176 + 4704 + 1600 + 400, "{}", m.size);
+        assert_eq!(
+            m.forward[1],
+            Exec::InPlace {
+                buf: match m.forward[0] {
+                    Exec::Compute { to, .. } => to,
+                    _ => panic!(),
+                }
+            }
+        );
+        // Backward runs from fc3 down to conv1; relu's gradient in place,
+        // flatten's a view, conv1 gives no input gradient.
+        let steps: Vec<usize> = m
+            .backward
+            .iter()
+            .map(|b| match *b {
+                Back::Compute { step, .. } | Back::InPlace { step, .. } | Back::View { step } => {
+                    step
+                }
+            })
+            .collect();
+        assert_eq!(steps, (0..12).rev().collect::<Vec<_>>());
+        assert!(matches!(m.backward[1], Back::InPlace { step: 10, .. }));
+        assert!(matches!(m.backward[5], Back::View { step: 6 }));
+        assert!(matches!(
+            m.backward[11],
+            Back::Compute {
+                step: 0,
+                x: Buf::Input,
+                dx: None,
+                ..
+            }
+        ));
+        // Every backward step's reads are disjoint from its write.
+        for b in &m.backward {
+            if let Back::Compute {
+                x,
+                y,
+                dy,
+                dx: Some(dx),
+                ..
+            } = *b
+            {
+                let w = arena(dx);
+                for r in [Some(x), y, Some(dy)].into_iter().flatten() {
+                    if let Buf::Arena { .. } = r {
+                        let r = arena(r);
+                        assert!(r.1 <= w.0 || w.1 <= r.0, "{b:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_activation_whose_input_backward_reads_is_not_in_place() {
+        // relu then tanh: relu's backward reads relu's output, which tanh
+        // in place would overwrite.
+        let plan = plan("input: [1, 4, 4], c: Conv2d(1, 2, 3), relu, tanh").unwrap();
+        let m = plan.train_memory();
+        assert!(matches!(m.forward[1], Exec::InPlace { .. }));
+        assert!(matches!(m.forward[2], Exec::Compute { .. }));
+        // In inference nothing is kept: both in place.
+        let f = plan.forward_memory();
+        assert_eq!(f.exec[1], Exec::InPlace { buf: Buf::Output });
+        assert_eq!(f.exec[2], Exec::InPlace { buf: Buf::Output });
     }
 }

@@ -3,9 +3,10 @@
 
 use ndarray::{Array2, ArrayView4};
 use rayon::prelude::*;
+use std::cell::RefCell;
 
 use crate::error::{Error, LabelFault};
-use crate::network::{Batched, Network};
+use crate::network::{Batched, Network, Pass};
 
 /// Checks that `images` is `N×C×H×W` with the network's `C×H×W`.
 pub fn check_images<N: Network>(images: &ArrayView4<'_, f32>) -> Result<(), Error> {
@@ -59,16 +60,40 @@ pub fn forward_batch<N: Batched>(
     net: &N,
     images: ArrayView4<'_, f32>,
 ) -> Result<Array2<f32>, Error> {
+    let n = images.dim().0;
+    let mut out = Array2::zeros((n, N::OUTPUT_LEN));
+    let slice = out
+        .as_slice_mut()
+        .expect("a new array is in standard layout");
+    forward_batch_into(net, images, slice)?;
+    Ok(out)
+}
+
+/// Logits of a batch written to `out` (`N · OUTPUT_LEN` floats, image after
+/// image). The batch is cut into one chunk per thread; each thread runs its
+/// images in its own planned workspace, kept from call to call, so that
+/// after a thread's first call nothing is allocated (for images in standard
+/// layout; others are copied once per call).
+pub fn forward_batch_into<N: Batched>(
+    net: &N,
+    images: ArrayView4<'_, f32>,
+    out: &mut [f32],
+) -> Result<(), Error> {
     check_images::<N>(&images)?;
     let n = images.dim().0;
+    if out.len() != n * N::OUTPUT_LEN {
+        return Err(Error::OutputLength {
+            expected: n * N::OUTPUT_LEN,
+            found: out.len(),
+        });
+    }
     let x = images.as_standard_layout();
     let x = x.as_slice().expect("standard layout is contiguous");
-    let mut out = vec![0.0f32; n * N::OUTPUT_LEN];
     let chunk = chunk_len(n, 8);
     out.par_chunks_mut(chunk * N::OUTPUT_LEN)
         .zip(x.par_chunks(chunk * N::INPUT_LEN))
         .for_each(|(y, x)| net.forward_slice(x, y));
-    Ok(Array2::from_shape_vec((n, N::OUTPUT_LEN), out).expect("length is n · OUTPUT_LEN"))
+    Ok(())
 }
 
 /// Mean softmax cross-entropy over the batch and the gradient of every
@@ -82,6 +107,39 @@ pub fn loss_and_grad<N: Batched>(
     images: ArrayView4<'_, f32>,
     labels: &[usize],
 ) -> Result<(f32, N), Error> {
+    let mut grads = N::zeros();
+    let loss = loss_and_grad_into(net, images, labels, &mut grads)?;
+    Ok((loss, grads))
+}
+
+/// [`loss_and_grad`] into a gradient the caller keeps (overwritten): the
+/// training step that allocates nothing after its first call. Each thread
+/// runs its chunk in its own planned workspace; the chunks' gradients
+/// (but the first, computed into `grads`) are kept by the calling thread
+/// from call to call.
+pub fn loss_and_grad_into<N: Batched>(
+    net: &N,
+    images: ArrayView4<'_, f32>,
+    labels: &[usize],
+    grads: &mut N,
+) -> Result<f32, Error> {
+    Ok(loss_grad_pass(net, images, labels, grads.parameters_mut())?.0)
+}
+
+std::thread_local! {
+    /// The chunks' passes and gradients (all but the first chunk's), kept
+    /// by the thread that asks for a batch gradient.
+    static PARTIALS: RefCell<(Vec<Pass>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// The mean loss of a batch, how many images the forward pass classified
+/// right, and the gradient written to `grads` (`PARAM_COUNT` floats).
+pub(crate) fn loss_grad_pass<N: Batched>(
+    net: &N,
+    images: ArrayView4<'_, f32>,
+    labels: &[usize],
+    grads: &mut [f32],
+) -> Result<(f32, usize), Error> {
     check_images::<N>(&images)?;
     let n = images.dim().0;
     check_labels::<N>(n, labels)?;
@@ -89,22 +147,41 @@ pub fn loss_and_grad<N: Batched>(
     let x = x.as_slice().expect("standard layout is contiguous");
     let scale = 1.0 / n as f32;
     let chunk = chunk_len(n, 1);
-    let parts: Vec<(f32, Vec<f32>)> = x
-        .par_chunks(chunk * N::INPUT_LEN)
-        .zip(labels.par_chunks(chunk))
-        .map(|(x, labels)| {
-            let mut g = vec![0.0f32; N::PARAM_COUNT];
-            let loss = net.loss_grad_slice(x, labels, scale, &mut g).loss;
-            (loss, g)
-        })
-        .collect();
-    let mut grads = N::zeros();
-    let mut loss = 0.0f64;
-    for (l, g) in &parts {
-        loss += *l as f64;
-        for (acc, v) in grads.parameters_mut().iter_mut().zip(g) {
-            *acc += v;
+    let chunks = n.div_ceil(chunk);
+    let pc = N::PARAM_COUNT;
+    let mut run = |passes: &mut Vec<Pass>, partials: &mut Vec<f32>| {
+        passes.clear();
+        passes.resize(chunks, Pass::default());
+        partials.resize((chunks - 1) * pc, 0.0);
+        let partials = &mut partials[..(chunks - 1) * pc];
+        grads.fill(0.0);
+        partials.fill(0.0);
+        let dests = rayon::iter::once(&mut *grads).chain(partials.par_chunks_mut(pc.max(1)));
+        passes
+            .par_iter_mut()
+            .zip(dests)
+            .zip(x.par_chunks(chunk * N::INPUT_LEN))
+            .zip(labels.par_chunks(chunk))
+            .for_each(|(((pass, g), x), labels)| {
+                *pass = net.loss_grad_slice(x, labels, scale, g);
+            });
+        for p in partials.chunks_exact(pc.max(1)) {
+            for (acc, v) in grads.iter_mut().zip(p) {
+                *acc += v;
+            }
         }
-    }
-    Ok(((loss / n as f64) as f32, grads))
+        let (mut loss, mut correct) = (0.0f64, 0);
+        for pass in passes.iter() {
+            loss += pass.loss as f64;
+            correct += pass.correct;
+        }
+        ((loss / n as f64) as f32, correct)
+    };
+    Ok(PARTIALS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut kept) => {
+            let (passes, partials) = &mut *kept;
+            run(passes, partials)
+        }
+        Err(_) => run(&mut Vec::new(), &mut Vec::new()),
+    }))
 }

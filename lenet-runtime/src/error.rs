@@ -20,6 +20,13 @@ pub enum Error {
         /// Floats given.
         found: usize,
     },
+    /// An output buffer whose length is not `N · OUTPUT_LEN`.
+    OutputLength {
+        /// Floats needed.
+        expected: usize,
+        /// Floats given.
+        found: usize,
+    },
     /// Labels and images disagree, or a label is out of range.
     Labels {
         /// What is wrong.
@@ -109,6 +116,19 @@ pub enum WeightsFault {
         #[cfg(feature = "std")]
         found: String,
     },
+    /// A value that is not a finite number (NaN or infinite).
+    NotFinite {
+        /// Its index in the flat parameters.
+        index: usize,
+    },
+    /// Bytes not aligned to 4, so that they cannot be read as `f32` where
+    /// they lie (wrap an `include_bytes!` in `lenet::include_weights!`).
+    Misaligned {
+        /// Their address.
+        address: usize,
+    },
+    /// Little-endian weights viewed in place on a big-endian target.
+    BigEndianTarget,
     /// A file that is not safetensors, or a header that does not parse.
     Format {
         /// What the parser said.
@@ -129,6 +149,10 @@ impl fmt::Display for Error {
             Error::InputLength { per_image, found } => write!(
                 f,
                 "input length: {found} floats is not a whole number of images of {per_image}"
+            ),
+            Error::OutputLength { expected, found } => write!(
+                f,
+                "output: {found} floats given for {expected} logits (images × outputs)"
             ),
             Error::Labels { reason } => match reason {
                 LabelFault::Count { images, labels } => {
@@ -168,6 +192,17 @@ impl fmt::Display for WeightsFault {
                 write!(f, "truncated: {expected} bytes needed, {found} present")
             }
             WeightsFault::Missing => write!(f, "missing from the file"),
+            WeightsFault::NotFinite { index } => {
+                write!(f, "parameter {index} is not a finite number")
+            }
+            WeightsFault::Misaligned { address } => write!(
+                f,
+                "the bytes at {address:#x} are not 4-byte aligned; use lenet::include_weights!"
+            ),
+            WeightsFault::BigEndianTarget => write!(
+                f,
+                "little-endian weights cannot be read in place on a big-endian target"
+            ),
             #[cfg(feature = "std")]
             WeightsFault::Unexpected { name } => {
                 write!(

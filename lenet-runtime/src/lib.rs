@@ -8,17 +8,25 @@
 //!   picks an instruction set for this CPU.
 //! - [`shape`]: the same layers as type-level functions on typenum shapes,
 //!   so that the Rust type checker re-proves every shape.
-//! - [`network`]: the [`Network`] trait every generated struct implements.
+//! - [`network`]: the [`Network`] trait every generated struct implements,
+//!   and [`Forward`], its forward pass over a flat slice of parameters on the
+//!   macro's memory plan; [`arena`] cuts the planned scratch into each
+//!   step's buffers (and, with `std`, keeps a workspace per thread);
+//!   [`params`] holds the parameters (on the heap with `std`);
+//!   [`weights::WeightsView`] runs a network from weights that stay where
+//!   they are.
 //! - [`init`], [`loss`], [`optim`]: PyTorch's default initialisation, softmax
 //!   cross-entropy, SGD and Adam.
 //! - With the `std` feature: batches ([`batch`]), IDX data ([`data`]),
 //!   safetensors weights ([`weights`]) and the training loop ([`train`]).
 //!
 //! Without `std` the crate is `no_std` and the single-image forward path
-//! allocates nothing.
+//! allocates nothing; with `std`, batch inference and training allocate
+//! nothing after their first call on each thread.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
+pub mod arena;
 pub mod error;
 pub mod init;
 pub mod loss;
@@ -28,6 +36,7 @@ pub mod network;
 pub mod ops;
 #[cfg(feature = "std")]
 pub mod optim;
+pub mod params;
 pub mod shape;
 #[doc(hidden)]
 pub mod simd;
@@ -44,7 +53,8 @@ pub mod train;
 pub use error::Error;
 #[cfg(feature = "std")]
 pub use network::Batched;
-pub use network::{LayerInfo, Network, ParamSpec, Pass};
+pub use network::{Forward, LayerInfo, Network, ParamSpec, Pass};
+pub use weights::WeightsView;
 
 /// Expands to its input when the runtime is built with `std`, to nothing
 /// otherwise. Generated code wraps its batch and training items in it, so
@@ -70,12 +80,17 @@ macro_rules! __if_std {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::__if_std as if_std;
-    pub use crate::network::{init, named_parameters, LayerInfo, Network, ParamSpec, Pass};
-    pub use crate::ops::{
-        AdaptiveAvgPool2dLayer, AvgPool2dLayer, Conv2dLayer, FlattenLayer, Layer, LinearLayer,
-        MaxPool2dLayer, ReluLayer, SigmoidLayer, TanhLayer,
+    pub use crate::arena::split;
+    pub use crate::network::{
+        init, named_parameters, Forward, LayerInfo, Network, ParamSpec, Pass,
     };
+    pub use crate::ops::{
+        AdaptiveAvgPool2dLayer, AvgPool2dLayer, Conv2dLayer, FlattenLayer, InPlace, Layer,
+        LinearLayer, MaxPool2dLayer, ReluLayer, SigmoidLayer, TanhLayer,
+    };
+    pub use crate::params::Params;
     pub use crate::summary::Summary;
+    pub use crate::weights::WeightsView;
     pub use crate::weights::{from_le_bytes, write_le_bytes};
     pub use crate::{loss, shape, Error};
     pub use core;
@@ -86,7 +101,7 @@ pub mod __private {
     pub const STD: bool = cfg!(feature = "std");
 
     #[cfg(feature = "std")]
-    pub use crate::batch::{forward_batch, loss_and_grad};
+    pub use crate::batch::{forward_batch, forward_batch_into, loss_and_grad, loss_and_grad_into};
     #[cfg(feature = "std")]
     pub use crate::network::Batched;
     #[cfg(feature = "std")]

@@ -13,6 +13,7 @@ pub struct Summary {
     input: [usize; 3],
     layers: &'static [LayerInfo],
     total: usize,
+    scratch: Option<(usize, usize)>,
 }
 
 impl Summary {
@@ -23,6 +24,17 @@ impl Summary {
             input: N::INPUT_SHAPE,
             layers: N::LAYERS,
             total: N::PARAM_COUNT,
+            scratch: None,
+        }
+    }
+
+    /// The same summary with the memory plan's sizes: the floats of scratch
+    /// the forward pass and a training pass work in per image (the
+    /// generated `FORWARD_SCRATCH_FLOATS` and `TRAIN_SCRATCH_FLOATS`).
+    pub fn with_scratch(self, forward: usize, train: usize) -> Self {
+        Self {
+            scratch: Some((forward, train)),
+            ..self
         }
     }
 }
@@ -149,12 +161,28 @@ impl fmt::Display for Summary {
             .iter()
             .map(|l| l.output.iter().product::<usize>())
             .sum();
-        writeln!(
-            f,
-            "Forward activations: {} floats ({:.2} KiB) per image",
-            Thousands(activations),
-            activations as f64 * 4.0 / 1024.0
-        )?;
+        if let Some((forward, train)) = self.scratch {
+            writeln!(
+                f,
+                "Forward scratch: {} floats ({:.2} KiB) per image, planned (activations: {})",
+                Thousands(forward),
+                forward as f64 * 4.0 / 1024.0,
+                Thousands(activations)
+            )?;
+            writeln!(
+                f,
+                "Training scratch: {} floats ({:.2} KiB) per image, planned",
+                Thousands(train),
+                train as f64 * 4.0 / 1024.0
+            )?;
+        } else {
+            writeln!(
+                f,
+                "Forward activations: {} floats ({:.2} KiB) per image",
+                Thousands(activations),
+                activations as f64 * 4.0 / 1024.0
+            )?;
+        }
         write!(f, "{rule}")
     }
 }

@@ -12,15 +12,13 @@ use std::time::Instant;
 
 use ndarray::{ArrayView2, ArrayView4};
 
-use rayon::prelude::*;
-
 #[cfg(doc)]
 use crate::batch::loss_and_grad;
-use crate::batch::{check_images, check_labels, chunk_len, forward_batch};
+use crate::batch::{forward_batch, loss_grad_pass};
 use crate::data::{Dataset, Transform};
 use crate::error::Error;
 use crate::init::SplitMix64;
-use crate::network::{Batched, Network, Pass};
+use crate::network::{Batched, Network};
 use crate::optim::Optimizer;
 
 /// How to train.
@@ -242,14 +240,12 @@ pub fn train<N: Batched, O: Optimizer>(
     Ok(epochs)
 }
 
-/// The mean loss and gradient of a batch, in buffers kept from batch to
-/// batch: the batch cut into one contiguous chunk per thread and the chunk
-/// gradients summed in order, exactly as [`loss_and_grad`] does (so the
-/// result is bit-identical to it), but without a network-sized value on the
-/// stack or a fresh allocation per batch.
+/// The mean loss and gradient of a batch, in a buffer kept from batch to
+/// batch: computed as [`loss_and_grad`] computes them (so the result is
+/// bit-identical to it), but without a network-sized value on the stack or
+/// a fresh allocation per batch.
 #[derive(Default)]
 struct BatchGrad {
-    parts: Vec<(Pass, Vec<f32>)>,
     sum: Vec<f32>,
 }
 
@@ -260,36 +256,8 @@ impl BatchGrad {
         images: ArrayView4<'_, f32>,
         labels: &[usize],
     ) -> Result<(f32, usize), Error> {
-        check_images::<N>(&images)?;
-        let n = images.dim().0;
-        check_labels::<N>(n, labels)?;
-        let x = images
-            .to_slice()
-            .ok_or_else(|| Error::Other("batch images are not contiguous".into()))?;
-        let scale = 1.0 / n as f32;
-        let chunk = chunk_len(n, 1);
-        let chunks = n.div_ceil(chunk);
-        self.parts
-            .resize_with(chunks, || (Pass::default(), vec![0.0; N::PARAM_COUNT]));
-        self.parts
-            .par_iter_mut()
-            .zip(x.par_chunks(chunk * N::INPUT_LEN))
-            .zip(labels.par_chunks(chunk))
-            .for_each(|(((pass, g), x), labels)| {
-                g.fill(0.0);
-                *pass = net.loss_grad_slice(x, labels, scale, g);
-            });
-        self.sum.clear();
         self.sum.resize(N::PARAM_COUNT, 0.0);
-        let (mut loss, mut correct) = (0.0f64, 0);
-        for (pass, g) in &self.parts[..chunks] {
-            loss += pass.loss as f64;
-            correct += pass.correct;
-            for (acc, v) in self.sum.iter_mut().zip(g) {
-                *acc += v;
-            }
-        }
-        Ok(((loss / n as f64) as f32, correct))
+        loss_grad_pass(net, images, labels, &mut self.sum)
     }
 }
 

@@ -42,11 +42,17 @@ mod digits {
 }
 
 /// Raw little-endian f32 parameters in PyTorch's order, as `lenet export`
-/// writes them, 4-byte aligned in flash so that they can be read as `f32`
-/// where they are (the planned API views them without a copy).
+/// writes them, 4-byte aligned in flash so that the network reads them as
+/// `f32` where they are (`LeNet5::view_le_bytes`), never copied into RAM.
 #[repr(C, align(4))]
 struct Aligned<T: ?Sized>(T);
 static WEIGHTS: &Aligned<[u8]> = &Aligned(*include_bytes!(env!("LENET_FW_WEIGHTS_FILE")));
+
+/// The forward pass's scratch: every activation of LeNet-5, placed by the
+/// macro's memory plan (`FORWARD_SCRATCH_FLOATS` = 5,880 floats: conv1's
+/// 6×28×28 output beside pool1's 6×14×14), in `.bss` rather than on the
+/// stack.
+static mut SCRATCH: [f32; LeNet5::FORWARD_SCRATCH_FLOATS] = [0.0; LeNet5::FORWARD_SCRATCH_FLOATS];
 
 /// MNIST's pixel mean and standard deviation in `[0, 1]`, the normalisation
 /// the binary trains with (`lenet::data::MNIST_MEAN`, `MNIST_STD`).
@@ -62,40 +68,65 @@ const INPUT: usize = LeNet5::INPUT_LEN;
 // The only code that depends on how the runtime holds weights and activations.
 // ---------------------------------------------------------------------------
 
-/// Runs the network on every digit and hands `each` the digit's index, its
-/// logits and the SysTick ticks `forward` took.
+/// Checks the weights where they lie in flash, once (length, alignment,
+/// every value finite: a bad blob is an error, never a fault), then runs the
+/// network on every digit and hands `each` the digit's index, its logits and
+/// the SysTick ticks `forward` took.
 ///
-/// Today's API, and the two lines that change with the planned memory
-/// (the issue "A compiled plan"):
-///
-/// 1. weights: `from_le_bytes` copies the 61,706 parameters (241 KB) out of
-///    flash into a `LeNet5` value in RAM (here on the stack); planned, the
-///    network is a view over `WEIGHTS` where it lies in flash, no copy.
-///    (With the blob a constant of this very build and the network never
-///    written, LLVM forwards the copy's reads to the flash and drops the
-///    copy; the feature `opaque-weights` hides the blob from the optimiser,
-///    as a blob found at run time would be, and the copy is real.)
-/// 2. scratch: `forward(&x)` keeps every activation in its own stack array
-///    (`FORWARD_SCRATCH_FLOATS`, 15,002 floats today); planned, it is passed
-///    a static scratch of `FORWARD_SCRATCH_FLOATS` floats planned by
-///    liveness (at most 5,880 for LeNet-5).
+/// 1. weights: `view_le_bytes` reads the 61,706 parameters where they are
+///    in flash; nothing is copied into RAM. (The feature `opaque-weights`
+///    hides the blob from the optimiser, as a blob found at run time would
+///    be; with a view there is no copy for LLVM to drop either way.)
+/// 2. scratch: `forward_with_scratch` works in the static `SCRATCH` of
+///    `FORWARD_SCRATCH_FLOATS` floats, planned by liveness, so the stack
+///    holds no activation.
 #[inline(never)]
 fn run_network(
     weights: &'static [u8],
+    scratch: &mut [f32; LeNet5::FORWARD_SCRATCH_FLOATS],
     mut each: impl FnMut(usize, &[f32; CLASSES], u32),
 ) -> Result<(), lenet::Error> {
     #[cfg(feature = "opaque-weights")]
     let weights = core::hint::black_box(weights);
-    let net = LeNet5::from_le_bytes(weights)?; // (1) weights copied into RAM
+    let net = LeNet5::view_le_bytes(weights)?; // (1) weights read in flash
     let mut x = [0.0f32; INPUT];
     for i in 0..digits::COUNT {
         frame(&digits::PIXELS[i * 784..(i + 1) * 784], &mut x);
         let start = SYST::get_current();
-        let logits = net.forward(&x); // (2) activations on the stack
+        let logits = net.forward_with_scratch(&x, scratch); // (2) static scratch
         let ticks = start.wrapping_sub(SYST::get_current()) & 0x00ff_ffff;
         each(i, &logits, ticks);
     }
     Ok(())
+}
+
+/// Reports a weights blob the view refused, in the words the run script
+/// checks for.
+fn report(e: &lenet::Error) {
+    match e {
+        lenet::Error::Weights {
+            reason: lenet::error::WeightsFault::Truncated { found, .. },
+            ..
+        } => hprintln!(
+            "error: weights: {} bytes, LeNet5 needs {} ({} parameters)",
+            found,
+            LeNet5::LE_BYTES,
+            LeNet5::PARAM_COUNT
+        ),
+        lenet::Error::Weights {
+            tensor,
+            reason: lenet::error::WeightsFault::NotFinite { index },
+        } => {
+            let b = &WEIGHTS.0[index * 4..index * 4 + 4];
+            hprintln!(
+                "error: weights: parameter {} ({}) is not a finite number (f32 bits {:08x})",
+                index,
+                tensor.unwrap_or("?"),
+                u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+            )
+        }
+        e => hprintln!("error: {}", e),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -123,34 +154,6 @@ fn argmax(logits: &[f32; CLASSES]) -> usize {
         }
     }
     best
-}
-
-/// Checks the blob once, before anything reads it as weights: its length,
-/// and that every value is a finite float.
-fn check_weights(bytes: &[u8]) -> Result<(), WeightsError> {
-    if bytes.len() != LeNet5::LE_BYTES {
-        return Err(WeightsError::Length(bytes.len()));
-    }
-    for (k, b) in bytes.chunks_exact(4).enumerate() {
-        let v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-        if !v.is_finite() {
-            return Err(WeightsError::NotFinite(k, v));
-        }
-    }
-    Ok(())
-}
-
-enum WeightsError {
-    Length(usize),
-    NotFinite(usize, f32),
-}
-
-/// The name of the tensor that holds flat parameter `k`.
-fn tensor_of(k: usize) -> &'static str {
-    LeNet5::PARAMS
-        .iter()
-        .find(|p| (p.offset..p.offset + p.len).contains(&k))
-        .map_or("?", |p| p.name)
 }
 
 fn fail() -> ! {
@@ -230,26 +233,12 @@ fn main() -> ! {
     const LOOP: u32 = 1_000_000;
     hprintln!("calibrate {} {}", 2 * LOOP, calibrate(LOOP));
 
-    if let Err(e) = check_weights(&WEIGHTS.0) {
-        match e {
-            WeightsError::Length(n) => hprintln!(
-                "error: weights: {} bytes, LeNet5 needs {} ({} parameters)",
-                n,
-                LeNet5::LE_BYTES,
-                LeNet5::PARAM_COUNT
-            ),
-            WeightsError::NotFinite(k, v) => hprintln!(
-                "error: weights: parameter {} ({}) is not a finite number (f32 bits {:08x})",
-                k,
-                tensor_of(k),
-                v.to_bits()
-            ),
-        }
-        fail();
-    }
+    // SAFETY: `main` runs once and never returns; this is the only
+    // reference to `SCRATCH` ever made.
+    let scratch = unsafe { &mut *core::ptr::addr_of_mut!(SCRATCH) };
 
     let mut correct = 0;
-    let result = run_network(&WEIGHTS.0, |i, logits, ticks| {
+    let result = run_network(&WEIGHTS.0, scratch, |i, logits, ticks| {
         let label = digits::LABELS[i] as usize;
         let pred = argmax(logits);
         correct += usize::from(pred == label);
@@ -266,7 +255,7 @@ fn main() -> ! {
         hprintln!();
     });
     if let Err(e) = result {
-        hprintln!("error: {}", e);
+        report(&e);
         fail();
     }
 

@@ -1,6 +1,10 @@
 //! Weights in and out: safetensors with PyTorch's names, and a raw
 //! little-endian form for `include_bytes!`.
 
+mod view;
+
+pub use view::{Aligned, WeightsView};
+
 use crate::error::{Error, WeightsFault};
 use crate::network::Network;
 

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use lenet_runtime::loss::{argmax, softmax_cross_entropy};
-use lenet_runtime::network::{Batched, LayerInfo, Network, ParamSpec, Pass};
+use lenet_runtime::network::{Batched, Forward, LayerInfo, Network, ParamSpec, Pass};
 
 /// Declares `$name`: `Linear(H·W, O)` on `1×H×W` images, parameters
 /// `fc.weight` `[O, H·W]` and `fc.bias` `[O]`.
@@ -74,9 +74,28 @@ macro_rules! linear_model {
             }
         }
 
-        impl Batched for $name {
-            fn forward_block(&self, x: &[f32], logits: &mut [f32]) {
-                let (w, b) = self.p.split_at(Self::O * Self::I);
+        impl Forward for $name {
+            type Input = [f32; $h * $w];
+            type Output = [f32; $o];
+            type Scratch = [f32; 0];
+            const FORWARD_SCRATCH_FLOATS: usize = 0;
+
+            fn scratch() -> [f32; 0] {
+                []
+            }
+
+            fn forward_params(
+                params: &[f32],
+                x: &[f32; $h * $w],
+                scratch: &mut [f32; 0],
+            ) -> [f32; $o] {
+                let mut y = [0.0; $o];
+                Self::forward_planned(params, x, &mut y, scratch);
+                y
+            }
+
+            fn forward_planned(p: &[f32], x: &[f32], logits: &mut [f32], _scratch: &mut [f32]) {
+                let (w, b) = p.split_at(Self::O * Self::I);
                 for (x, y) in x
                     .chunks_exact(Self::I)
                     .zip(logits.chunks_exact_mut(Self::O))
@@ -87,19 +106,25 @@ macro_rules! linear_model {
                     }
                 }
             }
+        }
+
+        impl Batched for $name {
+            const TRAIN_SCRATCH_FLOATS: usize = 0;
+
             fn loss_grad_block(
                 &self,
                 x: &[f32],
                 labels: &[usize],
                 scale: f32,
                 grads: &mut [f32],
+                _scratch: &mut [f32],
             ) -> Pass {
                 let mut z = vec![0.0; Self::O];
                 let mut dz = vec![0.0; Self::O];
                 let mut total = 0.0;
                 let mut correct = 0;
                 for (x, &label) in x.chunks_exact(Self::I).zip(labels) {
-                    self.forward_slice(x, &mut z);
+                    Self::forward_planned(&self.p, x, &mut z, &mut []);
                     total += softmax_cross_entropy(&z, label, scale, &mut dz);
                     correct += usize::from(argmax(&z) == label);
                     let (gw, gb) = grads.split_at_mut(Self::O * Self::I);
