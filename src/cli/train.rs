@@ -1,7 +1,6 @@
 //! `lenet train` (and `lenet` without a subcommand).
 
 use lenet::optim::{Adam, Optimizer, Sgd};
-use lenet::summary::Summary;
 use lenet::train::Schedule;
 use lenet::weights::safetensors::save_safetensors_with_metadata;
 
@@ -146,7 +145,7 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
         rotate: a.rotate,
         seed: a.seed,
     };
-    println!("{}", Summary::of::<LeNet5>());
+    println!("{}", LeNet5::summary());
     let [_, h, w] = LeNet5::INPUT_SHAPE;
     println!(
         "data: {} from {} ({} training{} / {} test images of {}×{}, padded to {h}×{w}, \
