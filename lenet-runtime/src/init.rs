@@ -37,6 +37,14 @@ impl SplitMix64 {
     pub fn below(&mut self, n: usize) -> usize {
         ((self.next_u64() as u128 * n as u128) >> 64) as usize
     }
+
+    /// Fisher–Yates: `i` from the last index down to 1, swapped with a
+    /// uniform index in `0..=i`.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            items.swap(i, self.below(i + 1));
+        }
+    }
 }
 
 /// Fills `params` as PyTorch's default initialisation would: each tensor,

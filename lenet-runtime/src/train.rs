@@ -182,7 +182,7 @@ pub fn train<N: Batched, O: Optimizer>(
     let base_lr = opt.lr();
     let total_steps = batches * config.epochs;
     for epoch in 1..=config.epochs {
-        shuffle(&mut order, &mut rng);
+        rng.shuffle(&mut order);
         observe(Event::EpochStart {
             epoch,
             epochs: config.epochs,
@@ -258,14 +258,6 @@ impl BatchGrad {
     ) -> Result<(f32, usize), Error> {
         self.sum.resize(N::PARAM_COUNT, 0.0);
         loss_grad_pass(net, images, labels, &mut self.sum)
-    }
-}
-
-/// Fisher–Yates: `i` from the last index down to 1, swapped with a uniform
-/// index in `0..=i`.
-fn shuffle(order: &mut [usize], rng: &mut SplitMix64) {
-    for i in (1..order.len()).rev() {
-        order.swap(i, rng.below(i + 1));
     }
 }
 

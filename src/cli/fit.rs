@@ -140,7 +140,7 @@ pub fn fit<N: Batched, O: Optimizer>(
     let mut best: Option<(N, EpochReport)> = None;
     let (mut train_seconds, mut epochs_run, mut stopped_early) = (0.0, 0, false);
     for epoch in 1..=plan.epochs {
-        shuffle(&mut order, &mut rng);
+        rng.shuffle(&mut order);
         observe(Event::Start(epoch, batches));
         let start = Instant::now();
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
@@ -277,22 +277,11 @@ impl BatchGrad {
     }
 }
 
-/// Fisher–Yates: `i` from the last index down to 1, swapped with a uniform
-/// index in `0..=i`.
-pub fn shuffle(order: &mut [usize], rng: &mut SplitMix64) {
-    for i in (1..order.len()).rev() {
-        order.swap(i, rng.below(i + 1));
-    }
-}
-
 /// `n` images of `data` chosen by `seed` as a validation split: returns the
 /// rest and the split, each in the original order.
 pub fn hold_out(data: &Dataset, n: usize, seed: u64) -> (Dataset, Dataset) {
     let mut order: Vec<usize> = (0..data.len()).collect();
-    shuffle(
-        &mut order,
-        &mut SplitMix64::new(seed ^ 0x7a11_da7e_5eed_0001),
-    );
+    SplitMix64::new(seed ^ 0x7a11_da7e_5eed_0001).shuffle(&mut order);
     let mut held = vec![false; data.len()];
     for &i in &order[..n.min(data.len())] {
         held[i] = true;
