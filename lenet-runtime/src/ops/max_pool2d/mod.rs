@@ -4,7 +4,8 @@
 //! as PyTorch does.
 
 mod kernels;
-mod scalar;
+// The padded max pooling shares its tie rule (`scalar::takes_over`).
+pub(in crate::ops) mod scalar;
 #[cfg(test)]
 mod tests;
 

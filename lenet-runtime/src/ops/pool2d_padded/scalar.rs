@@ -1,12 +1,10 @@
 //! The specification, window by window, over `planes` independent `H`×`W`
 //! planes.
 
-/// Whether `b` replaces the running maximum `m`: when it is larger, or when
-/// it is the first NaN (the rule of [`crate::ops::MaxPool2dLayer`]).
-#[inline(always)]
-pub fn takes_over(m: f32, b: f32) -> bool {
-    (b > m) | (b.is_nan() & !m.is_nan())
-}
+/// Max pooling's one tie and NaN rule, shared with
+/// [`crate::ops::MaxPool2dLayer`]: padding changes which pixels a window
+/// holds, not which of them wins.
+pub(super) use crate::ops::max_pool2d::scalar::takes_over;
 
 /// The in-image pixels of output `(r, c)`'s window, in row-major order.
 fn window<
