@@ -88,7 +88,12 @@ fn median(v: &[f64]) -> f64 {
     }
 }
 
-/// The figure `what` of network `$net` over `$n` windows, and `check`.
+/// One figure (`latency1` or `infer64`) over a number of windows.
+type Figure = fn(&str, usize) -> Vec<f64>;
+/// `check` into a directory, for the network of the given name.
+type Check = fn(&Path, &str);
+
+/// The `Figure` and the `Check` of network `$net`.
 macro_rules! per_network {
     ($net:ty) => {
         (
@@ -153,7 +158,7 @@ fn main() {
     } else {
         (arg(0), arg(1))
     };
-    let (figure, check): (fn(&str, usize) -> Vec<f64>, fn(&Path, &str)) = match network {
+    let (figure, check): (Figure, Check) = match network {
         "ds_cnn" => per_network!(DsCnn),
         "mobilenet_v1_025" => per_network!(MobileNetV1),
         other => {

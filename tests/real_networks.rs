@@ -157,7 +157,9 @@ fn ds_cnn_builds_runs_and_trains() {
     on_small_stack(|| real_network!(DsCnn, "ds_cnn", 8, 0.05));
 }
 
+// At batch 4 the last batch norms see 36 values a channel (3×3 each) and
+// the loss is rough: steps of 0.01 already overshoot, in PyTorch as here.
 #[test]
 fn mobilenet_v1_025_builds_runs_and_trains() {
-    on_small_stack(|| real_network!(MobileNetV1, "mobilenet_v1_025", 4, 0.05));
+    on_small_stack(|| real_network!(MobileNetV1, "mobilenet_v1_025", 4, 0.001));
 }

@@ -15,7 +15,13 @@ fn main() {
     // output (0, 0) only: one column to the right it meets a zero weight.
     let mut net = Net::zeros();
     let weights: Vec<f32> = (0..90)
-        .map(|i| if i % 15 == 7 { 1.0 + (i / 15) as f32 } else { 0.0 })
+        .map(|i| {
+            if i % 15 == 7 {
+                1.0 + (i / 15) as f32
+            } else {
+                0.0
+            }
+        })
         .collect();
     net.parameters_mut()[..90].copy_from_slice(&weights);
     let mut x = [0.0; 28 * 28];
