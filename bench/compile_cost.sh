@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Release-build cost of a network declaration: a one-file program that
 # builds a network, runs `forward`, `forward_batch` and one training step,
-# built in release with no declaration, with DS-CNN's and with
-# MobileNetV1-0.25's (tests/small_cnns/mod.rs). lenet and the other
-# dependencies are built once beforehand; each figure is the median of
-# ROUNDS rebuilds of the program alone, and the cost of a declaration is
-# its figure minus the figure without one.
+# built in release with no declaration, with LeNet-5's (the first
+# edition's layers), with DS-CNN's and with MobileNetV1-0.25's
+# (tests/small_cnns/mod.rs). lenet and the other
+# dependencies are built once beforehand (in the repository's target
+# directory, so a release build of lenet is reused); each figure is the
+# median of ROUNDS rebuilds of the program alone, and the cost of a
+# declaration is its figure minus the figure without one.
 #
 # Usage: bench/compile_cost.sh [ROUNDS]   (default 3)
 set -euo pipefail
@@ -14,7 +16,7 @@ ROUNDS=${1:-3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}/compile-cost
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 
 mkdir -p "$WORK/src"
 cat >"$WORK/Cargo.toml" <<TOML
@@ -61,9 +63,32 @@ fn main() {
 RUST
 }
 
+lenet5() {
+    cat <<'RUST'
+lenet::network! {
+    struct LeNet5 {
+        input: [1, 32, 32],
+        conv1: Conv2d(1, 6, 5),
+        relu,
+        pool1: AvgPool2d(2, 2),
+        conv2: Conv2d(6, 16, 5),
+        relu,
+        pool2: AvgPool2d(2, 2),
+        flatten,
+        fc1: Linear(16 * 5 * 5, 120),
+        relu,
+        fc2: Linear(120, 84),
+        relu,
+        fc3: Linear(84, 10),
+    }
+}
+RUST
+}
+
 write_variant() {
     case $1 in
     none) printf 'fn main() {\n    println!("{}", std::hint::black_box(std::mem::size_of::<lenet::LayerInfo>()));\n}\n' ;;
+    lenet5) lenet5 | program LeNet5 ;;
     ds_cnn) declaration 1 | program DsCnn ;;
     mobilenet_v1_025) declaration 2 | program MobileNetV1 ;;
     esac >"$WORK/src/main.rs"
@@ -84,7 +109,7 @@ write_variant mobilenet_v1_025
 cargo build --release --quiet --manifest-path "$WORK/Cargo.toml"
 
 declare -A MEDIAN
-for variant in none ds_cnn mobilenet_v1_025; do
+for variant in none lenet5 ds_cnn mobilenet_v1_025; do
     write_variant "$variant"
     times=()
     for _ in $(seq "$ROUNDS"); do
@@ -94,7 +119,7 @@ for variant in none ds_cnn mobilenet_v1_025; do
     printf '%-17s release build of the program: median %6.2f s (rounds: %s)\n' \
         "$variant" "${MEDIAN[$variant]}" "${times[*]}"
 done
-for variant in ds_cnn mobilenet_v1_025; do
+for variant in lenet5 ds_cnn mobilenet_v1_025; do
     printf '%-17s declaration costs %.2f s of release build\n' "$variant" \
         "$(echo "${MEDIAN[$variant]} - ${MEDIAN[none]}" | bc)"
 done
