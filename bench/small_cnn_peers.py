@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import small_cnns  # noqa: E402
@@ -112,6 +113,7 @@ def check_same_model(network, tmp):
     import torch
     from safetensors.torch import load_file
 
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
     out = subprocess.run([LENET, "check", network, tmp], check=True, capture_output=True, text=True).stdout
     lenet = np.array([[float(v) for v in line.split()] for line in out.splitlines()], dtype=np.float32)
     net = small_cnns.NETWORKS[network]()
