@@ -37,7 +37,7 @@ extern crate self as lenet;
 pub use lenet_macros::network;
 pub use lenet_runtime::{error, init, loss, network as model, shape, summary, weights};
 pub use lenet_runtime::{
-    include_weights, Error, Forward, LayerInfo, Network, ParamSpec, WeightsView,
+    include_weights, BufferRef, Error, Forward, LayerInfo, Network, ParamSpec, WeightsView,
 };
 
 #[cfg(feature = "std")]

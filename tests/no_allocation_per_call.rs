@@ -104,7 +104,13 @@ fn at_threads(threads: usize) {
             let mut y = vec![0.0; lenet::model::SUB_BATCH * LeNet5::OUTPUT_LEN];
             lenet::Batched::forward_slice(&net, block, &mut y);
             let labels = &labels[..lenet::model::SUB_BATCH];
-            lenet::Batched::loss_grad_slice(&net, block, labels, 1.0, &mut g);
+            let train = lenet::model::TrainBlock {
+                scale: 1.0,
+                first_image: 0,
+                buffers: &mut [],
+                counters: &mut [],
+            };
+            lenet::Batched::loss_grad_slice(&net, block, labels, train, &mut g);
         });
         for _ in 0..2 {
             net.forward_batch_into(images.view(), out).unwrap();

@@ -9,7 +9,6 @@ use syn::ext::IdentExt;
 use crate::ctxt::Ctxt;
 use crate::eval::{MAX_SIZE, MAX_SIZE_TEXT};
 use crate::model::{Kind, Net, Pair, Step};
-use crate::names::english_list;
 use crate::shape::{infer, thousands, Issue, Shape, Trace};
 
 /// Applies every cross-layer rule to `net`, whose shapes are `trace`.
@@ -19,7 +18,6 @@ pub fn check(net: &Net, trace: &Trace, cx: &mut Ctxt) {
     for issue in &trace.issues {
         report(net, trace, issue, cx);
     }
-    check_generated(net, trace, cx);
     cx.set_position(usize::MAX);
     // Each layer is at most 2^31, so the sum of a few billion layers fits.
     let total = trace
@@ -42,107 +40,6 @@ pub fn check(net: &Net, trace: &Trace, cx: &mut Ctxt) {
                 "{}: the network has {} parameters, more than lenet allows ({MAX_SIZE_TEXT} floats){largest}",
                 net.ident,
                 thousands_u128(total)
-            ),
-        );
-    }
-}
-
-/// What of a layer the code generator does not cover yet, such as
-/// `BatchNorm2d` or `Conv2d with groups = 64 and bias = false`, or `None`
-/// when it generates the layer as declared.
-///
-/// The checks above cover the whole second edition of the DSL; the
-/// generator (`plan`, `expand`) still covers the first edition's layers
-/// and arguments only. Each layer it does not cover is one clear error
-/// here, rather than a plan that cannot be made.
-pub fn generation_gap(kind: &Kind) -> Option<String> {
-    let square = |what: &str, p: &Pair, list: &mut Vec<String>| {
-        if p.square_value().is_none() {
-            list.push(format!("{what} = {}", p.short()));
-        }
-    };
-    let mut list = Vec::new();
-    match kind {
-        Kind::Conv2d {
-            kernel,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            ..
-        } => {
-            square("kernel_size", kernel, &mut list);
-            square("stride", stride, &mut list);
-            square("padding", padding, &mut list);
-            if !dilation.is(1) {
-                list.push(format!("dilation = {}", dilation.short()));
-            }
-            if groups.value != Some(1) {
-                list.push(format!("groups = {}", groups.described()));
-            }
-            if bias.value == Some(false) {
-                list.push("bias = false".to_string());
-            }
-        }
-        Kind::MaxPool2d {
-            kernel,
-            stride,
-            padding,
-        }
-        | Kind::AvgPool2d {
-            kernel,
-            stride,
-            padding,
-        } => {
-            square("kernel_size", kernel, &mut list);
-            square("stride", stride, &mut list);
-            if !padding.is(0) {
-                list.push(format!("padding = {}", padding.short()));
-            }
-        }
-        Kind::BatchNorm2d { .. }
-        | Kind::BatchNorm1d { .. }
-        | Kind::Dropout { .. }
-        | Kind::LeakyRelu { .. }
-        | Kind::Relu6 => return Some(kind.word().to_string()),
-        _ => {}
-    }
-    if list.is_empty() {
-        return None;
-    }
-    let list: Vec<&str> = list.iter().map(String::as_str).collect();
-    Some(format!("{} with {}", kind.word(), english_list(&list)))
-}
-
-/// One error on each layer that is correct but that the code generator
-/// does not cover yet; none on a layer with a mistake of its own.
-fn check_generated(net: &Net, trace: &Trace, cx: &mut Ctxt) {
-    for (k, step) in net.steps.iter().enumerate() {
-        // A misspelt word (`ReLU6`) is reported already, and so are a
-        // layer with a mistake of its own and one without its name.
-        if step.broken
-            || step.word.unraw() != step.kind.word()
-            || (step.kind.has_params() && step.name.is_none())
-            || trace.issues.iter().any(|i| i.step() == k)
-        {
-            continue;
-        }
-        let Some(what) = generation_gap(&step.kind) else {
-            continue;
-        };
-        let shapes = match (trace.shapes.get(k), trace.shapes.get(k + 1)) {
-            (Some(x), Some(y)) if x.numel().is_some() && y.numel().is_some() => {
-                format!(" ({} → {})", x.text(), y.text())
-            }
-            _ => String::new(),
-        };
-        cx.set_position(step.entry);
-        cx.error_spanned_by(
-            &step.head,
-            format!(
-                "{}: {what} is checked, but lenet does not generate code for it yet\n  note: its shapes are proven{shapes}; the code generator covers the first edition's layers and arguments for now",
-                step.label()
             ),
         );
     }
@@ -853,37 +750,20 @@ mod tests {
     }
 
     #[test]
-    fn a_correct_layer_the_generator_does_not_cover_is_one_error_on_it() {
-        let m = one("input: [1, 8, 8], bn1: BatchNorm2d(1)");
-        assert!(
-            m.starts_with(
-                "bn1: BatchNorm2d is checked, but lenet does not generate code for it yet"
-            ),
-            "{m}"
-        );
-        assert!(m.contains("its shapes are proven (1×8×8 → 1×8×8)"), "{m}");
-        let m = one("input: [4, 8, 8], conv1: Conv2d(4, 8, 3, groups = 4, bias = false)");
-        assert!(
-            m.starts_with("conv1: Conv2d with groups = 4 and bias = false is checked"),
-            "{m}"
-        );
-        let m = one("input: [4, 8, 8], MaxPool2d(3, 2, 1)");
-        assert!(
-            m.starts_with("MaxPool2d: MaxPool2d with padding = 1 is checked"),
-            "{m}"
-        );
+    fn every_layer_of_the_second_edition_is_accepted() {
         for layer in [
+            "bn1: BatchNorm2d(4)",
+            "conv1: Conv2d(4, 8, 3, groups = 4, bias = false)",
+            "MaxPool2d(3, 2, 1)",
             "relu6",
             "Dropout(0.1)",
             "LeakyReLU()",
             "LeakyReLU",
             "Dropout",
+            "c: Conv2d(4, 2, (3, 1), dilation = (1, 2))",
         ] {
-            let m = one(&format!("input: [4, 8, 8], {layer}"));
-            assert!(
-                m.contains("is checked, but lenet does not generate code for it yet"),
-                "{m}"
-            );
+            let m = messages(&format!("input: [4, 8, 8], {layer}"));
+            assert!(m.is_empty(), "{layer}: {m:?}");
         }
         // Square arguments written as pairs, and the defaults written out,
         // are the first edition's.
@@ -895,15 +775,5 @@ mod tests {
         // A layer with a mistake of its own gets that one only.
         let m = one("input: [4, 8, 8], bn1: BatchNorm2d(3)");
         assert!(m.starts_with("bn1: BatchNorm2d expects 3 channels"), "{m}");
-        assert_eq!(
-            generation_gap(
-                &run("input: [1, 8, 8], c: Conv2d(1, 2, (3, 1), dilation = (1, 2))")
-                    .0
-                    .steps[0]
-                    .kind
-            )
-            .as_deref(),
-            Some("Conv2d with kernel_size = (3, 1) and dilation = (1, 2)")
-        );
     }
 }

@@ -10,7 +10,7 @@ use crate::ast::Invocation;
 use crate::check::check;
 use crate::ctxt::Ctxt;
 use crate::fallback;
-use crate::model::{self, Net};
+use crate::model::{self, Init, Net};
 use crate::plan::{Back, Buf, Elementwise, Exec, ForwardMemory, Op, Plan, Pool, Step, TrainMemory};
 use crate::shape::infer;
 use crate::tokens::{lit, typenum};
@@ -103,12 +103,89 @@ fn layer_type(op: &Op) -> TokenStream {
             let (i, o) = (l(i), l(o));
             quote!(::lenet::__private::LinearLayer<#i, #o>)
         }
+        Op::Elementwise {
+            op: Elementwise::LeakyRelu(bits),
+            n,
+        } => {
+            let (n, bits) = (l(n), lit(u64::from(bits)));
+            quote!(::lenet::__private::LeakyReluLayer<#n, #bits>)
+        }
         Op::Elementwise { op, n } => {
             let ty = format_ident!("{}Layer", elementwise_ident(op));
             let n = l(n);
             quote!(::lenet::__private::#ty<#n>)
         }
+        Op::Conv {
+            ci,
+            co,
+            kh,
+            kw,
+            sh,
+            sw,
+            ph,
+            pw,
+            dh,
+            dw,
+            groups,
+            bias,
+            h,
+            w,
+            ho,
+            wo,
+        } => {
+            let sizes = [kh, kw, sh, sw, ph, pw, dh, dw].map(l);
+            let (h, w, ho, wo) = (l(h), l(w), l(ho), l(wo));
+            if groups == ci {
+                let (c, m) = (l(ci), l(co / ci.max(1)));
+                quote!(::lenet::__private::DepthwiseConv2dLayer<#c, #m, #(#sizes,)* #bias, #h, #w, #ho, #wo>)
+            } else {
+                let (ci, co, g) = (l(ci), l(co), l(groups));
+                quote!(::lenet::__private::GroupedConv2dLayer<#ci, #co, #(#sizes,)* #g, #bias, #h, #w, #ho, #wo>)
+            }
+        }
+        Op::PaddedPool {
+            pool,
+            c,
+            kh,
+            kw,
+            sh,
+            sw,
+            ph,
+            pw,
+            h,
+            w,
+            ho,
+            wo,
+        } => {
+            let ty = format_ident!("Padded{}Layer", pool_ident(pool));
+            let sizes = [c, kh, kw, sh, sw, ph, pw, h, w, ho, wo].map(l);
+            quote!(::lenet::__private::#ty<#(#sizes),*>)
+        }
+        Op::BatchNorm { c, hw, .. } => {
+            let (c, hw) = (l(c), l(hw));
+            quote!(::lenet::__private::BatchNormLayer<#c, #hw>)
+        }
+        Op::Dropout { n, .. } => {
+            let n = l(n);
+            quote!(::lenet::__private::DropoutLayer<#n>)
+        }
     }
+}
+
+/// A pair of sizes as a typenum type: `U5` when square, `Pair<U3, U5>`.
+fn pair_type(h: u64, w: u64) -> TokenStream {
+    if h == w {
+        typenum(h)
+    } else {
+        let (h, w) = (typenum(h), typenum(w));
+        quote!(::lenet::__private::shape::Pair<#h, #w>)
+    }
+}
+
+/// An `f32` from its bits, exactly.
+fn f32_bits(bits: u32) -> TokenStream {
+    let bits = lit(u64::from(bits));
+    quote!(::lenet::__private::core::primitive::f32::from_bits(#bits))
 }
 
 /// The step as a typenum function on shapes, from `lenet::shape`.
@@ -135,6 +212,52 @@ fn stage_type(op: &Op) -> TokenStream {
             let ty = elementwise_ident(op);
             quote!(::lenet::__private::shape::#ty)
         }
+        Op::Conv {
+            ci,
+            co,
+            kh,
+            kw,
+            sh,
+            sw,
+            ph,
+            pw,
+            dh,
+            dw,
+            groups,
+            ..
+        } => {
+            let (ci, co, g) = (t(ci), t(co), t(groups));
+            let (k, s, p, d) = (
+                pair_type(kh, kw),
+                pair_type(sh, sw),
+                pair_type(ph, pw),
+                pair_type(dh, dw),
+            );
+            quote!(::lenet::__private::shape::Conv2d<#ci, #co, #k, #s, #p, #d, #g>)
+        }
+        Op::PaddedPool {
+            pool,
+            kh,
+            kw,
+            sh,
+            sw,
+            ph,
+            pw,
+            ..
+        } => {
+            let ty = pool_ident(pool);
+            let (k, s, p) = (pair_type(kh, kw), pair_type(sh, sw), pair_type(ph, pw));
+            quote!(::lenet::__private::shape::#ty<#k, #s, #p>)
+        }
+        Op::BatchNorm { c, hw, .. } => {
+            let c = t(c);
+            if hw == 1 {
+                quote!(::lenet::__private::shape::BatchNorm1d<#c>)
+            } else {
+                quote!(::lenet::__private::shape::BatchNorm2d<#c>)
+            }
+        }
+        Op::Dropout { .. } => quote!(::lenet::__private::shape::Dropout),
     }
 }
 
@@ -151,6 +274,8 @@ fn elementwise_ident(op: Elementwise) -> syn::Ident {
         Elementwise::Tanh => format_ident!("Tanh"),
         Elementwise::Sigmoid => format_ident!("Sigmoid"),
         Elementwise::Flatten => format_ident!("Flatten"),
+        Elementwise::Relu6 => format_ident!("Relu6"),
+        Elementwise::LeakyRelu(_) => format_ident!("LeakyRelu"),
     }
 }
 
@@ -175,7 +300,16 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
     let output_shape = dims_tokens(&plan.output);
     let output_rank = lit(plan.output.len() as u64);
     let output_len = lit(plan.output_len());
-    let le_bytes = lit(plan.param_count.saturating_mul(4));
+    let storage = lit(plan.param_count + plan.buffer_floats);
+    let le_bytes = lit((plan.param_count + plan.buffer_floats).saturating_mul(4));
+    let buffer_floats = lit(plan.buffer_floats);
+    let counters = lit(plan.counters);
+    let buffer_count = lit(plan.buffers.iter().map(|b| b.len).sum());
+    let buffer_specs = plan.buffers.iter().map(|b| {
+        let (n, sh, o, l, init) = (&b.name, dims_tokens(&b.shape), lit(b.offset), lit(b.len), lit(b.init));
+        let dtype = if b.counter { quote!(I64) } else { quote!(F32) };
+        quote!(::lenet::__private::BufferSpec { name: #n, shape: &#sh, dtype: ::lenet::__private::BufferDtype::#dtype, offset: #o, len: #l, init: #init as f32 })
+    });
     let activation_sizes: Vec<Literal> = plan.steps.iter().map(|s| lit(s.out_len)).collect();
     let steps_count = lit(plan.steps.len() as u64);
     let forward_memory = plan.forward_memory();
@@ -189,7 +323,12 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
     });
     let params = plan.params.iter().map(|p| {
         let (n, s, o, l, f) = (&p.name, dims_tokens(&p.shape), lit(p.offset), lit(p.len), lit(p.fan_in));
-        quote!(::lenet::__private::ParamSpec { name: #n, shape: &#s, offset: #o, len: #l, fan_in: #f })
+        let init = match p.init {
+            Init::Default => quote!(Default),
+            Init::Zeros => quote!(Zeros),
+            Init::Ones => quote!(Ones),
+        };
+        quote!(::lenet::__private::ParamSpec { name: #n, shape: &#s, offset: #o, len: #l, fan_in: #f, init: ::lenet::__private::ParamInit::#init })
     });
     let forward = forward_one(plan);
     let forward_impl = forward_impl(name, plan, &forward_memory);
@@ -200,9 +339,23 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
     quote! {
         #(#attrs)*
         #default_doc
-        #[derive(::core::clone::Clone, ::core::cmp::PartialEq)]
+        #[derive(::core::clone::Clone)]
         #vis struct #name {
-            params: ::lenet::__private::Params<#pc>,
+            /// The parameters, then the running statistics.
+            params: ::lenet::__private::Params<#storage>,
+            /// Each batch norm's `num_batches_tracked`.
+            counters: [i64; #counters],
+            /// The seed of the dropout masks.
+            dropout_seed: u64,
+            /// Training steps taken.
+            steps: u64,
+        }
+
+        impl ::lenet::__private::core::cmp::PartialEq for #name {
+            /// Equal parameters and buffers.
+            fn eq(&self, other: &Self) -> bool {
+                self.params == other.params && self.counters == other.counters
+            }
         }
 
         impl ::lenet::__private::core::fmt::Debug for #name {
@@ -220,8 +373,13 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
             pub const OUTPUT_SHAPE: [usize; #output_rank] = #output_shape;
             /// Floats in one output.
             pub const OUTPUT_LEN: usize = #output_len;
-            /// Number of parameters.
+            /// Number of trainable parameters.
             pub const PARAM_COUNT: usize = #pc;
+            /// Elements of the buffers (running statistics and counters),
+            /// not trained and not counted in `PARAM_COUNT`.
+            pub const BUFFER_COUNT: usize = #buffer_count;
+            /// Every buffer, in PyTorch's `named_buffers()` order.
+            pub const BUFFERS: &'static [::lenet::__private::BufferSpec] = &[#(#buffer_specs),*];
             /// Every step: name, PyTorch-like kind, input and output shapes, parameters.
             pub const LAYERS: &'static [::lenet::__private::LayerInfo] = &[#(#layers),*];
             /// Every parameter tensor, in PyTorch's `named_parameters()` order.
@@ -235,7 +393,8 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
             /// Floats of scratch a training pass works in per image: the
             /// activations backward reads and the gradients, by liveness.
             pub const TRAIN_SCRATCH_FLOATS: usize = #train_scratch;
-            /// Bytes of the raw little-endian form of the parameters.
+            /// Bytes of the raw little-endian form of the parameters (and
+            /// of the running statistics, after them).
             pub const LE_BYTES: usize = #le_bytes;
 
             /// A network initialised as PyTorch does by default
@@ -244,9 +403,10 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
                 ::lenet::__private::init::<Self>(seed)
             }
 
-            /// A network whose parameters are all zero.
+            /// A network whose parameters are all zero (its buffers at
+            /// PyTorch's initial values).
             pub fn zeros() -> Self {
-                Self { params: ::lenet::__private::Params::zeros() }
+                <Self as ::lenet::__private::Network>::zeros()
             }
 
             /// The summary table: each layer's kind, output shape and parameters.
@@ -260,14 +420,27 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
                 ::lenet::__private::named_parameters(self)
             }
 
+            /// `(name, shape, values)` of every buffer (a batch norm's
+            /// `running_mean`, `running_var` and `num_batches_tracked`), in
+            /// PyTorch's order and names.
+            pub fn named_buffers(&self) -> impl ::lenet::__private::core::iter::ExactSizeIterator<Item = (&'static str, &'static [usize], ::lenet::__private::BufferRef<'_>)> + '_ {
+                ::lenet::__private::named_buffers(self)
+            }
+
             /// All parameters, flat, in the order of `named_parameters`.
             pub fn parameters(&self) -> &[f32] {
-                self.params.as_slice()
+                <Self as ::lenet::__private::Network>::parameters(self)
             }
 
             /// All parameters, flat, mutable.
             pub fn parameters_mut(&mut self) -> &mut [f32] {
-                self.params.as_mut_slice()
+                <Self as ::lenet::__private::Network>::parameters_mut(self)
+            }
+
+            /// Sets the seed of dropout's masks in training (`new(seed)`
+            /// uses `seed`).
+            pub fn set_dropout_seed(&mut self, seed: u64) {
+                self.dropout_seed = seed;
             }
 
             /// One parameter tensor by its PyTorch name, such as `conv1.weight`.
@@ -346,16 +519,63 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
             const PARAMS: &'static [::lenet::__private::ParamSpec] = #name::PARAMS;
             const LAYERS: &'static [::lenet::__private::LayerInfo] = #name::LAYERS;
 
+            const BUFFERS: &'static [::lenet::__private::BufferSpec] = #name::BUFFERS;
+            const BUFFER_FLOATS: usize = #buffer_floats;
+
             fn zeros() -> Self {
-                Self { params: ::lenet::__private::Params::zeros() }
+                let mut net = Self {
+                    params: ::lenet::__private::Params::zeros(),
+                    counters: [0; #counters],
+                    dropout_seed: 0,
+                    steps: 0,
+                };
+                ::lenet::__private::reset_buffers(&mut net);
+                net
             }
 
             fn parameters(&self) -> &[f32] {
-                self.params.as_slice()
+                &self.params.as_slice()[..#pc]
             }
 
             fn parameters_mut(&mut self) -> &mut [f32] {
+                &mut self.params.as_mut_slice()[..#pc]
+            }
+
+            fn storage(&self) -> &[f32] {
+                self.params.as_slice()
+            }
+
+            fn storage_mut(&mut self) -> &mut [f32] {
                 self.params.as_mut_slice()
+            }
+
+            fn counters(&self) -> &[i64] {
+                &self.counters
+            }
+
+            fn counters_mut(&mut self) -> &mut [i64] {
+                &mut self.counters
+            }
+
+            fn dropout_seed(&self) -> u64 {
+                self.dropout_seed
+            }
+
+            fn set_dropout_seed(&mut self, seed: u64) {
+                self.dropout_seed = seed;
+            }
+
+            fn training_steps(&self) -> u64 {
+                self.steps
+            }
+
+            fn set_training_steps(&mut self, steps: u64) {
+                self.steps = steps;
+            }
+
+            fn training_parts_mut(&mut self) -> (&mut [f32], &mut [f32], &mut [i64]) {
+                let (params, buffers) = self.params.as_mut_slice().split_at_mut(#pc);
+                (params, buffers, &mut self.counters)
             }
         }
 
@@ -374,7 +594,7 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
 fn forward_one(plan: &Plan) -> TokenStream {
     let in_len = lit(plan.input_len());
     let out_len = lit(plan.output_len());
-    let pc = lit(plan.param_count);
+    let storage = lit(plan.param_count + plan.buffer_floats);
     quote! {
         /// The logits of one image. No allocation: the activations live in
         /// one stack array of `FORWARD_SCRATCH_FLOATS` floats, placed by the
@@ -393,8 +613,9 @@ fn forward_one(plan: &Plan) -> TokenStream {
         }
 
         /// The network over parameters that stay where they are (no copy):
-        /// `PARAM_COUNT` floats in PyTorch's order.
-        pub fn view(params: &[f32; #pc]) -> ::lenet::__private::WeightsView<'_, Self> {
+        /// `PARAM_COUNT` floats in PyTorch's order, then the running
+        /// statistics of its batch norms, if any.
+        pub fn view(params: &[f32; #storage]) -> ::lenet::__private::WeightsView<'_, Self> {
             ::lenet::__private::WeightsView::from_array(params)
         }
 
@@ -435,55 +656,170 @@ fn range(buf: Buf) -> TokenStream {
     }
 }
 
+/// Which pass the forward steps belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `forward` and batch inference: batch norm with the running
+    /// statistics, dropout the identity.
+    Eval,
+    /// A training pass: batch norm with the batch's statistics (updating
+    /// the running ones), dropout drawing its mask.
+    Train,
+}
+
+/// The slice a step reads: the caller's input, the output, or its range of
+/// the arena.
+fn read_tokens(buf: Buf) -> TokenStream {
+    match buf {
+        Buf::Input => quote!(x),
+        Buf::Output => quote!(&*out),
+        Buf::Arena { .. } => {
+            let r = range(buf);
+            quote!(&__ws[#r])
+        }
+    }
+}
+
+/// The slice a step overwrites.
+fn write_tokens(buf: Buf) -> TokenStream {
+    match buf {
+        Buf::Output => quote!(out),
+        _ => {
+            let r = range(buf);
+            quote!(&mut __ws[#r])
+        }
+    }
+}
+
+/// A statement that runs `call(x, y)` with `x` read from `from` and `y`
+/// written to `to` (two disjoint ranges of the arena split apart).
+fn compute(from: Buf, to: Buf, call: impl Fn(TokenStream, TokenStream) -> TokenStream) -> TokenStream {
+    match (from, to) {
+        (Buf::Arena { .. }, Buf::Arena { .. }) => {
+            let (r, w) = (range(from), range(to));
+            let body = call(quote!(__x), quote!(__y));
+            quote! {{
+                let ([__x], __y) = ::lenet::__private::split(__ws, [#r], #w);
+                #body
+            }}
+        }
+        _ => call(read_tokens(from), write_tokens(to)),
+    }
+}
+
+/// `&__p[a..b]`.
+fn slice(a: u64, len: u64) -> TokenStream {
+    let (a, b) = (lit(a), lit(a + len));
+    quote!(&__p[#a..#b])
+}
+
+/// A batch norm's `γ`, `β`, running mean and running variance in the
+/// storage `__p` (parameters, then the buffers).
+fn batch_norm_slices(plan: &Plan, s: &Step, c: u64, buffer: u64) -> [TokenStream; 4] {
+    let at = plan.param_count + buffer;
+    [
+        slice(s.offset, c),
+        slice(s.offset + c, c),
+        slice(at, c),
+        slice(at + c, c),
+    ]
+}
+
+/// The local holding step `k`'s batch normalisation (train) or dropout
+/// seed, which backward reads again.
+fn local(what: &str, k: usize) -> syn::Ident {
+    format_ident!("__{}{}", what, k)
+}
+
 /// The forward steps of a plan as statements over `x`, `out` and the arena
 /// `__ws`, for `__n` images.
-fn forward_steps(plan: &Plan, exec: &[Exec]) -> TokenStream {
+fn forward_steps(plan: &Plan, exec: &[Exec], mode: Mode) -> TokenStream {
     let mut body = TokenStream::new();
-    for (s, e) in plan.steps.iter().zip(exec) {
+    for (k, (s, e)) in plan.steps.iter().zip(exec).enumerate() {
         let layer = layer_type(&s.op);
         let (w, b) = weight_slices(s);
-        body.extend(match *e {
-            Exec::View => TokenStream::new(),
-            Exec::InPlace { buf } => {
-                let y = match buf {
-                    Buf::Output => quote!(out),
-                    _ => {
-                        let r = range(buf);
-                        quote!(&mut __ws[#r])
-                    }
-                };
-                quote!(<#layer as ::lenet::__private::InPlace>::forward_in_place(#y);)
+        let lp = quote!(::lenet::__private);
+        body.extend(match (s.op, *e, mode) {
+            (_, Exec::View, _) => TokenStream::new(),
+            (Op::BatchNorm { c, eps, .. }, Exec::InPlace { buf }, Mode::Eval) => {
+                let [g, be, m, v] = batch_norm_slices(plan, s, c, buffer_of(&s.op));
+                let (y, eps) = (write_tokens(buf), f32_bits(eps));
+                quote!(<#layer>::forward_eval_in_place(#g, #be, #m, #v, #eps, #y);)
             }
-            Exec::Compute { from, to } => match (from, to) {
-                (Buf::Arena { .. }, Buf::Arena { .. }) => {
-                    let (r, w_) = (range(from), range(to));
-                    quote! {{
-                        let ([__x], __y) = ::lenet::__private::split(__ws, [#r], #w_);
-                        <#layer as ::lenet::__private::Layer>::forward(#w, #b, __x, __y);
-                    }}
-                }
-                _ => {
-                    let x = match from {
-                        Buf::Input => quote!(x),
-                        Buf::Output => quote!(&*out),
-                        Buf::Arena { .. } => {
-                            let r = range(from);
-                            quote!(&__ws[#r])
+            (Op::BatchNorm { c, eps, .. }, Exec::Compute { from, to }, Mode::Eval) => {
+                let [g, be, m, v] = batch_norm_slices(plan, s, c, buffer_of(&s.op));
+                let eps = f32_bits(eps);
+                compute(from, to, |x, y| {
+                    quote!(<#layer>::forward_eval(#g, #be, #m, #v, #eps, #x, #y);)
+                })
+            }
+            (
+                Op::BatchNorm {
+                    c,
+                    eps,
+                    momentum,
+                    buffer,
+                    counter,
+                    ..
+                },
+                Exec::Compute { from, to },
+                Mode::Train,
+            ) => {
+                let [g, be, _, _] = batch_norm_slices(plan, s, c, buffer);
+                let norm = local("norm", k);
+                let (eps, momentum) = (f32_bits(eps), f32_bits(momentum));
+                let (r0, r1, cl, ci) = (lit(buffer), lit(buffer + 2 * c), lit(c), lit(counter));
+                let xs = read_tokens(from);
+                let run = compute(from, to, |x, y| {
+                    quote!(<#layer>::forward_train(&#norm, #g, #be, #x, #y);)
+                });
+                quote! {
+                    let #norm = {
+                        let __stats = <#layer>::stats(#xs);
+                        if let (#lp::core::option::Option::Some(__running), #lp::core::option::Option::Some(__tracked)) =
+                            (__block.buffers.get_mut(#r0..#r1), __block.counters.get_mut(#ci))
+                        {
+                            let (__mean, __var) = __running.split_at_mut(#cl);
+                            <#layer>::update_running(&__stats, #momentum, __mean, __var, __tracked);
                         }
+                        __stats.normalisation(#eps)
                     };
-                    let y = match to {
-                        Buf::Output => quote!(out),
-                        _ => {
-                            let r = range(to);
-                            quote!(&mut __ws[#r])
-                        }
-                    };
-                    quote!(<#layer as ::lenet::__private::Layer>::forward(#w, #b, #x, #y);)
+                    #run
                 }
-            },
+            }
+            (Op::Dropout { p, index, .. }, Exec::Compute { from, to }, Mode::Train) => {
+                let seed = local("seed", k);
+                let (p, index) = (f32_bits(p), lit(index));
+                let run = compute(from, to, |x, y| {
+                    quote!(<#layer>::forward_train(#p, #seed, __block.first_image, #x, #y);)
+                });
+                quote! {
+                    let #seed = <#layer>::seed(
+                        #lp::Network::dropout_seed(self),
+                        #lp::Network::training_steps(self),
+                        #index,
+                    );
+                    #run
+                }
+            }
+            (_, Exec::InPlace { buf }, _) => {
+                let y = write_tokens(buf);
+                quote!(<#layer as #lp::InPlace>::forward_in_place(#y);)
+            }
+            (_, Exec::Compute { from, to }, _) => compute(from, to, |x, y| {
+                quote!(<#layer as #lp::Layer>::forward(#w, #b, #x, #y);)
+            }),
         });
     }
     body
+}
+
+/// Where a batch norm's running statistics lie in the `F32` buffers.
+fn buffer_of(op: &Op) -> u64 {
+    match *op {
+        Op::BatchNorm { buffer, .. } => buffer,
+        _ => 0,
+    }
 }
 
 /// The `Forward` implementation: one forward pass over a flat slice of
@@ -495,7 +831,7 @@ fn forward_impl(name: &syn::Ident, plan: &Plan, memory: &ForwardMemory) -> Token
     let body = if plan.steps.is_empty() {
         quote!(out[..x.len()].copy_from_slice(x);)
     } else {
-        forward_steps(plan, &memory.exec)
+        forward_steps(plan, &memory.exec, Mode::Eval)
     };
     quote! {
         impl ::lenet::__private::Forward for #name {
@@ -527,7 +863,7 @@ fn loss_grad_block(plan: &Plan, memory: &TrainMemory) -> TokenStream {
     let in_len = lit(plan.input_len());
     let out_len = lit(plan.output_len());
     let train = lit(memory.size);
-    let forward = forward_steps(plan, &memory.forward);
+    let forward = forward_steps(plan, &memory.forward, Mode::Train);
     let read = |buf: Buf, k: usize| -> TokenStream {
         match buf {
             Buf::Input => quote!(x),
@@ -554,6 +890,10 @@ fn loss_grad_block(plan: &Plan, memory: &TrainMemory) -> TokenStream {
             }
             Back::Compute { step, x, y, dy, dx } => {
                 let Some(s) = plan.steps.get(step) else { continue };
+                if let Some(special) = back_special(plan, s, step, x, y, dy, dx) {
+                    backward.extend(special);
+                    continue;
+                }
                 let layer = layer_type(&s.op);
                 let xr = range(x);
                 let yr = y.map(range).unwrap_or_else(|| quote!(0..0));
@@ -590,12 +930,15 @@ fn loss_grad_block(plan: &Plan, memory: &TrainMemory) -> TokenStream {
             }
         });
     }
+    let whole = plan.whole_batch();
     quote! {
         const TRAIN_SCRATCH_FLOATS: usize = #train;
+        const WHOLE_BATCH: bool = #whole;
 
         #[allow(unused_variables, clippy::identity_op, clippy::erasing_op, clippy::single_range_in_vec_init)]
-        fn loss_grad_block(&self, x: &[f32], labels: &[usize], scale: f32, grads: &mut [f32], __ws: &mut [f32]) -> ::lenet::__private::Pass {
-            let __p: &[f32] = ::lenet::__private::Network::parameters(self);
+        fn loss_grad_block(&self, x: &[f32], labels: &[usize], __block: ::lenet::__private::TrainBlock<'_>, grads: &mut [f32], __ws: &mut [f32]) -> ::lenet::__private::Pass {
+            let __p: &[f32] = ::lenet::__private::Network::storage(self);
+            let scale = __block.scale;
             let __n = x.len() / #in_len;
             let mut out: &mut [f32] = &mut [];
             #forward
@@ -615,6 +958,58 @@ fn loss_grad_block(plan: &Plan, memory: &TrainMemory) -> TokenStream {
             #backward
             ::lenet::__private::Pass { loss: __loss as f32, correct: __correct }
         }
+    }
+}
+
+/// The backward step of a batch norm in training (through the batch's
+/// statistics) or of dropout (the forward mask again), or `None` for a
+/// step that runs `Layer::backward`.
+fn back_special(
+    plan: &Plan,
+    s: &Step,
+    step: usize,
+    x: Buf,
+    y: Option<Buf>,
+    dy: Buf,
+    dx: Option<Buf>,
+) -> Option<TokenStream> {
+    let layer = layer_type(&s.op);
+    let (xr, dyr) = (range(x), range(dy));
+    let yr = y.map(range).unwrap_or_else(|| quote!(0..0));
+    let dxr = dx.map(range).unwrap_or_else(|| quote!(0..0));
+    let xs = match x {
+        Buf::Input => quote!(x),
+        _ => quote!(__r0),
+    };
+    let split = quote! {
+        let ([__r0, __r1, __r2], __dx) = ::lenet::__private::split(__ws, [#xr, #yr, #dyr], #dxr);
+    };
+    match s.op {
+        Op::BatchNorm { c, buffer, .. } => {
+            let norm = local("norm", step);
+            let [g, _, _, _] = batch_norm_slices(plan, s, c, buffer);
+            let (a, b, e) = (lit(s.offset), lit(c), lit(s.offset + 2 * c));
+            let input = dx.map(|_| quote!(<#layer>::backward_input(&#norm, #g, &__sums, #xs, __r2, __dx);));
+            Some(quote! {{
+                #split
+                let __sums = <#layer>::grad_sums(&#norm, #xs, __r2);
+                {
+                    let (__dw, __db) = grads[#a..#e].split_at_mut(#b);
+                    __sums.add_param_grads(__dw, __db);
+                }
+                #input
+            }})
+        }
+        Op::Dropout { p, .. } => {
+            let seed = local("seed", step);
+            let p = f32_bits(p);
+            let input = dx.map(|_| quote!(<#layer>::backward_train(#p, #seed, __block.first_image, __r2, __dx);));
+            Some(quote! {{
+                #split
+                #input
+            }})
+        }
+        _ => None,
     }
 }
 

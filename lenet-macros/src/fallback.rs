@@ -81,7 +81,7 @@ pub fn stub(net: &Net, trace: &Trace) -> TokenStream {
             #[allow(unused_variables, clippy::all)]
             impl ::lenet::__private::Batched for #name {
                 const TRAIN_SCRATCH_FLOATS: usize = 0;
-                fn loss_grad_block(&self, x: &[f32], labels: &[usize], scale: f32, grads: &mut [f32], scratch: &mut [f32]) -> ::lenet::__private::Pass { #unreachable }
+                fn loss_grad_block(&self, x: &[f32], labels: &[usize], block: ::lenet::__private::TrainBlock<'_>, grads: &mut [f32], scratch: &mut [f32]) -> ::lenet::__private::Pass { #unreachable }
             }
         }
 
@@ -101,6 +101,10 @@ pub fn stub(net: &Net, trace: &Trace) -> TokenStream {
             pub const LAYERS: &'static [::lenet::__private::LayerInfo] = &[];
             /// Every parameter tensor (unknown while the declaration has errors).
             pub const PARAMS: &'static [::lenet::__private::ParamSpec] = &[];
+            /// Elements of the buffers (unknown while the declaration has errors).
+            pub const BUFFER_COUNT: usize = 0;
+            /// Every buffer (unknown while the declaration has errors).
+            pub const BUFFERS: &'static [::lenet::__private::BufferSpec] = &[];
             /// Floats coming out of each step (unknown while the declaration has errors).
             pub const ACTIVATION_SIZES: [usize; #steps] = [0; #steps];
             /// Floats of scratch `forward` works in (unknown while the declaration has errors).
@@ -122,6 +126,14 @@ pub fn stub(net: &Net, trace: &Trace) -> TokenStream {
                 #[allow(unreachable_code)]
                 [].into_iter()
             }
+            /// See the generated network's documentation.
+            pub fn named_buffers(&self) -> impl ::lenet::__private::core::iter::ExactSizeIterator<Item = (&'static str, &'static [usize], ::lenet::__private::BufferRef<'_>)> + '_ {
+                #unreachable;
+                #[allow(unreachable_code)]
+                [].into_iter()
+            }
+            /// See the generated network's documentation.
+            pub fn set_dropout_seed(&mut self, seed: u64) { #unreachable }
             /// See the generated network's documentation.
             pub fn parameters(&self) -> &[f32] { #unreachable }
             /// See the generated network's documentation.

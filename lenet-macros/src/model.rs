@@ -249,9 +249,7 @@ pub struct Step {
 
 /// The layers.
 // A few per network: boxing the arguments would only obscure the matches.
-// The float arguments and the texts are read by the code generator once it
-// covers the second edition's layers (see `check::generation_gap`).
-#[allow(clippy::large_enum_variant, dead_code)]
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum Kind {
     /// `Conv2d(in_channels, out_channels, kernel_size, stride = 1,

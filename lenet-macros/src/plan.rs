@@ -6,7 +6,7 @@
 
 use syn::ext::IdentExt;
 
-use crate::model::{Kind, Net};
+use crate::model::{Dtype, Init, Kind, Net};
 use crate::shape::{Shape, Trace};
 
 /// A pooling window's reduction.
@@ -29,6 +29,10 @@ pub enum Elementwise {
     Sigmoid,
     /// `flatten`.
     Flatten,
+    /// `relu6`.
+    Relu6,
+    /// `LeakyReLU(negative_slope)`, the slope's `f32` bits.
+    LeakyRelu(u32),
 }
 
 /// One operation with every size fixed, as the runtime's layer type takes it.
@@ -61,8 +65,76 @@ pub enum Op {
     AdaptiveAvgPool2d { c: u64, h: u64, w: u64 },
     /// `Linear<I, O>`.
     Linear { i: u64, o: u64 },
-    /// `Relu<N>`, `Tanh<N>`, `Sigmoid<N>`, `Flatten<N>`.
+    /// `Relu<N>`, `Tanh<N>`, `Sigmoid<N>`, `Flatten<N>`, `Relu6<N>`,
+    /// `LeakyRelu<N, SLOPE>`.
     Elementwise { op: Elementwise, n: u64 },
+    /// Any convolution the tuned `Conv2d` does not cover: rectangular,
+    /// dilated, grouped (depthwise when `groups = ci`) or without bias.
+    Conv {
+        ci: u64,
+        co: u64,
+        kh: u64,
+        kw: u64,
+        sh: u64,
+        sw: u64,
+        ph: u64,
+        pw: u64,
+        dh: u64,
+        dw: u64,
+        groups: u64,
+        bias: bool,
+        h: u64,
+        w: u64,
+        ho: u64,
+        wo: u64,
+    },
+    /// Pooling with padding or a rectangular window or stride.
+    PaddedPool {
+        pool: Pool,
+        c: u64,
+        kh: u64,
+        kw: u64,
+        sh: u64,
+        sw: u64,
+        ph: u64,
+        pw: u64,
+        h: u64,
+        w: u64,
+        ho: u64,
+        wo: u64,
+    },
+    /// `BatchNorm2d` (`hw = H·W`) or `BatchNorm1d` (`hw = 1`): `eps` and
+    /// `momentum` as `f32` bits; its running statistics at `buffer` in the
+    /// `F32` buffers (mean then variance, `c` each), its counter at
+    /// `counter`.
+    BatchNorm {
+        c: u64,
+        hw: u64,
+        eps: u32,
+        momentum: u32,
+        buffer: u64,
+        counter: u64,
+    },
+    /// `Dropout(p)` on `n` floats per image, `p` as `f32` bits; `index`
+    /// tells the network's dropout layers apart.
+    Dropout { n: u64, p: u32, index: u64 },
+}
+
+/// One buffer tensor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BufferP {
+    /// PyTorch name (`bn1.running_mean`).
+    pub name: String,
+    /// PyTorch shape (`[]` for a counter).
+    pub shape: Vec<u64>,
+    /// `true` for an `I64` counter.
+    pub counter: bool,
+    /// Offset in the `F32` buffers, or index of the counter.
+    pub offset: u64,
+    /// Elements.
+    pub len: u64,
+    /// Initial value (0 or 1).
+    pub init: u64,
 }
 
 /// One step of the network.
@@ -101,6 +173,8 @@ pub struct Param {
     pub len: u64,
     /// Inputs feeding each output of the layer.
     pub fan_in: u64,
+    /// How a new network initialises it.
+    pub init: Init,
 }
 
 /// The network with every shape and offset known.
@@ -116,6 +190,12 @@ pub struct Plan {
     pub params: Vec<Param>,
     /// Total number of parameters.
     pub param_count: u64,
+    /// Every buffer, in PyTorch's order.
+    pub buffers: Vec<BufferP>,
+    /// Floats of the `F32` buffers.
+    pub buffer_floats: u64,
+    /// Number of `I64` counters.
+    pub counters: u64,
 }
 
 impl Plan {
@@ -125,13 +205,14 @@ impl Plan {
         let input = net.input.as_ref()?.dims?;
         let mut steps = Vec::new();
         let mut params = Vec::new();
-        let mut offset = 0u64;
+        let mut buffers = Vec::new();
+        let (mut offset, mut buffer_floats, mut counters, mut dropouts) = (0u64, 0u64, 0u64, 0u64);
         for (k, step) in net.steps.iter().enumerate() {
             let x = *trace.shapes.get(k)?;
             let y = *trace.shapes.get(k + 1)?;
             let (in_dims, out_dims) = (x.dims()?, y.dims()?);
             let (in_len, out_len) = (x.numel()?, y.numel()?);
-            let (kind, op, weights, biases, fan_in, wshape) = match (&step.kind, x) {
+            let (kind, op) = match (&step.kind, x) {
                 (
                     Kind::Conv2d {
                         in_channels,
@@ -139,54 +220,96 @@ impl Plan {
                         kernel,
                         stride,
                         padding,
-                        ..
+                        dilation,
+                        groups,
+                        bias,
                     },
                     Shape::Map { h, w, .. },
                 ) => {
-                    let (ci, co, k, s, p) = (
+                    let (ci, co, g, bias_on) = (
                         in_channels.value?,
                         out_channels.value?,
-                        kernel.square_value()?,
-                        stride.square_value()?,
-                        padding.square_value()?,
+                        groups.value?,
+                        bias.value?,
                     );
+                    let ((kh, kw), (sh, sw), (ph, pw), (dh, dw)) =
+                        (kernel.get()?, stride.get()?, padding.get()?, dilation.get()?);
                     let Shape::Map { h: ho, w: wo, .. } = y else {
                         return None;
                     };
-                    let mut kind = format!("Conv2d({ci}, {co}, {k}");
-                    if s != 1 {
-                        kind.push_str(&format!(", stride={s}"));
+                    let mut kind = format!("Conv2d({ci}, {co}, {}", kernel.short());
+                    if !stride.is(1) {
+                        kind.push_str(&format!(", stride={}", stride.short()));
                     }
-                    if p != 0 {
-                        kind.push_str(&format!(", padding={p}"));
+                    if !padding.is(0) {
+                        kind.push_str(&format!(", padding={}", padding.short()));
+                    }
+                    if !dilation.is(1) {
+                        kind.push_str(&format!(", dilation={}", dilation.short()));
+                    }
+                    if g != 1 {
+                        kind.push_str(&format!(", groups={g}"));
+                    }
+                    if !bias_on {
+                        kind.push_str(", bias=False");
                     }
                     kind.push(')');
-                    let op = Op::Conv2d {
-                        ci,
-                        co,
-                        k,
-                        s,
-                        p,
-                        h,
-                        w,
-                        ho,
-                        wo,
+                    let tuned = kh == kw
+                        && sh == sw
+                        && ph == pw
+                        && dh == 1
+                        && dw == 1
+                        && g == 1
+                        && bias_on;
+                    let op = if tuned {
+                        Op::Conv2d {
+                            ci,
+                            co,
+                            k: kh,
+                            s: sh,
+                            p: ph,
+                            h,
+                            w,
+                            ho,
+                            wo,
+                        }
+                    } else {
+                        Op::Conv {
+                            ci,
+                            co,
+                            kh,
+                            kw,
+                            sh,
+                            sw,
+                            ph,
+                            pw,
+                            dh,
+                            dw,
+                            groups: g,
+                            bias: bias_on,
+                            h,
+                            w,
+                            ho,
+                            wo,
+                        }
                     };
-                    let fan_in = ci.checked_mul(k)?.checked_mul(k)?;
-                    (
-                        kind,
-                        op,
-                        co.checked_mul(fan_in)?,
-                        co,
-                        fan_in,
-                        vec![co, ci, k, k],
-                    )
+                    (kind, op)
                 }
                 (
-                    Kind::MaxPool2d { kernel, stride, .. } | Kind::AvgPool2d { kernel, stride, .. },
+                    Kind::MaxPool2d {
+                        kernel,
+                        stride,
+                        padding,
+                    }
+                    | Kind::AvgPool2d {
+                        kernel,
+                        stride,
+                        padding,
+                    },
                     Shape::Map { c, h, w },
                 ) => {
-                    let (k, s) = (kernel.square_value()?, stride.square_value()?);
+                    let ((kh, kw), (sh, sw), (ph, pw)) =
+                        (kernel.get()?, stride.get()?, padding.get()?);
                     let Shape::Map { h: ho, w: wo, .. } = y else {
                         return None;
                     };
@@ -194,22 +317,43 @@ impl Plan {
                         Kind::MaxPool2d { .. } => Pool::Max,
                         _ => Pool::Avg,
                     };
-                    let op = Op::Pool2d {
-                        pool,
-                        c,
-                        k,
-                        s,
-                        h,
-                        w,
-                        ho,
-                        wo,
+                    let mut kind = format!("{}({}, {}", step.kind.word(), kernel.short(), stride.short());
+                    if !padding.is(0) {
+                        kind.push_str(&format!(", padding={}", padding.short()));
+                    }
+                    kind.push(')');
+                    let op = if kh == kw && sh == sw && ph == 0 && pw == 0 {
+                        Op::Pool2d {
+                            pool,
+                            c,
+                            k: kh,
+                            s: sh,
+                            h,
+                            w,
+                            ho,
+                            wo,
+                        }
+                    } else {
+                        Op::PaddedPool {
+                            pool,
+                            c,
+                            kh,
+                            kw,
+                            sh,
+                            sw,
+                            ph,
+                            pw,
+                            h,
+                            w,
+                            ho,
+                            wo,
+                        }
                     };
-                    let kind = format!("{}({k}, {s})", step.kind.word());
-                    (kind, op, 0, 0, 0, Vec::new())
+                    (kind, op)
                 }
                 (Kind::AdaptiveAvgPool2d, Shape::Map { c, h, w }) => {
                     let op = Op::AdaptiveAvgPool2d { c, h, w };
-                    ("AdaptiveAvgPool2d(1)".to_string(), op, 0, 0, 0, Vec::new())
+                    ("AdaptiveAvgPool2d(1)".to_string(), op)
                 }
                 (
                     Kind::Linear {
@@ -219,24 +363,77 @@ impl Plan {
                     Shape::Flat(_),
                 ) => {
                     let (i, o) = (in_features.value?, out_features.value?);
-                    (
-                        format!("Linear({i}, {o})"),
-                        Op::Linear { i, o },
-                        o.checked_mul(i)?,
-                        o,
-                        i,
-                        vec![o, i],
-                    )
+                    (format!("Linear({i}, {o})"), Op::Linear { i, o })
                 }
-                (Kind::Relu | Kind::Tanh | Kind::Sigmoid | Kind::Flatten, _) => {
-                    let (op, kind) = match step.kind {
-                        Kind::Relu => (Elementwise::Relu, "ReLU"),
-                        Kind::Tanh => (Elementwise::Tanh, "Tanh"),
-                        Kind::Sigmoid => (Elementwise::Sigmoid, "Sigmoid"),
-                        _ => (Elementwise::Flatten, "Flatten"),
+                (
+                    Kind::BatchNorm2d {
+                        num_features,
+                        eps,
+                        momentum,
+                    }
+                    | Kind::BatchNorm1d {
+                        num_features,
+                        eps,
+                        momentum,
+                    },
+                    _,
+                ) => {
+                    let c = num_features.value?;
+                    let hw = match x {
+                        Shape::Map { h, w, .. } => h.checked_mul(w)?,
+                        Shape::Flat(_) => 1,
+                        _ => return None,
+                    };
+                    let (e, m) = (eps.value?, momentum.value?);
+                    let mut kind = format!("{}({c}", step.kind.word());
+                    if e != 1e-5 {
+                        kind.push_str(&format!(", eps={}", eps.text));
+                    }
+                    if m != 0.1 {
+                        kind.push_str(&format!(", momentum={}", momentum.text));
+                    }
+                    kind.push(')');
+                    let op = Op::BatchNorm {
+                        c,
+                        hw,
+                        eps: e.to_bits(),
+                        momentum: m.to_bits(),
+                        buffer: buffer_floats,
+                        counter: counters,
+                    };
+                    (kind, op)
+                }
+                (Kind::Dropout { p }, _) => {
+                    let op = Op::Dropout {
+                        n: in_len,
+                        p: p.value?.to_bits(),
+                        index: dropouts,
+                    };
+                    dropouts += 1;
+                    (format!("Dropout(p={})", p.text), op)
+                }
+                (
+                    Kind::Relu
+                    | Kind::Tanh
+                    | Kind::Sigmoid
+                    | Kind::Flatten
+                    | Kind::Relu6
+                    | Kind::LeakyRelu { .. },
+                    _,
+                ) => {
+                    let (op, kind) = match &step.kind {
+                        Kind::Relu => (Elementwise::Relu, "ReLU".to_string()),
+                        Kind::Tanh => (Elementwise::Tanh, "Tanh".to_string()),
+                        Kind::Sigmoid => (Elementwise::Sigmoid, "Sigmoid".to_string()),
+                        Kind::Relu6 => (Elementwise::Relu6, "ReLU6".to_string()),
+                        Kind::LeakyRelu { negative_slope } => (
+                            Elementwise::LeakyRelu(negative_slope.value?.to_bits()),
+                            format!("LeakyReLU(negative_slope={})", negative_slope.text),
+                        ),
+                        _ => (Elementwise::Flatten, "Flatten".to_string()),
                     };
                     let op = Op::Elementwise { op, n: in_len };
-                    (kind.to_string(), op, 0, 0, 0, Vec::new())
+                    (kind, op)
                 }
                 _ => return None,
             };
@@ -244,21 +441,44 @@ impl Plan {
                 Some(n) => n.unraw().to_string(),
                 None => step.word.unraw().to_string().to_lowercase(),
             };
-            if weights > 0 {
+            let tensors = step.kind.parameters()?;
+            let lens = tensors
+                .iter()
+                .map(|t| t.len())
+                .collect::<Option<Vec<u64>>>()?;
+            let (weights, biases) = (
+                lens.first().copied().unwrap_or(0),
+                lens.get(1).copied().unwrap_or(0),
+            );
+            let mut at = offset;
+            for (t, len) in tensors.iter().zip(&lens) {
                 params.push(Param {
-                    name: format!("{name}.weight"),
-                    shape: wshape,
-                    offset,
-                    len: weights,
-                    fan_in,
+                    name: format!("{name}.{}", t.suffix),
+                    shape: t.shape.clone(),
+                    offset: at,
+                    len: *len,
+                    fan_in: t.fan_in,
+                    init: t.init,
                 });
-                params.push(Param {
-                    name: format!("{name}.bias"),
-                    shape: vec![biases],
-                    offset: offset.checked_add(weights)?,
-                    len: biases,
-                    fan_in,
+                at = at.checked_add(*len)?;
+            }
+            for t in step.kind.buffers()? {
+                let len = t.len()?;
+                let counter = t.dtype == Dtype::I64;
+                let place = if counter {
+                    &mut counters
+                } else {
+                    &mut buffer_floats
+                };
+                buffers.push(BufferP {
+                    name: format!("{name}.{}", t.suffix),
+                    shape: t.shape.clone(),
+                    counter,
+                    offset: *place,
+                    len,
+                    init: u64::from(t.init == Init::Ones),
                 });
+                *place = place.checked_add(if counter { 1 } else { len })?;
             }
             steps.push(Step {
                 name,
@@ -271,7 +491,7 @@ impl Plan {
                 biases,
                 offset,
             });
-            offset = offset.checked_add(weights)?.checked_add(biases)?;
+            offset = at;
         }
         let output = trace.shapes.last()?.dims()?;
         Some(Plan {
@@ -280,7 +500,17 @@ impl Plan {
             steps,
             params,
             param_count: offset,
+            buffers,
+            buffer_floats,
+            counters,
         })
+    }
+
+    /// Whether a training pass must see the whole batch (batch norm).
+    pub fn whole_batch(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| matches!(s.op, Op::BatchNorm { .. }))
     }
 
     /// Floats in one input image.
@@ -375,22 +605,43 @@ pub struct TrainMemory {
 }
 
 /// What a layer's backward reads of its forward input and output (besides
-/// their lengths, which every backward takes the image count from).
+/// their lengths, which every backward takes the image count from), in
+/// training.
 fn reads(op: &Op) -> (bool, bool) {
     match op {
         // dW = dy ⊗ x; dx = Wᵀ dy.
-        Op::Conv2d { .. } | Op::Linear { .. } => (true, false),
+        Op::Conv2d { .. } | Op::Conv { .. } | Op::Linear { .. } => (true, false),
         // The gradient goes to the first maximum of each window of x.
         Op::Pool2d {
+            pool: Pool::Max, ..
+        }
+        | Op::PaddedPool {
             pool: Pool::Max, ..
         } => (true, false),
         Op::Pool2d {
             pool: Pool::Avg, ..
         }
+        | Op::PaddedPool {
+            pool: Pool::Avg, ..
+        }
         | Op::AdaptiveAvgPool2d { .. } => (false, false),
-        // relu' = [y > 0], tanh' = 1 − y², σ' = y(1 − y).
+        // x̂ = (x − mean) · inv_std, from x and the batch's statistics.
+        Op::BatchNorm { .. } => (true, false),
+        // The mask is drawn again from the seed.
+        Op::Dropout { .. } => (false, false),
+        // A negative slope's gate is the sign of x, which y does not keep.
         Op::Elementwise {
-            op: Elementwise::Relu | Elementwise::Tanh | Elementwise::Sigmoid,
+            op: Elementwise::LeakyRelu(bits),
+            ..
+        } if f32::from_bits(*bits) < 0.0 => (true, false),
+        // relu' = [y > 0], tanh' = 1 − y², σ' = y(1 − y), relu6' = [0 < y < 6].
+        Op::Elementwise {
+            op:
+                Elementwise::Relu
+                | Elementwise::Tanh
+                | Elementwise::Sigmoid
+                | Elementwise::Relu6
+                | Elementwise::LeakyRelu(_),
             ..
         } => (false, true),
         Op::Elementwise {
@@ -400,25 +651,32 @@ fn reads(op: &Op) -> (bool, bool) {
     }
 }
 
-/// Whether the step can overwrite its input with its output.
-fn in_place(op: &Op) -> bool {
-    matches!(
-        op,
-        Op::Elementwise {
-            op: Elementwise::Relu | Elementwise::Tanh | Elementwise::Sigmoid,
-            ..
-        }
-    )
-}
-
-fn is_view(op: &Op) -> bool {
-    matches!(
-        op,
+/// Whether the step can overwrite its input with its output, in the
+/// forward pass (`train` false: batch norm with the running statistics
+/// too) or in training.
+fn in_place(op: &Op, train: bool) -> bool {
+    match op {
         Op::Elementwise {
             op: Elementwise::Flatten,
             ..
-        }
-    )
+        } => false,
+        Op::Elementwise { .. } => !train || !reads(op).0,
+        Op::BatchNorm { .. } => !train,
+        _ => false,
+    }
+}
+
+/// Whether the step is the same floats seen another way: `flatten`, and
+/// dropout outside training.
+fn is_view(op: &Op, train: bool) -> bool {
+    match op {
+        Op::Elementwise {
+            op: Elementwise::Flatten,
+            ..
+        } => true,
+        Op::Dropout { .. } => !train,
+        _ => false,
+    }
 }
 
 /// Where a value lies before offsets are known.
@@ -548,7 +806,7 @@ impl Plan {
                 .steps
                 .iter()
                 .rev()
-                .take_while(|s| matches!(s.op, Op::Elementwise { .. }))
+                .take_while(|s| in_place(&s.op, false) || is_view(&s.op, false))
                 .count();
         let mut arena = Arena::default();
         let mut at = vec![Loc::Input];
@@ -560,14 +818,14 @@ impl Plan {
                 // Produces the output (the first step when all are element-wise).
                 (Run::Compute(x, Loc::Output), Loc::Output)
             } else if k >= tail {
-                if is_view(&s.op) {
+                if is_view(&s.op, false) {
                     (Run::View, x)
                 } else {
                     (Run::InPlace(x), x)
                 }
-            } else if is_view(&s.op) {
+            } else if is_view(&s.op, false) {
                 (Run::View, x)
-            } else if in_place(&s.op) && matches!(x, Loc::Buffer(_)) {
+            } else if in_place(&s.op, false) && matches!(x, Loc::Buffer(_)) {
                 (Run::InPlace(x), x)
             } else {
                 let y = arena.alloc(s.out_len, k);
@@ -611,9 +869,9 @@ impl Plan {
         for (k, s) in self.steps.iter().enumerate() {
             let x = at[k];
             arena.touch(x, k);
-            let (run, y) = if is_view(&s.op) {
+            let (run, y) = if is_view(&s.op, true) {
                 (Run::View, x)
-            } else if in_place(&s.op) && matches!(x, Loc::Buffer(_)) && !needed(k) {
+            } else if in_place(&s.op, true) && matches!(x, Loc::Buffer(_)) && !needed(k) {
                 (Run::InPlace(x), x)
             } else {
                 let y = arena.alloc(s.out_len, k);
@@ -637,11 +895,11 @@ impl Plan {
             let t = back_at(k);
             let (x, y) = (at[k], at[k + 1]);
             arena.touch(grad, t);
-            if k > first && is_view(&s.op) {
+            if k > first && is_view(&s.op, true) {
                 backs.push(B::View(k));
                 continue;
             }
-            if k > first && in_place(&s.op) && matches!(grad, Loc::Buffer(_)) {
+            if k > first && in_place(&s.op, true) && matches!(grad, Loc::Buffer(_)) {
                 arena.touch(y, t);
                 backs.push(B::InPlace(k, y, grad));
                 continue;

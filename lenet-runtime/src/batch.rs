@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use std::cell::RefCell;
 
 use crate::error::{Error, LabelFault};
-use crate::network::{Batched, Network, Pass};
+use crate::network::{Batched, Network, Pass, TrainBlock};
 
 /// Checks that `images` is `N×C×H×W` with the network's `C×H×W`.
 pub fn check_images<N: Network>(images: &ArrayView4<'_, f32>) -> Result<(), Error> {
@@ -123,7 +123,11 @@ pub fn loss_and_grad_into<N: Batched>(
     labels: &[usize],
     grads: &mut N,
 ) -> Result<f32, Error> {
-    Ok(loss_grad_pass(net, images, labels, grads.parameters_mut())?.0)
+    grads.take_training_state(net);
+    grads.set_dropout_seed(net.dropout_seed());
+    grads.set_training_steps(net.training_steps() + 1);
+    let (g, buffers, counters) = grads.training_parts_mut();
+    Ok(loss_grad_pass(net, images, labels, g, buffers, counters)?.0)
 }
 
 std::thread_local! {
@@ -133,12 +137,16 @@ std::thread_local! {
 }
 
 /// The mean loss of a batch, how many images the forward pass classified
-/// right, and the gradient written to `grads` (`PARAM_COUNT` floats).
+/// right, and the gradient written to `grads` (`PARAM_COUNT` floats);
+/// `buffers` and `counters` (the network's running statistics and counters,
+/// copied) take the update of a batch norm in training.
 pub(crate) fn loss_grad_pass<N: Batched>(
     net: &N,
     images: ArrayView4<'_, f32>,
     labels: &[usize],
     grads: &mut [f32],
+    buffers: &mut [f32],
+    counters: &mut [i64],
 ) -> Result<(f32, usize), Error> {
     check_images::<N>(&images)?;
     let n = images.dim().0;
@@ -146,7 +154,7 @@ pub(crate) fn loss_grad_pass<N: Batched>(
     let x = images.as_standard_layout();
     let x = x.as_slice().expect("standard layout is contiguous");
     let scale = 1.0 / n as f32;
-    let chunk = chunk_len(n, 1);
+    let chunk = if N::WHOLE_BATCH { n } else { chunk_len(n, 1) };
     let chunks = n.div_ceil(chunk);
     let pc = N::PARAM_COUNT;
     let mut run = |passes: &mut Vec<Pass>, partials: &mut Vec<f32>| {
@@ -156,15 +164,34 @@ pub(crate) fn loss_grad_pass<N: Batched>(
         let partials = &mut partials[..(chunks - 1) * pc];
         grads.fill(0.0);
         partials.fill(0.0);
-        let dests = rayon::iter::once(&mut *grads).chain(partials.par_chunks_mut(pc.max(1)));
-        passes
-            .par_iter_mut()
-            .zip(dests)
-            .zip(x.par_chunks(chunk * N::INPUT_LEN))
-            .zip(labels.par_chunks(chunk))
-            .for_each(|(((pass, g), x), labels)| {
-                *pass = net.loss_grad_slice(x, labels, scale, g);
-            });
+        if chunks == 1 {
+            let block = TrainBlock {
+                scale,
+                first_image: 0,
+                buffers: &mut *buffers,
+                counters: &mut *counters,
+            };
+            passes[0] = net.loss_grad_slice(x, labels, block, grads);
+        } else {
+            let dests = rayon::iter::once(&mut *grads).chain(partials.par_chunks_mut(pc.max(1)));
+            passes
+                .par_iter_mut()
+                .zip(dests)
+                .zip(x.par_chunks(chunk * N::INPUT_LEN))
+                .zip(labels.par_chunks(chunk))
+                .enumerate()
+                .for_each(|(k, (((pass, g), x), labels))| {
+                    // Only a network without batch norm is split: it has no
+                    // running statistics to update.
+                    let block = TrainBlock {
+                        scale,
+                        first_image: k * chunk,
+                        buffers: &mut [],
+                        counters: &mut [],
+                    };
+                    *pass = net.loss_grad_slice(x, labels, block, g);
+                });
+        }
         for p in partials.chunks_exact(pc.max(1)) {
             for (acc, v) in grads.iter_mut().zip(p) {
                 *acc += v;

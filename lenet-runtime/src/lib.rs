@@ -53,7 +53,9 @@ pub mod train;
 pub use error::Error;
 #[cfg(feature = "std")]
 pub use network::Batched;
-pub use network::{Forward, LayerInfo, Network, ParamSpec, Pass};
+pub use network::{
+    BufferDtype, BufferRef, BufferSpec, Forward, LayerInfo, Network, ParamInit, ParamSpec, Pass,
+};
 pub use weights::WeightsView;
 
 /// Expands to its input when the runtime is built with `std`, to nothing
@@ -82,11 +84,14 @@ pub mod __private {
     pub use crate::__if_std as if_std;
     pub use crate::arena::split;
     pub use crate::network::{
-        init, named_parameters, Forward, LayerInfo, Network, ParamSpec, Pass,
+        init, named_buffers, named_parameters, reset_buffers, BufferDtype, BufferRef, BufferSpec,
+        Forward, LayerInfo, Network, ParamInit, ParamSpec, Pass,
     };
     pub use crate::ops::{
-        AdaptiveAvgPool2dLayer, AvgPool2dLayer, Conv2dLayer, FlattenLayer, InPlace, Layer,
-        LinearLayer, MaxPool2dLayer, ReluLayer, SigmoidLayer, TanhLayer,
+        AdaptiveAvgPool2dLayer, AvgPool2dLayer, BatchNormLayer, Conv2dLayer,
+        DepthwiseConv2dLayer, DropoutLayer, FlattenLayer, GroupedConv2dLayer, InPlace, Layer,
+        LeakyReluLayer, LinearLayer, MaxPool2dLayer, PaddedAvgPool2dLayer, PaddedMaxPool2dLayer,
+        Relu6Layer, ReluLayer, SigmoidLayer, TanhLayer,
     };
     pub use crate::params::Params;
     pub use crate::summary::Summary;
@@ -103,7 +108,7 @@ pub mod __private {
     #[cfg(feature = "std")]
     pub use crate::batch::{forward_batch, forward_batch_into, loss_and_grad, loss_and_grad_into};
     #[cfg(feature = "std")]
-    pub use crate::network::Batched;
+    pub use crate::network::{Batched, TrainBlock};
     #[cfg(feature = "std")]
     pub use crate::weights::safetensors::{from_safetensors, load_safetensors, save_safetensors};
     #[cfg(feature = "std")]

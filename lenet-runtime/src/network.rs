@@ -33,6 +33,58 @@ pub struct ParamSpec {
     /// Inputs feeding each output of the layer (`in · kh · kw` or `in`):
     /// PyTorch's default initialisation draws from `U(−1/√fan_in, 1/√fan_in)`.
     pub fan_in: usize,
+    /// How a new network initialises the tensor.
+    pub init: ParamInit,
+}
+
+/// How a new network initialises a parameter tensor, as PyTorch does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamInit {
+    /// `U(−1/√fan_in, 1/√fan_in)` (convolutions and linear layers).
+    Default,
+    /// Zeros (a batch norm's `bias`).
+    Zeros,
+    /// Ones (a batch norm's `weight`).
+    Ones,
+}
+
+/// The element type of a buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BufferDtype {
+    /// `f32` (PyTorch's `float32`): a running statistic.
+    F32,
+    /// `i64` (PyTorch's `int64`): a counter such as `num_batches_tracked`.
+    I64,
+}
+
+/// One buffer of a network (state that is saved but not trained), as
+/// PyTorch's `named_buffers()` lists it: a batch norm's `running_mean`,
+/// `running_var` and `num_batches_tracked`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BufferSpec {
+    /// PyTorch name, such as `bn1.running_mean`.
+    pub name: &'static str,
+    /// PyTorch shape: `[C]`, or `[]` for a counter.
+    pub shape: &'static [usize],
+    /// Element type.
+    pub dtype: BufferDtype,
+    /// Offset of the first element: in [`Network::buffers`] for `F32`, in
+    /// [`Network::counters`] for `I64`.
+    pub offset: usize,
+    /// Number of elements (the product of `shape`).
+    pub len: usize,
+    /// The value of every element in a new network (PyTorch's: zeros for a
+    /// mean and a counter, ones for a variance).
+    pub init: f32,
+}
+
+/// The values of one buffer, as [`named_buffers`] gives them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BufferRef<'a> {
+    /// A running statistic.
+    F32(&'a [f32]),
+    /// A counter (`num_batches_tracked`).
+    I64(i64),
 }
 
 /// One step of a network, as its summary shows it.
@@ -74,12 +126,75 @@ pub trait Network: Clone + Send + Sync + Sized + 'static {
     /// Every step of the network, in order.
     const LAYERS: &'static [LayerInfo];
 
-    /// A network whose parameters are all zero.
+    /// Every buffer, in PyTorch's `named_buffers()` order.
+    const BUFFERS: &'static [BufferSpec] = &[];
+    /// Floats of the `F32` buffers (the running statistics), stored after
+    /// the parameters.
+    const BUFFER_FLOATS: usize = 0;
+
+    /// A network whose parameters are all zero (and its buffers at their
+    /// initial values).
     fn zeros() -> Self;
     /// All parameters, flat, in the order of [`Network::PARAMS`].
     fn parameters(&self) -> &[f32];
     /// All parameters, flat, mutable.
     fn parameters_mut(&mut self) -> &mut [f32];
+
+    /// The parameters followed by the `F32` buffers: what evaluation reads
+    /// and what the raw little-endian form holds (`PARAM_COUNT +
+    /// BUFFER_FLOATS` floats).
+    fn storage(&self) -> &[f32] {
+        self.parameters()
+    }
+    /// [`Network::storage`], mutable.
+    fn storage_mut(&mut self) -> &mut [f32] {
+        self.parameters_mut()
+    }
+    /// The `F32` buffers, flat, in the order of [`Network::BUFFERS`].
+    fn buffers(&self) -> &[f32] {
+        self.storage().get(Self::PARAM_COUNT..).unwrap_or(&[])
+    }
+    /// The `F32` buffers, mutable.
+    fn buffers_mut(&mut self) -> &mut [f32] {
+        self.storage_mut().get_mut(Self::PARAM_COUNT..).unwrap_or(&mut [])
+    }
+    /// The `I64` buffers (each batch norm's `num_batches_tracked`).
+    fn counters(&self) -> &[i64] {
+        &[]
+    }
+    /// The `I64` buffers, mutable.
+    fn counters_mut(&mut self) -> &mut [i64] {
+        &mut []
+    }
+    /// The seed of the dropout masks.
+    fn dropout_seed(&self) -> u64 {
+        0
+    }
+    /// Sets the seed of the dropout masks.
+    fn set_dropout_seed(&mut self, _seed: u64) {}
+    /// Training steps taken (each draws new dropout masks).
+    fn training_steps(&self) -> u64 {
+        0
+    }
+    /// Sets the number of training steps taken.
+    fn set_training_steps(&mut self, _steps: u64) {}
+
+    /// The parameters, the `F32` buffers and the counters, mutable at once
+    /// (what a training pass writes: the gradient, and the running
+    /// statistics after the batch).
+    fn training_parts_mut(&mut self) -> (&mut [f32], &mut [f32], &mut [i64]) {
+        (self.parameters_mut(), &mut [], &mut [])
+    }
+
+    /// Takes the training state of `from` (a gradient as `loss_and_grad`
+    /// returns it): the running statistics after its batch, the counters
+    /// and the step count. Optimisers call it after their update, so that
+    /// a step is PyTorch's `loss.backward(); opt.step()` in training mode.
+    fn take_training_state(&mut self, from: &Self) {
+        self.buffers_mut().copy_from_slice(from.buffers());
+        self.counters_mut().copy_from_slice(from.counters());
+        self.set_training_steps(from.training_steps());
+    }
 }
 
 /// The forward pass `network!` generates, over a flat slice of parameters:
@@ -136,12 +251,17 @@ pub trait Batched: Forward {
     /// liveness.
     const TRAIN_SCRATCH_FLOATS: usize;
 
+    /// Whether a training pass must see the whole batch at once (batch
+    /// norm's statistics are the batch's): the batch is then neither split
+    /// across threads nor cut into blocks.
+    const WHOLE_BATCH: bool = false;
+
     /// Logits of `n = x.len() / INPUT_LEN` images, written to `logits`
     /// (`n · OUTPUT_LEN` floats), in `scratch` (at least
     /// `n · FORWARD_SCRATCH_FLOATS` floats), for a block of at most
     /// [`SUB_BATCH`] images.
     fn forward_block(&self, x: &[f32], logits: &mut [f32], scratch: &mut [f32]) {
-        Self::forward_planned(self.parameters(), x, logits, scratch);
+        Self::forward_planned(self.storage(), x, logits, scratch);
     }
 
     /// Forward and backward over a block of at most [`SUB_BATCH`] images with
@@ -154,7 +274,7 @@ pub trait Batched: Forward {
         &self,
         x: &[f32],
         labels: &[usize],
-        scale: f32,
+        block: TrainBlock<'_>,
         grads: &mut [f32],
         scratch: &mut [f32],
     ) -> Pass;
@@ -178,16 +298,40 @@ pub trait Batched: Forward {
     /// [`Batched::loss_grad_block`] over any number of images, [`SUB_BATCH`]
     /// at a time, in this thread's workspace; the blocks' losses are summed
     /// in order.
-    fn loss_grad_slice(&self, x: &[f32], labels: &[usize], scale: f32, grads: &mut [f32]) -> Pass {
+    fn loss_grad_slice(
+        &self,
+        x: &[f32],
+        labels: &[usize],
+        block: TrainBlock<'_>,
+        grads: &mut [f32],
+    ) -> Pass {
         let per = Self::TRAIN_SCRATCH_FLOATS;
-        crate::arena::with_workspace(SUB_BATCH * per, |ws| {
+        let images = if Self::WHOLE_BATCH {
+            labels.len().max(1)
+        } else {
+            SUB_BATCH
+        };
+        let TrainBlock {
+            scale,
+            first_image,
+            buffers,
+            counters,
+        } = block;
+        crate::arena::with_workspace(images * per, |ws| {
             let (mut loss, mut correct) = (0.0f64, 0);
-            for (x, labels) in x
-                .chunks(SUB_BATCH * Self::INPUT_LEN)
-                .zip(labels.chunks(SUB_BATCH))
+            for (k, (x, labels)) in x
+                .chunks(images * Self::INPUT_LEN)
+                .zip(labels.chunks(images))
+                .enumerate()
             {
                 let n = labels.len();
-                let pass = self.loss_grad_block(x, labels, scale, grads, &mut ws[..n * per]);
+                let block = TrainBlock {
+                    scale,
+                    first_image: first_image + k * images,
+                    buffers: &mut *buffers,
+                    counters: &mut *counters,
+                };
+                let pass = self.loss_grad_block(x, labels, block, grads, &mut ws[..n * per]);
                 loss += f64::from(pass.loss);
                 correct += pass.correct;
             }
@@ -197,6 +341,25 @@ pub trait Batched: Forward {
             }
         })
     }
+}
+
+/// What a training pass over a block of images needs besides the images,
+/// the labels and the gradient.
+#[cfg(feature = "std")]
+#[derive(Debug)]
+pub struct TrainBlock<'a> {
+    /// The gradient is that of `scale · Σ losses` (`1 / batch size` for
+    /// the batch mean).
+    pub scale: f32,
+    /// Index in the batch of the block's first image (dropout's masks
+    /// depend on it, not on how the batch is cut).
+    pub first_image: usize,
+    /// The running statistics, updated by a batch norm in training (the
+    /// network's own, copied, for a pass over the whole batch; empty for a
+    /// network without batch norm).
+    pub buffers: &'a mut [f32],
+    /// The counters (`num_batches_tracked`), likewise.
+    pub counters: &'a mut [i64],
 }
 
 /// `(name, shape, values)` of every parameter tensor, in PyTorch's order.
@@ -212,6 +375,49 @@ pub fn named_parameters<N: Network>(
     })
 }
 
+/// `(name, shape, values)` of every buffer, in PyTorch's order.
+pub fn named_buffers<N: Network>(
+    net: &N,
+) -> impl ExactSizeIterator<Item = (&'static str, &'static [usize], BufferRef<'_>)> + '_ {
+    N::BUFFERS.iter().map(move |b| {
+        let values = match b.dtype {
+            BufferDtype::F32 => BufferRef::F32(&net.buffers()[b.offset..b.offset + b.len]),
+            BufferDtype::I64 => BufferRef::I64(net.counters()[b.offset]),
+        };
+        (b.name, b.shape, values)
+    })
+}
+
+/// Floats of a network's storage: its parameters, then its `F32` buffers
+/// (what the raw little-endian form and a [`WeightsView`](crate::weights::WeightsView) hold).
+pub const fn storage_len<N: Network>() -> usize {
+    N::PARAM_COUNT + N::BUFFER_FLOATS
+}
+
+/// The `(name, range in the storage)` of every tensor of the storage: the
+/// parameters, then the `F32` buffers.
+pub fn storage_tensors<N: Network>() -> impl Iterator<Item = (&'static str, core::ops::Range<usize>)> {
+    let params = N::PARAMS.iter().map(|p| (p.name, p.offset..p.offset + p.len));
+    let buffers = N::BUFFERS
+        .iter()
+        .filter(|b| b.dtype == BufferDtype::F32)
+        .map(|b| {
+            let start = N::PARAM_COUNT + b.offset;
+            (b.name, start..start + b.len)
+        });
+    params.chain(buffers)
+}
+
+/// Sets every buffer of `net` to its initial value.
+pub fn reset_buffers<N: Network>(net: &mut N) {
+    for b in N::BUFFERS {
+        match b.dtype {
+            BufferDtype::F32 => net.buffers_mut()[b.offset..b.offset + b.len].fill(b.init),
+            BufferDtype::I64 => net.counters_mut()[b.offset] = b.init as i64,
+        }
+    }
+}
+
 /// A network initialised as PyTorch does by default, deterministically from
 /// `seed`: every weight and bias of a layer drawn from
 /// `U(−1/√fan_in, 1/√fan_in)`.
@@ -219,7 +425,12 @@ pub fn init<N: Network>(seed: u64) -> N {
     let mut net = N::zeros();
     let tensors = N::PARAMS
         .iter()
+        .filter(|p| p.init == ParamInit::Default)
         .map(|p| (p.offset..p.offset + p.len, p.fan_in));
     crate::init::pytorch_default(net.parameters_mut(), tensors, seed);
+    for p in N::PARAMS.iter().filter(|p| p.init == ParamInit::Ones) {
+        net.parameters_mut()[p.offset..p.offset + p.len].fill(1.0);
+    }
+    net.set_dropout_seed(seed);
     net
 }

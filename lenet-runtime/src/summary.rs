@@ -13,6 +13,8 @@ pub struct Summary {
     input: [usize; 3],
     layers: &'static [LayerInfo],
     total: usize,
+    /// Elements of the buffers (running statistics and counters).
+    buffers: usize,
     scratch: Option<(usize, usize)>,
 }
 
@@ -24,6 +26,7 @@ impl Summary {
             input: N::INPUT_SHAPE,
             layers: N::LAYERS,
             total: N::PARAM_COUNT,
+            buffers: N::BUFFERS.iter().map(|b| b.len).sum(),
             scratch: None,
         }
     }
@@ -156,6 +159,13 @@ impl fmt::Display for Summary {
             "Params size: {:.2} KiB (f32)",
             self.total as f64 * 4.0 / 1024.0
         )?;
+        if self.buffers > 0 {
+            writeln!(
+                f,
+                "Buffers (running statistics, not trained): {}",
+                Thousands(self.buffers)
+            )?;
+        }
         let activations: usize = self
             .layers
             .iter()

@@ -210,6 +210,7 @@ pub fn train<N: Batched, O: Optimizer>(
                     .lr(base_lr, (epoch - 1) * batches + b, total_steps),
             );
             opt.step_slice(net.parameters_mut(), &grad.sum);
+            grad.commit(net);
             loss_sum += loss as f64 * n as f64;
             seen += n;
             let secs = start.elapsed().as_secs_f64();
@@ -247,6 +248,9 @@ pub fn train<N: Batched, O: Optimizer>(
 #[derive(Default)]
 struct BatchGrad {
     sum: Vec<f32>,
+    /// The running statistics and counters after the batch.
+    buffers: Vec<f32>,
+    counters: Vec<i64>,
 }
 
 impl BatchGrad {
@@ -257,7 +261,26 @@ impl BatchGrad {
         labels: &[usize],
     ) -> Result<(f32, usize), Error> {
         self.sum.resize(N::PARAM_COUNT, 0.0);
-        loss_grad_pass(net, images, labels, &mut self.sum)
+        self.buffers.clear();
+        self.buffers.extend_from_slice(net.buffers());
+        self.counters.clear();
+        self.counters.extend_from_slice(net.counters());
+        loss_grad_pass(
+            net,
+            images,
+            labels,
+            &mut self.sum,
+            &mut self.buffers,
+            &mut self.counters,
+        )
+    }
+
+    /// Gives `net` the batch's training state: the running statistics, the
+    /// counters, one more step.
+    fn commit<N: Network>(&self, net: &mut N) {
+        net.buffers_mut().copy_from_slice(&self.buffers);
+        net.counters_mut().copy_from_slice(&self.counters);
+        net.set_training_steps(net.training_steps() + 1);
     }
 }
 

@@ -251,7 +251,8 @@ impl BatchGrad {
             .par_iter_mut()
             .zip(indices.par_chunks(chunk))
             .zip(labels.par_chunks(chunk))
-            .for_each(|((part, indices), labels)| {
+            .enumerate()
+            .for_each(|(k, ((part, indices), labels))| {
                 part.images.resize(indices.len() * N::INPUT_LEN, 0.0);
                 for (&i, out) in indices
                     .iter()
@@ -261,7 +262,13 @@ impl BatchGrad {
                 }
                 part.grads.clear();
                 part.grads.resize(N::PARAM_COUNT, 0.0);
-                part.pass = net.loss_grad_slice(&part.images, labels, scale, &mut part.grads);
+                let block = lenet::model::TrainBlock {
+                    scale,
+                    first_image: k * chunk,
+                    buffers: &mut [],
+                    counters: &mut [],
+                };
+                part.pass = net.loss_grad_slice(&part.images, labels, block, &mut part.grads);
             });
         self.sum.clear();
         self.sum.resize(N::PARAM_COUNT, 0.0);

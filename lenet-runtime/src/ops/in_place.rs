@@ -8,6 +8,7 @@
 //! both give the same bits.
 
 use super::activation::{ReluLayer, SigmoidLayer, TanhLayer};
+use super::piecewise::{LeakyReluLayer, Relu6Layer};
 use super::layer::Layer;
 use crate::simd;
 
@@ -74,3 +75,5 @@ mod tests {
         check::<SigmoidLayer<100>>();
     }
 }
+impl<const N: usize> InPlace for Relu6Layer<N> {}
+impl<const N: usize, const SLOPE_BITS: u32> InPlace for LeakyReluLayer<N, SLOPE_BITS> {}

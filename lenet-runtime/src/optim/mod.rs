@@ -36,11 +36,15 @@ pub trait Optimizer {
     fn set_lr(&mut self, lr: f64);
 
     /// One update of every parameter of `net` from `grads`, a network of the
-    /// same type holding the gradients (as `loss_and_grad` returns them).
+    /// same type holding the gradients (as `loss_and_grad` returns them);
+    /// `net` then takes the training state `grads` carries (a batch norm's
+    /// running statistics after the batch, the step count that draws
+    /// dropout's masks), as PyTorch's training step leaves them.
     fn step<N: Network>(&mut self, net: &mut N, grads: &N)
     where
         Self: Sized,
     {
         self.step_slice(net.parameters_mut(), grads.parameters());
+        net.take_training_state(grads);
     }
 }

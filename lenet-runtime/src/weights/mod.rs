@@ -6,22 +6,24 @@ mod view;
 pub use view::{Aligned, WeightsView};
 
 use crate::error::{Error, WeightsFault};
-use crate::network::Network;
+use crate::network::{storage_len, storage_tensors, Network};
 
-/// Bytes of the raw little-endian form of `N`'s parameters.
+/// Bytes of the raw little-endian form of `N`'s parameters (and `F32`
+/// buffers).
 pub const fn le_len<N: Network>() -> usize {
-    N::PARAM_COUNT * 4
+    storage_len::<N>() * 4
 }
 
 /// A network from its parameters as little-endian f32, in the order of
-/// [`Network::PARAMS`] (the form [`write_le_bytes`] writes). No allocation.
+/// [`Network::PARAMS`], followed by its `F32` buffers (a batch norm's
+/// running statistics) in the order of [`Network::BUFFERS`]: the form
+/// [`write_le_bytes`] writes. No allocation.
 pub fn from_le_bytes<N: Network>(bytes: &[u8]) -> Result<N, Error> {
-    let expected = N::PARAM_COUNT * 4;
+    let expected = le_len::<N>();
     if bytes.len() != expected {
-        let tensor = N::PARAMS
-            .iter()
-            .find(|p| (p.offset + p.len) * 4 > bytes.len())
-            .map(|p| p.name);
+        let tensor = storage_tensors::<N>()
+            .find(|(_, r)| r.end * 4 > bytes.len())
+            .map(|(name, _)| name);
         return Err(Error::Weights {
             tensor: if bytes.len() < expected { tensor } else { None },
             reason: WeightsFault::Truncated {
@@ -31,16 +33,16 @@ pub fn from_le_bytes<N: Network>(bytes: &[u8]) -> Result<N, Error> {
         });
     }
     let mut net = N::zeros();
-    for (v, b) in net.parameters_mut().iter_mut().zip(bytes.chunks_exact(4)) {
+    for (v, b) in net.storage_mut().iter_mut().zip(bytes.chunks_exact(4)) {
         *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     }
     Ok(net)
 }
 
-/// Writes the parameters as little-endian f32 to `out`, which must hold
-/// exactly `PARAM_COUNT · 4` bytes. No allocation.
+/// Writes the parameters (and `F32` buffers) as little-endian f32 to `out`,
+/// which must hold exactly `LE_BYTES` bytes. No allocation.
 pub fn write_le_bytes<N: Network>(net: &N, out: &mut [u8]) -> Result<(), Error> {
-    let expected = N::PARAM_COUNT * 4;
+    let expected = le_len::<N>();
     if out.len() != expected {
         return Err(Error::Weights {
             tensor: None,
@@ -50,16 +52,16 @@ pub fn write_le_bytes<N: Network>(net: &N, out: &mut [u8]) -> Result<(), Error> 
             },
         });
     }
-    for (b, v) in out.chunks_exact_mut(4).zip(net.parameters()) {
+    for (b, v) in out.chunks_exact_mut(4).zip(net.storage()) {
         b.copy_from_slice(&v.to_le_bytes());
     }
     Ok(())
 }
 
-/// The parameters as little-endian f32.
+/// The parameters (and `F32` buffers) as little-endian f32.
 #[cfg(feature = "std")]
 pub fn to_le_bytes<N: Network>(net: &N) -> Vec<u8> {
-    net.parameters()
+    net.storage()
         .iter()
         .flat_map(|v| v.to_le_bytes())
         .collect()

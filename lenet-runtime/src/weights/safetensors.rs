@@ -21,7 +21,7 @@ use safetensors::{SafeTensorError, SafeTensors};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, WeightsFault};
-use crate::network::{Network, ParamSpec};
+use crate::network::{BufferDtype, Network};
 
 /// Larger headers are refused as corrupt (the `safetensors` crate's limit).
 const MAX_HEADER: u64 = 100_000_000;
@@ -37,15 +37,77 @@ fn format_fault(tensor: Option<&'static str>, detail: String) -> Error {
     fault(tensor, WeightsFault::Format { detail })
 }
 
+/// One tensor a network's file holds: a parameter or a buffer.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    name: &'static str,
+    shape: &'static [usize],
+    /// `F32` or `I64`, as the header writes it.
+    dtype: &'static str,
+    /// Elements.
+    len: usize,
+    /// Where its values go.
+    place: Place,
+}
+
+/// Where a tensor's values live in the network.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    /// `len` floats at this offset of [`Network::storage`].
+    Storage(usize),
+    /// The counter at this index of [`Network::counters`].
+    Counter(usize),
+}
+
+impl Entry {
+    /// Bytes per element.
+    fn width(&self) -> u64 {
+        match self.place {
+            Place::Storage(_) => 4,
+            Place::Counter(_) => 8,
+        }
+    }
+}
+
+/// Every tensor of `N`'s files: the parameters in PyTorch's order, then the
+/// buffers (PyTorch's `state_dict()` holds both).
+fn entries<N: Network>() -> impl Iterator<Item = Entry> {
+    let params = N::PARAMS.iter().map(|p| Entry {
+        name: p.name,
+        shape: p.shape,
+        dtype: "F32",
+        len: p.len,
+        place: Place::Storage(p.offset),
+    });
+    let buffers = N::BUFFERS.iter().map(|b| match b.dtype {
+        BufferDtype::F32 => Entry {
+            name: b.name,
+            shape: b.shape,
+            dtype: "F32",
+            len: b.len,
+            place: Place::Storage(N::PARAM_COUNT + b.offset),
+        },
+        BufferDtype::I64 => Entry {
+            name: b.name,
+            shape: b.shape,
+            dtype: "I64",
+            len: 1,
+            place: Place::Counter(b.offset),
+        },
+    });
+    params.chain(buffers)
+}
+
 /// The network's own name for `name`, if it has a tensor of that name.
 fn known<N: Network>(name: &str) -> Option<&'static str> {
-    N::PARAMS.iter().find(|p| p.name == name).map(|p| p.name)
+    entries::<N>().find(|e| e.name == name).map(|e| e.name)
 }
 
 /// Reads a network from the bytes of a safetensors file.
 ///
 /// Every tensor of [`Network::PARAMS`] must be present as `F32` with its
-/// PyTorch shape, the file must hold no other tensor, and the tensors'
+/// PyTorch shape, and every buffer of [`Network::BUFFERS`] with its dtype
+/// (`num_batches_tracked` an `I64` of shape `[]`), the file must hold no other tensor, and the tensors'
 /// data must tile the rest of the file exactly: no gap, no overlap, nothing
 /// after the last one. Errors name the tensor at fault.
 pub fn from_safetensors<N: Network>(bytes: &[u8]) -> Result<N, Error> {
@@ -57,13 +119,13 @@ pub fn from_safetensors<N: Network>(bytes: &[u8]) -> Result<N, Error> {
         metadata_strings(meta)?;
     }
     let data_len = bytes.len() - header.data_start;
-    let mut spans = Vec::with_capacity(N::PARAMS.len());
-    for spec in N::PARAMS {
+    let mut spans = Vec::with_capacity(N::PARAMS.len() + N::BUFFERS.len());
+    for spec in entries::<N>() {
         let entry = header
             .map
             .get(spec.name)
             .ok_or(fault(Some(spec.name), WeightsFault::Missing))?;
-        let (start, end) = check_entry(spec, entry)?;
+        let (start, end) = check_entry(&spec, entry)?;
         check_range(spec.name, start, end, header.data_start, bytes.len())?;
         spans.push((start, end, spec.name));
     }
@@ -87,21 +149,34 @@ pub fn from_safetensors<N: Network>(bytes: &[u8]) -> Result<N, Error> {
     // file on its own and is the one whose slices are copied.
     let st = SafeTensors::deserialize(bytes).map_err(|e| parser_fault::<N>(&e))?;
     let mut net = N::zeros();
-    for spec in N::PARAMS {
+    for spec in entries::<N>() {
         let view = st.tensor(spec.name).map_err(|e| parser_fault::<N>(&e))?;
         let data = view.data();
-        if view.dtype() != safetensors::Dtype::F32
+        let dtype = match spec.place {
+            Place::Storage(_) => safetensors::Dtype::F32,
+            Place::Counter(_) => safetensors::Dtype::I64,
+        };
+        if view.dtype() != dtype
             || view.shape() != spec.shape
-            || data.len() != spec.len * 4
+            || data.len() as u64 != spec.len as u64 * spec.width()
         {
             return Err(format_fault(
                 Some(spec.name),
                 "the safetensors parser disagrees with the header".into(),
             ));
         }
-        let dst = &mut net.parameters_mut()[spec.offset..spec.offset + spec.len];
-        for (v, b) in dst.iter_mut().zip(data.chunks_exact(4)) {
-            *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        match spec.place {
+            Place::Storage(offset) => {
+                let dst = &mut net.storage_mut()[offset..offset + spec.len];
+                for (v, b) in dst.iter_mut().zip(data.chunks_exact(4)) {
+                    *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                }
+            }
+            Place::Counter(index) => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&data[..8]);
+                net.counters_mut()[index] = i64::from_le_bytes(b);
+            }
         }
     }
     Ok(net)
@@ -256,14 +331,14 @@ fn metadata_strings(meta: &Value) -> Result<&Map<String, Value>, Error> {
 
 /// Checks one tensor's entry against the network's spec; returns its data
 /// offsets, whose difference is the tensor's size in bytes.
-fn check_entry(spec: &ParamSpec, entry: &Value) -> Result<(u64, u64), Error> {
+fn check_entry(spec: &Entry, entry: &Value) -> Result<(u64, u64), Error> {
     let bad = |what: &str| format_fault(Some(spec.name), format!("malformed header entry: {what}"));
     let entry = entry.as_object().ok_or_else(|| bad("not an object"))?;
     let dtype = entry
         .get("dtype")
         .and_then(Value::as_str)
         .ok_or_else(|| bad("no `dtype` string"))?;
-    if dtype != "F32" {
+    if dtype != spec.dtype {
         return Err(fault(
             Some(spec.name),
             WeightsFault::Dtype {
@@ -297,14 +372,15 @@ fn check_entry(spec: &ParamSpec, entry: &Value) -> Result<(u64, u64), Error> {
     let [start, end] = offsets[..] else {
         return Err(bad("`data_offsets` is not a pair"));
     };
-    let needed = spec.len as u64 * 4;
+    let needed = spec.len as u64 * spec.width();
     if end.checked_sub(start) != Some(needed) {
         return Err(format_fault(
             Some(spec.name),
             format!(
-                "data_offsets [{start}, {end}] span {} bytes, but {:?} F32 needs {needed}",
+                "data_offsets [{start}, {end}] span {} bytes, but {:?} {} needs {needed}",
                 end.saturating_sub(start),
                 spec.shape,
+                spec.dtype,
             ),
         ));
     }
@@ -403,8 +479,9 @@ pub fn load_safetensors<N: Network>(path: &Path) -> Result<N, Error> {
     from_safetensors(&bytes)
 }
 
-/// The safetensors bytes of a network: tensors in PyTorch's order, all
-/// `F32`, with `{"format": "pt"}` metadata as `safetensors.torch` writes.
+/// The safetensors bytes of a network: its `state_dict()` (the parameters,
+/// then the buffers, a batch norm's `num_batches_tracked` as an `I64` of
+/// shape `[]`) in PyTorch's order, with `{"format": "pt"}` metadata.
 pub fn to_safetensors<N: Network>(net: &N) -> Vec<u8> {
     to_safetensors_with_metadata(net, &Metadata::new())
 }
@@ -424,15 +501,17 @@ pub fn to_safetensors_with_metadata<N: Network>(net: &N, metadata: &Metadata) ->
     let mut header = String::from("{");
     header.push_str(&format!("\"{METADATA_KEY}\":{}", Value::Object(meta)));
     let mut offset = 0;
-    for spec in N::PARAMS {
+    for spec in entries::<N>() {
         let name = Value::String(spec.name.to_string());
         let shape: Vec<String> = spec.shape.iter().map(|d| d.to_string()).collect();
+        let bytes = spec.len * spec.width() as usize;
         header.push_str(&format!(
-            ",{name}:{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[{offset},{}]}}",
+            ",{name}:{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{offset},{}]}}",
+            spec.dtype,
             shape.join(","),
-            offset + spec.len * 4
+            offset + bytes
         ));
-        offset += spec.len * 4;
+        offset += bytes;
     }
     header.push('}');
     // Pad with spaces so that the data starts 8-byte aligned, as the
@@ -443,9 +522,14 @@ pub fn to_safetensors_with_metadata<N: Network>(net: &N, metadata: &Metadata) ->
     let mut out = Vec::with_capacity(8 + header.len() + offset);
     out.extend((header.len() as u64).to_le_bytes());
     out.extend(header.as_bytes());
-    for spec in N::PARAMS {
-        for v in &net.parameters()[spec.offset..spec.offset + spec.len] {
-            out.extend(v.to_le_bytes());
+    for spec in entries::<N>() {
+        match spec.place {
+            Place::Storage(at) => {
+                for v in &net.storage()[at..at + spec.len] {
+                    out.extend(v.to_le_bytes());
+                }
+            }
+            Place::Counter(index) => out.extend(net.counters()[index].to_le_bytes()),
         }
     }
     out

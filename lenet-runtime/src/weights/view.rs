@@ -5,7 +5,7 @@
 use core::marker::PhantomData;
 
 use crate::error::{Error, WeightsFault};
-use crate::network::{Forward, Network};
+use crate::network::{storage_len, storage_tensors, Forward, Network};
 
 /// A network of type `N` whose parameters are borrowed: `PARAM_COUNT`
 /// floats in PyTorch's order, every one finite. Runs the very forward pass
@@ -38,14 +38,15 @@ impl<N: Network> core::fmt::Debug for WeightsView<'_, N> {
 }
 
 impl<'a, N: Forward> WeightsView<'a, N> {
-    /// A view over `params`, which must hold `PARAM_COUNT` finite floats;
+    /// A view over `params`, which must hold `PARAM_COUNT + BUFFER_FLOATS`
+    /// finite floats (the parameters, then a batch norm's running statistics);
     /// otherwise an error names the tensor at fault.
     pub fn new(params: &'a [f32]) -> Result<Self, Error> {
-        if params.len() != N::PARAM_COUNT {
+        if params.len() != storage_len::<N>() {
             return Err(Error::Weights {
                 tensor: None,
                 reason: WeightsFault::Truncated {
-                    expected: N::PARAM_COUNT * 4,
+                    expected: storage_len::<N>() * 4,
                     found: params.len() * 4,
                 },
             });
@@ -62,11 +63,16 @@ impl<'a, N: Forward> WeightsView<'a, N> {
         })
     }
 
-    /// A view over exactly `PARAM_COUNT` floats (the length is proved at
+    /// A view over exactly `PARAM_COUNT + BUFFER_FLOATS` floats (the length is proved at
     /// compile time; the values are not checked for finiteness): what the
     /// generated `N::view(&[f32; PARAM_COUNT])` returns.
     pub fn from_array<const P: usize>(params: &'a [f32; P]) -> Self {
-        const { assert!(P == N::PARAM_COUNT, "WeightsView: PARAM_COUNT floats") };
+        const {
+            assert!(
+                P == storage_len::<N>(),
+                "WeightsView: PARAM_COUNT + BUFFER_FLOATS floats"
+            )
+        };
         Self {
             params,
             net: PhantomData,
@@ -76,7 +82,7 @@ impl<'a, N: Forward> WeightsView<'a, N> {
     /// A view over the raw little-endian f32 form (`LE_BYTES` bytes, as
     /// `to_le_bytes`, `write_le_bytes` and `lenet export` write it), read in
     /// place: the bytes must be 4-byte aligned (see [`crate::include_weights!`]),
-    /// the target little-endian, the length `PARAM_COUNT · 4` and every
+    /// the target little-endian, the length `LE_BYTES` and every
     /// value finite. Each fault is an error naming the tensor when one is
     /// at fault; nothing is copied.
     pub fn from_le_bytes(bytes: &'a [u8]) -> Result<Self, Error> {
@@ -86,12 +92,11 @@ impl<'a, N: Forward> WeightsView<'a, N> {
                 reason: WeightsFault::BigEndianTarget,
             });
         }
-        let expected = N::PARAM_COUNT * 4;
+        let expected = storage_len::<N>() * 4;
         if bytes.len() != expected {
-            let tensor = N::PARAMS
-                .iter()
-                .find(|p| (p.offset + p.len) * 4 > bytes.len())
-                .map(|p| p.name);
+            let tensor = storage_tensors::<N>()
+                .find(|(_, r)| r.end * 4 > bytes.len())
+                .map(|(name, _)| name);
             return Err(Error::Weights {
                 tensor: if bytes.len() < expected { tensor } else { None },
                 reason: WeightsFault::Truncated {
@@ -130,10 +135,9 @@ impl<'a, N: Forward> WeightsView<'a, N> {
 
 /// The tensor that holds flat parameter `index`.
 fn tensor_of<N: Network>(index: usize) -> Option<&'static str> {
-    N::PARAMS
-        .iter()
-        .find(|p| (p.offset..p.offset + p.len).contains(&index))
-        .map(|p| p.name)
+    storage_tensors::<N>()
+        .find(|(_, r)| r.contains(&index))
+        .map(|(name, _)| name)
 }
 
 /// Bytes aligned for reading as `f32` where they lie: the wrapper

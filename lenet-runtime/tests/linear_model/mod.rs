@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use lenet_runtime::loss::{argmax, softmax_cross_entropy};
-use lenet_runtime::network::{Batched, Forward, LayerInfo, Network, ParamSpec, Pass};
+use lenet_runtime::network::{Batched, Forward, LayerInfo, Network, ParamSpec, Pass, TrainBlock};
 
 /// Declares `$name`: `Linear(H·W, O)` on `1×H×W` images, parameters
 /// `fc.weight` `[O, H·W]` and `fc.bias` `[O]`.
@@ -35,6 +35,7 @@ macro_rules! linear_model {
                     offset: 0,
                     len: $o * $h * $w,
                     fan_in: $h * $w,
+                    init: lenet_runtime::ParamInit::Default,
                 },
                 ParamSpec {
                     name: "fc.bias",
@@ -42,6 +43,7 @@ macro_rules! linear_model {
                     offset: $o * $h * $w,
                     len: $o,
                     fan_in: $h * $w,
+                    init: lenet_runtime::ParamInit::Default,
                 },
             ];
             const LAYERS: &'static [LayerInfo] = &[
@@ -115,10 +117,11 @@ macro_rules! linear_model {
                 &self,
                 x: &[f32],
                 labels: &[usize],
-                scale: f32,
+                block: TrainBlock<'_>,
                 grads: &mut [f32],
                 _scratch: &mut [f32],
             ) -> Pass {
+                let scale = block.scale;
                 let mut z = vec![0.0; Self::O];
                 let mut dz = vec![0.0; Self::O];
                 let mut total = 0.0;

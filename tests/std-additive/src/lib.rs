@@ -37,6 +37,7 @@ impl lenet::Network for Affine {
             offset: 0,
             len: 1,
             fan_in: 1,
+            init: lenet::model::ParamInit::Default,
         },
         lenet::ParamSpec {
             name: "fc.bias",
@@ -44,6 +45,7 @@ impl lenet::Network for Affine {
             offset: 1,
             len: 1,
             fan_in: 1,
+            init: lenet::model::ParamInit::Default,
         },
     ];
     const LAYERS: &'static [lenet::LayerInfo] = &[lenet::LayerInfo {

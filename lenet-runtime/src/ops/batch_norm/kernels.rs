@@ -56,6 +56,39 @@ pub(super) fn affine(
     }
 }
 
+/// [`affine`] over `xy` in place: `xy[i, ch, p] = a[ch] · (xy[i, ch, p] +
+/// s[ch]) + k[ch]` (the same arithmetic, so the same bits).
+///
+/// # Panics
+/// As [`affine`].
+pub(super) fn affine_in_place(level: Level, hw: usize, xy: &mut [f32], s: &[f32], a: &[f32], k: &[f32]) {
+    let c = a.len();
+    assert!(
+        hw > 0 && c > 0 && s.len() >= c && k.len() >= c && xy.len().is_multiple_of(c * hw),
+        "batch_norm: {} floats for {c} channels of {hw}",
+        xy.len()
+    );
+    let images = xy.len() / (c * hw);
+    let coef = [s.as_ptr(), a.as_ptr(), k.as_ptr()];
+    let p = xy.as_mut_ptr();
+    match runnable(level) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the CPU runs AVX-512F (`runnable`); the length is checked
+        // above; input and output are the same floats, and each vector is
+        // loaded before it is stored at the same place.
+        Level::Avx512 => unsafe { affine_avx512(images, c, hw, p.cast_const(), coef, p) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above, with AVX2 and FMA.
+        Level::Avx2 => unsafe { affine_avx2(images, c, hw, p.cast_const(), coef, p) },
+        _ => {
+            for (j, v) in xy.iter_mut().enumerate() {
+                let ch = (j / hw) % c;
+                *v = a[ch] * (*v + s[ch]) + k[ch];
+            }
+        }
+    }
+}
+
 /// `dx[i, ch, p] = a[ch] · dy[i, ch, p] + b[ch] · (x[i, ch, p] + s[ch]) + k[ch]`.
 ///
 /// # Panics

@@ -344,6 +344,31 @@ impl<const C: usize, const HW: usize> BatchNormLayer<C, HW> {
         }
         kernels::affine(level, HW, x, &s, &a, &beta[..C], y);
     }
+
+    /// [`BatchNormLayer::forward_eval`] over `y` in place (the same
+    /// arithmetic, so the same bits): what the memory plan runs when the
+    /// normalised map may overwrite its input.
+    ///
+    /// # Panics
+    /// If a parameter or buffer holds fewer than `C` floats, or `y` does not
+    /// hold whole images.
+    pub fn forward_eval_in_place(
+        gamma: &[f32],
+        beta: &[f32],
+        running_mean: &[f32],
+        running_var: &[f32],
+        eps: f32,
+        y: &mut [f32],
+    ) {
+        let () = Self::GEOMETRY;
+        let (mut s, mut a) = ([0.0f32; C], [0.0f32; C]);
+        for ch in 0..C {
+            let inv_std = scalar::inv_sqrt(running_var[ch] as f64 + eps as f64) as f32;
+            s[ch] = -running_mean[ch];
+            a[ch] = gamma[ch] * inv_std;
+        }
+        kernels::affine_in_place(simd::level(), HW, y, &s, &a, &beta[..C]);
+    }
 }
 
 /// Folds an evaluation-mode batch norm into the layer before it (a
