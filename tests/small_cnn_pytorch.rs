@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use lenet::optim::{Optimizer, Sgd};
+use lenet::optim::Sgd;
 use lenet::BufferRef;
 use ndarray::{Array4, ArrayView4};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
@@ -398,39 +398,49 @@ fn header(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[8..8 + n]).into_owned()
 }
 
+/// The two fixtures' state_dicts, and what lenet writes for them after
+/// loading them (`save_safetensors` and `to_safetensors`, checked equal).
+fn saved_fixtures() -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let all = fixture("small_cnn_all.weights.safetensors");
+    let net = AllLayers::from_safetensors(&all).unwrap();
+    let path = dir.path().join("all.safetensors");
+    net.save_safetensors(&path).unwrap();
+    let saved = std::fs::read(&path).unwrap();
+    let written = lenet::weights::safetensors::to_safetensors(&net);
+    assert!(
+        saved == written,
+        "AllLayers: save_safetensors writes the bytes of to_safetensors"
+    );
+
+    let train = fixture("small_cnn_train.init.safetensors");
+    let net = TrainNet::from_safetensors(&train).unwrap();
+    let train_written = lenet::weights::safetensors::to_safetensors(&net);
+    vec![
+        ("small_cnn_all.weights.safetensors", written, all),
+        ("small_cnn_train.init.safetensors", train_written, train),
+    ]
+}
+
+#[test]
+fn saving_writes_the_tensors_pytorch_wrote() {
+    for (name, got, want) in saved_fixtures() {
+        assert_same_tensors(name, &got, &want);
+    }
+}
+
 #[test]
 fn saving_writes_the_bytes_pytorch_wrote() {
-    let dir = tempfile::tempdir().unwrap();
-    for name in [
-        "small_cnn_all.weights.safetensors",
-        "small_cnn_train.init.safetensors",
-    ] {
-        let want = fixture(name);
-        // The order of a safetensors file is the `safetensors` library's,
-        // not PyTorch's: I64 tensors first, then F32, each by name. The
-        // Rust crate writes the same bytes as the Python package.
+    for (name, got, want) in saved_fixtures() {
+        // A file's order is the `safetensors` library's, not the
+        // state_dict's: I64 tensors first, then F32, each by name; and
+        // `save_file(model.state_dict(), path)` writes no metadata. The Rust
+        // crate writes the same bytes as the Python package.
         let st = deserialize(&want);
         assert!(
             safetensors::serialize(st.tensors(), &None).unwrap() == want,
             "{name}: the safetensors crate re-serialises the fixture to its own bytes"
         );
-
-        let got = if name.starts_with("small_cnn_all") {
-            let net = AllLayers::from_safetensors(&want).unwrap();
-            let path = dir.path().join(name);
-            net.save_safetensors(&path).unwrap();
-            let saved = std::fs::read(&path).unwrap();
-            let bytes = lenet::weights::to_safetensors(&net);
-            assert!(
-                saved == bytes,
-                "{name}: save_safetensors writes to_safetensors"
-            );
-            bytes
-        } else {
-            let net = TrainNet::from_safetensors(&want).unwrap();
-            lenet::weights::to_safetensors(&net)
-        };
-        assert_same_tensors(name, &got, &want);
         assert_eq!(header(&got), header(&want), "{name}: header");
         assert!(got == want, "{name}: the bytes PyTorch wrote");
     }
