@@ -360,7 +360,15 @@ impl<const C: usize, const HW: usize> BatchNormLayer<C, HW> {
         eps: f32,
         y: &mut [f32],
     ) {
-        Self::forward_eval_in_place_at(simd::level(), gamma, beta, running_mean, running_var, eps, y)
+        Self::forward_eval_in_place_at(
+            simd::level(),
+            gamma,
+            beta,
+            running_mean,
+            running_var,
+            eps,
+            y,
+        )
     }
 
     /// [`BatchNormLayer::forward_eval_in_place`] with the kernels of `level`.

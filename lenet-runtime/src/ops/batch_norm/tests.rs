@@ -51,7 +51,15 @@ fn check<const C: usize, const HW: usize>(seed: u64, n: usize) {
         close(&what("eval y"), &got, &ye, 1e-5);
         // In place: the very same bits as out of place.
         let mut inplace = x.clone();
-        BatchNormLayer::<C, HW>::forward_eval_in_place_at(level, &gamma, &beta, &rm, &rv, eps, &mut inplace);
+        BatchNormLayer::<C, HW>::forward_eval_in_place_at(
+            level,
+            &gamma,
+            &beta,
+            &rm,
+            &rv,
+            eps,
+            &mut inplace,
+        );
         assert_eq!(
             inplace.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
             got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
