@@ -693,7 +693,11 @@ fn write_tokens(buf: Buf) -> TokenStream {
 
 /// A statement that runs `call(x, y)` with `x` read from `from` and `y`
 /// written to `to` (two disjoint ranges of the arena split apart).
-fn compute(from: Buf, to: Buf, call: impl Fn(TokenStream, TokenStream) -> TokenStream) -> TokenStream {
+fn compute(
+    from: Buf,
+    to: Buf,
+    call: impl Fn(TokenStream, TokenStream) -> TokenStream,
+) -> TokenStream {
     match (from, to) {
         (Buf::Arena { .. }, Buf::Arena { .. }) => {
             let (r, w) = (range(from), range(to));
@@ -989,7 +993,8 @@ fn back_special(
             let norm = local("norm", step);
             let [g, _, _, _] = batch_norm_slices(plan, s, c, buffer);
             let (a, b, e) = (lit(s.offset), lit(c), lit(s.offset + 2 * c));
-            let input = dx.map(|_| quote!(<#layer>::backward_input(&#norm, #g, &__sums, #xs, __r2, __dx);));
+            let input =
+                dx.map(|_| quote!(<#layer>::backward_input(&#norm, #g, &__sums, #xs, __r2, __dx);));
             Some(quote! {{
                 #split
                 let __sums = <#layer>::grad_sums(&#norm, #xs, __r2);
@@ -1003,7 +1008,9 @@ fn back_special(
         Op::Dropout { p, .. } => {
             let seed = local("seed", step);
             let p = f32_bits(p);
-            let input = dx.map(|_| quote!(<#layer>::backward_train(#p, #seed, __block.first_image, __r2, __dx);));
+            let input = dx.map(
+                |_| quote!(<#layer>::backward_train(#p, #seed, __block.first_image, __r2, __dx);),
+            );
             Some(quote! {{
                 #split
                 #input

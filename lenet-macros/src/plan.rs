@@ -232,8 +232,12 @@ impl Plan {
                         groups.value?,
                         bias.value?,
                     );
-                    let ((kh, kw), (sh, sw), (ph, pw), (dh, dw)) =
-                        (kernel.get()?, stride.get()?, padding.get()?, dilation.get()?);
+                    let ((kh, kw), (sh, sw), (ph, pw), (dh, dw)) = (
+                        kernel.get()?,
+                        stride.get()?,
+                        padding.get()?,
+                        dilation.get()?,
+                    );
                     let Shape::Map { h: ho, w: wo, .. } = y else {
                         return None;
                     };
@@ -254,13 +258,8 @@ impl Plan {
                         kind.push_str(", bias=False");
                     }
                     kind.push(')');
-                    let tuned = kh == kw
-                        && sh == sw
-                        && ph == pw
-                        && dh == 1
-                        && dw == 1
-                        && g == 1
-                        && bias_on;
+                    let tuned =
+                        kh == kw && sh == sw && ph == pw && dh == 1 && dw == 1 && g == 1 && bias_on;
                     let op = if tuned {
                         Op::Conv2d {
                             ci,
@@ -317,7 +316,12 @@ impl Plan {
                         Kind::MaxPool2d { .. } => Pool::Max,
                         _ => Pool::Avg,
                     };
-                    let mut kind = format!("{}({}, {}", step.kind.word(), kernel.short(), stride.short());
+                    let mut kind = format!(
+                        "{}({}, {}",
+                        step.kind.word(),
+                        kernel.short(),
+                        stride.short()
+                    );
                     if !padding.is(0) {
                         kind.push_str(&format!(", padding={}", padding.short()));
                     }

@@ -156,7 +156,9 @@ pub trait Network: Clone + Send + Sync + Sized + 'static {
     }
     /// The `F32` buffers, mutable.
     fn buffers_mut(&mut self) -> &mut [f32] {
-        self.storage_mut().get_mut(Self::PARAM_COUNT..).unwrap_or(&mut [])
+        self.storage_mut()
+            .get_mut(Self::PARAM_COUNT..)
+            .unwrap_or(&mut [])
     }
     /// The `I64` buffers (each batch norm's `num_batches_tracked`).
     fn counters(&self) -> &[i64] {
@@ -396,8 +398,11 @@ pub const fn storage_len<N: Network>() -> usize {
 
 /// The `(name, range in the storage)` of every tensor of the storage: the
 /// parameters, then the `F32` buffers.
-pub fn storage_tensors<N: Network>() -> impl Iterator<Item = (&'static str, core::ops::Range<usize>)> {
-    let params = N::PARAMS.iter().map(|p| (p.name, p.offset..p.offset + p.len));
+pub fn storage_tensors<N: Network>() -> impl Iterator<Item = (&'static str, core::ops::Range<usize>)>
+{
+    let params = N::PARAMS
+        .iter()
+        .map(|p| (p.name, p.offset..p.offset + p.len));
     let buffers = N::BUFFERS
         .iter()
         .filter(|b| b.dtype == BufferDtype::F32)

@@ -119,17 +119,8 @@ impl fmt::Write for Buf {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rule = "─".repeat_free(73);
-        writeln!(f, "{}", self.name)?;
-        writeln!(f, "{rule}")?;
-        writeln!(
-            f,
-            "{:<34} {:>14} {:>12} {:>10}",
-            "Layer (type)", "Output shape", "Param #", "Share"
-        )?;
-        writeln!(f, "{rule}")?;
-        writeln!(f, "{:<34} {:>14} {:>12}", "input", Dims(&self.input), 0)?;
-        for layer in self.layers {
+        // The first column fits the longest `name (kind)`.
+        let label_of = |layer: &LayerInfo| -> Result<Buf, fmt::Error> {
             let mut label = Buf::new();
             if layer.name == layer.kind {
                 fmt::Write::write_str(&mut label, layer.name)?;
@@ -137,9 +128,27 @@ impl fmt::Display for Summary {
                 fmt::Write::write_fmt(&mut label, format_args!("{} ({})", layer.name, layer.kind))
                     .or_else(|_| fmt::Write::write_str(&mut label, layer.name))?;
             }
+            Ok(label)
+        };
+        let mut width = 34;
+        for layer in self.layers {
+            width = width.max(label_of(layer)?.as_str().chars().count());
+        }
+        let rule = "─".repeat_free(width + 39);
+        writeln!(f, "{}", self.name)?;
+        writeln!(f, "{rule}")?;
+        writeln!(
+            f,
+            "{:<width$} {:>14} {:>12} {:>10}",
+            "Layer (type)", "Output shape", "Param #", "Share"
+        )?;
+        writeln!(f, "{rule}")?;
+        writeln!(f, "{:<width$} {:>14} {:>12}", "input", Dims(&self.input), 0)?;
+        for layer in self.layers {
+            let label = label_of(layer)?;
             write!(
                 f,
-                "{:<34} {:>14} {:>12}",
+                "{:<width$} {:>14} {:>12}",
                 label.as_str(),
                 Dims(layer.output),
                 Thousands(layer.params)

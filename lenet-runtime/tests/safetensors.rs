@@ -96,7 +96,10 @@ fn our_files_read_with_the_reference_implementation() {
     );
     let (n, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
     assert_eq!((8 + n) % 8, 0, "data is 8-byte aligned");
-    assert_eq!(meta.metadata().as_ref().unwrap()["format"], "pt");
+    // As `safetensors.torch.save_file(state_dict)`: no metadata.
+    assert!(meta.metadata().is_none());
+    // The reference implementation writes the very same bytes.
+    assert!(safetensors::serialize(st.tensors(), &None).unwrap() == bytes);
 }
 
 #[test]

@@ -8,8 +8,8 @@
 //! both give the same bits.
 
 use super::activation::{ReluLayer, SigmoidLayer, TanhLayer};
-use super::piecewise::{LeakyReluLayer, Relu6Layer};
 use super::layer::Layer;
+use super::piecewise::{LeakyReluLayer, Relu6Layer};
 use crate::simd;
 
 /// Floats copied at a time: small enough for a microcontroller's stack

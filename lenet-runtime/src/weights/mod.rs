@@ -61,10 +61,7 @@ pub fn write_le_bytes<N: Network>(net: &N, out: &mut [u8]) -> Result<(), Error> 
 /// The parameters (and `F32` buffers) as little-endian f32.
 #[cfg(feature = "std")]
 pub fn to_le_bytes<N: Network>(net: &N) -> Vec<u8> {
-    net.storage()
-        .iter()
-        .flat_map(|v| v.to_le_bytes())
-        .collect()
+    net.storage().iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
 /// Writes the raw little-endian form to `path`, atomically (see

@@ -481,9 +481,12 @@ pub fn load_safetensors<N: Network>(path: &Path) -> Result<N, Error> {
 
 /// The safetensors bytes of a network: its `state_dict()` (the parameters,
 /// then the buffers, a batch norm's `num_batches_tracked` as an `I64` of
-/// shape `[]`) in PyTorch's order, with `{"format": "pt"}` metadata.
+/// shape `[]`), without metadata. These are the very bytes PyTorch's
+/// `safetensors.torch.save_file(model.state_dict(), path)` writes for the
+/// same values: the format's own order (by dtype, then by name) and
+/// header, written by the reference implementation.
 pub fn to_safetensors<N: Network>(net: &N) -> Vec<u8> {
-    to_safetensors_with_metadata(net, &Metadata::new())
+    serialize(net, None)
 }
 
 /// Free-form string metadata of a safetensors file: the header's
@@ -493,46 +496,43 @@ pub type Metadata = BTreeMap<String, String>;
 /// [`to_safetensors`] with `metadata` in the header's `__metadata__` object
 /// besides `{"format": "pt"}` (a `format` key in `metadata` replaces it).
 pub fn to_safetensors_with_metadata<N: Network>(net: &N, metadata: &Metadata) -> Vec<u8> {
-    let mut meta = Map::new();
-    meta.insert("format".into(), Value::String("pt".into()));
+    let mut meta = std::collections::HashMap::new();
+    meta.insert("format".to_string(), "pt".to_string());
     for (k, v) in metadata {
-        meta.insert(k.clone(), Value::String(v.clone()));
+        meta.insert(k.clone(), v.clone());
     }
-    let mut header = String::from("{");
-    header.push_str(&format!("\"{METADATA_KEY}\":{}", Value::Object(meta)));
-    let mut offset = 0;
-    for spec in entries::<N>() {
-        let name = Value::String(spec.name.to_string());
-        let shape: Vec<String> = spec.shape.iter().map(|d| d.to_string()).collect();
-        let bytes = spec.len * spec.width() as usize;
-        header.push_str(&format!(
-            ",{name}:{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{offset},{}]}}",
-            spec.dtype,
-            shape.join(","),
-            offset + bytes
-        ));
-        offset += bytes;
-    }
-    header.push('}');
-    // Pad with spaces so that the data starts 8-byte aligned, as the
-    // reference implementation does.
-    while (8 + header.len()) % 8 != 0 {
-        header.push(' ');
-    }
-    let mut out = Vec::with_capacity(8 + header.len() + offset);
-    out.extend((header.len() as u64).to_le_bytes());
-    out.extend(header.as_bytes());
-    for spec in entries::<N>() {
-        match spec.place {
-            Place::Storage(at) => {
-                for v in &net.storage()[at..at + spec.len] {
-                    out.extend(v.to_le_bytes());
-                }
-            }
-            Place::Counter(index) => out.extend(net.counters()[index].to_le_bytes()),
-        }
-    }
-    out
+    serialize(net, Some(meta))
+}
+
+/// Every tensor of `net` as little-endian bytes, written by the `safetensors`
+/// crate with `metadata`.
+fn serialize<N: Network>(
+    net: &N,
+    metadata: Option<std::collections::HashMap<String, String>>,
+) -> Vec<u8> {
+    let data: Vec<(Entry, Vec<u8>)> = entries::<N>()
+        .map(|spec| {
+            let bytes = match spec.place {
+                Place::Storage(at) => net.storage()[at..at + spec.len]
+                    .iter()
+                    .flat_map(|v| v.to_le_bytes())
+                    .collect(),
+                Place::Counter(index) => net.counters()[index].to_le_bytes().to_vec(),
+            };
+            (spec, bytes)
+        })
+        .collect();
+    let views = data.iter().map(|(spec, bytes)| {
+        let dtype = match spec.place {
+            Place::Storage(_) => safetensors::Dtype::F32,
+            Place::Counter(_) => safetensors::Dtype::I64,
+        };
+        let view = safetensors::tensor::TensorView::new(dtype, spec.shape.to_vec(), bytes)
+            .expect("a network's tensor has as many bytes as its shape says");
+        (spec.name, view)
+    });
+    safetensors::serialize(views, &metadata)
+        .expect("the network's tensors have distinct names and valid shapes")
 }
 
 /// The `__metadata__` of safetensors bytes (empty when the header has

@@ -61,7 +61,14 @@ pub(super) fn affine(
 ///
 /// # Panics
 /// As [`affine`].
-pub(super) fn affine_in_place(level: Level, hw: usize, xy: &mut [f32], s: &[f32], a: &[f32], k: &[f32]) {
+pub(super) fn affine_in_place(
+    level: Level,
+    hw: usize,
+    xy: &mut [f32],
+    s: &[f32],
+    a: &[f32],
+    k: &[f32],
+) {
     let c = a.len();
     assert!(
         hw > 0 && c > 0 && s.len() >= c && k.len() >= c && xy.len().is_multiple_of(c * hw),

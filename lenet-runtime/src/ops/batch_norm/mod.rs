@@ -360,6 +360,29 @@ impl<const C: usize, const HW: usize> BatchNormLayer<C, HW> {
         eps: f32,
         y: &mut [f32],
     ) {
+        Self::forward_eval_in_place_at(
+            simd::level(),
+            gamma,
+            beta,
+            running_mean,
+            running_var,
+            eps,
+            y,
+        )
+    }
+
+    /// [`BatchNormLayer::forward_eval_in_place`] with the kernels of `level`.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward_eval_in_place_at(
+        level: Level,
+        gamma: &[f32],
+        beta: &[f32],
+        running_mean: &[f32],
+        running_var: &[f32],
+        eps: f32,
+        y: &mut [f32],
+    ) {
         let () = Self::GEOMETRY;
         let (mut s, mut a) = ([0.0f32; C], [0.0f32; C]);
         for ch in 0..C {
@@ -367,7 +390,7 @@ impl<const C: usize, const HW: usize> BatchNormLayer<C, HW> {
             s[ch] = -running_mean[ch];
             a[ch] = gamma[ch] * inv_std;
         }
-        kernels::affine_in_place(simd::level(), HW, y, &s, &a, &beta[..C]);
+        kernels::affine_in_place(level, HW, y, &s, &a, &beta[..C]);
     }
 }
 

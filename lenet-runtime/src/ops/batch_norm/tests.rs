@@ -49,6 +49,23 @@ fn check<const C: usize, const HW: usize>(seed: u64, n: usize) {
         let mut got = vec![f32::NAN; x.len()];
         BatchNormLayer::<C, HW>::forward_eval_at(level, &gamma, &beta, &rm, &rv, eps, &x, &mut got);
         close(&what("eval y"), &got, &ye, 1e-5);
+        // In place: the very same bits as out of place.
+        let mut inplace = x.clone();
+        BatchNormLayer::<C, HW>::forward_eval_in_place_at(
+            level,
+            &gamma,
+            &beta,
+            &rm,
+            &rv,
+            eps,
+            &mut inplace,
+        );
+        assert_eq!(
+            inplace.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            "{}",
+            what("eval in place")
+        );
     }
 
     // Any chunking of the batch gives the whole batch's statistics and sums.
