@@ -641,7 +641,19 @@ fn weight_slices(s: &Step) -> (TokenStream, TokenStream) {
         lit(s.offset + s.weights),
         lit(s.offset + s.weights + s.biases),
     );
+    if let Some(co) = zero_bias(s) {
+        return (quote!(&__p[#a..#b]), quote!(&[0.0f32; #co]));
+    }
     (quote!(&__p[#a..#b]), quote!(&__p[#b..#c]))
+}
+
+/// The output channels of a tuned convolution declared without bias: it
+/// runs with a bias of zeros (whose gradient goes nowhere).
+fn zero_bias(s: &Step) -> Option<Literal> {
+    match s.op {
+        Op::Conv2d { co, .. } if s.biases == 0 => Some(lit(co)),
+        _ => None,
+    }
 }
 
 /// The range of an arena buffer for `__n` images (`0..0` for the caller's
@@ -920,8 +932,12 @@ fn loss_grad_block(plan: &Plan, memory: &TrainMemory) -> TokenStream {
                         lit(s.offset + s.weights + s.biases),
                     );
                     let (w, _) = weight_slices(s);
+                    let grads_of = match zero_bias(s) {
+                        Some(co) => quote!(let (__dw, __db) = (&mut grads[#a..#c], &mut [0.0f32; #co]);),
+                        None => quote!(let (__dw, __db) = grads[#a..#c].split_at_mut(#b);),
+                    };
                     quote! {
-                        let (__dw, __db) = grads[#a..#c].split_at_mut(#b);
+                        #grads_of
                         <#layer as ::lenet::__private::Layer>::backward(#w, #xs, #ys, __r2, #dx_arg, __dw, __db);
                     }
                 } else {

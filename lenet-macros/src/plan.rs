@@ -38,7 +38,8 @@ pub enum Elementwise {
 /// One operation with every size fixed, as the runtime's layer type takes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
-    /// `Conv2d<CI, CO, K, S, P, H, W, HO, WO>`.
+    /// `Conv2d<CI, CO, K, S, P, H, W, HO, WO>`: square, undilated, one
+    /// group; a layer without bias runs it with a bias of zeros.
     Conv2d {
         ci: u64,
         co: u64,

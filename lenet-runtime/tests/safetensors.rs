@@ -212,9 +212,10 @@ fn a_wrong_dtype_says_what_was_found() {
 #[test]
 fn a_truncated_file_names_the_tensor_cut_off() {
     let bytes = to_safetensors(&tiny());
-    // fc.weight (24 bytes) then fc.bias (8 bytes): cut into the bias.
+    // In the format's order (by name), fc.bias (8 bytes) then fc.weight
+    // (24 bytes): cut into the weight.
     let (tensor, reason, msg) = weights_error(from_safetensors(&bytes[..bytes.len() - 3]));
-    assert_eq!(tensor, Some("fc.bias"));
+    assert_eq!(tensor, Some("fc.weight"));
     assert_eq!(
         reason,
         WeightsFault::Truncated {
@@ -223,8 +224,8 @@ fn a_truncated_file_names_the_tensor_cut_off() {
         }
     );
     assert!(msg.contains("truncated"), "{msg}");
-    let (tensor, _, _) = weights_error(from_safetensors(&bytes[..bytes.len() - 10]));
-    assert_eq!(tensor, Some("fc.weight"));
+    let (tensor, _, _) = weights_error(from_safetensors(&bytes[..bytes.len() - 27]));
+    assert_eq!(tensor, Some("fc.bias"));
     // Cut inside the header, and before the header length.
     let (tensor, reason, _) = weights_error(from_safetensors(&bytes[..20]));
     assert!(tensor.is_none() && matches!(reason, WeightsFault::Truncated { found: 20, .. }));
