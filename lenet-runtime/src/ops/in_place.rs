@@ -48,6 +48,11 @@ pub trait InPlace: Layer {
 impl<const N: usize> InPlace for ReluLayer<N> {}
 impl<const N: usize> InPlace for TanhLayer<N> {}
 impl<const N: usize> InPlace for SigmoidLayer<N> {}
+impl<const N: usize> InPlace for Relu6Layer<N> {}
+/// In place only forward, or with a slope that is not negative: a negative
+/// slope's backward reads the sign of `x`, which `y` does not keep (the
+/// memory plan does not run it in place in training then).
+impl<const N: usize, const SLOPE_BITS: u32> InPlace for LeakyReluLayer<N, SLOPE_BITS> {}
 
 #[cfg(test)]
 mod tests {
@@ -73,7 +78,8 @@ mod tests {
         check::<ReluLayer<100>>();
         check::<TanhLayer<100>>();
         check::<SigmoidLayer<100>>();
+        check::<Relu6Layer<100>>();
+        // Slope 0.2.
+        check::<LeakyReluLayer<100, 0x3e4c_cccd>>();
     }
 }
-impl<const N: usize> InPlace for Relu6Layer<N> {}
-impl<const N: usize, const SLOPE_BITS: u32> InPlace for LeakyReluLayer<N, SLOPE_BITS> {}
