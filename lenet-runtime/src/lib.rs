@@ -85,8 +85,9 @@ pub mod __private {
         init, named_parameters, Forward, LayerInfo, Network, ParamSpec, Pass,
     };
     pub use crate::ops::{
-        AdaptiveAvgPool2dLayer, AvgPool2dLayer, Conv2dLayer, FlattenLayer, InPlace, Layer,
-        LinearLayer, MaxPool2dLayer, ReluLayer, SigmoidLayer, TanhLayer,
+        AdaptiveAvgPool2dLayer, AvgPool2dLayer, Conv2dLayer, Conv2dReluLayer, Conv2dReluPoolLayer,
+        FlattenLayer, InPlace, Layer, LinearLayer, LinearReluLayer, MaxPool2dLayer, ReluLayer,
+        SigmoidLayer, TanhLayer,
     };
     pub use crate::params::Params;
     pub use crate::summary::Summary;
