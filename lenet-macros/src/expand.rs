@@ -178,8 +178,10 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
     let le_bytes = lit(plan.param_count.saturating_mul(4));
     let activation_sizes: Vec<Literal> = plan.steps.iter().map(|s| lit(s.out_len)).collect();
     let steps_count = lit(plan.steps.len() as u64);
-    let forward_memory = plan.forward_memory();
-    let train_memory = plan.train_memory();
+    let infer_plan = crate::fuse::fuse(plan, crate::fuse::Pass::Infer);
+    let train_plan = crate::fuse::fuse(plan, crate::fuse::Pass::Train);
+    let forward_memory = infer_plan.forward_memory();
+    let train_memory = train_plan.train_memory();
     let scratch = lit(forward_memory.size);
     let train_scratch = lit(train_memory.size);
     let layers = plan.steps.iter().map(|s| {
@@ -192,8 +194,8 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
         quote!(::lenet::__private::ParamSpec { name: #n, shape: &#s, offset: #o, len: #l, fan_in: #f })
     });
     let forward = forward_one(plan);
-    let forward_impl = forward_impl(name, plan, &forward_memory);
-    let loss_grad = loss_grad_block(plan, &train_memory);
+    let forward_impl = forward_impl(name, &infer_plan, &forward_memory);
+    let loss_grad = loss_grad_block(&train_plan, &train_memory);
     let shapes = shape_proof(name, plan);
     let debug_name = &name_str;
 
@@ -440,7 +442,7 @@ fn range(buf: Buf) -> TokenStream {
 fn forward_steps(plan: &Plan, exec: &[Exec]) -> TokenStream {
     let mut body = TokenStream::new();
     for (s, e) in plan.steps.iter().zip(exec) {
-        let layer = layer_type(&s.op);
+        let layer = crate::fuse::layer_type(s).unwrap_or_else(|| layer_type(&s.op));
         let (w, b) = weight_slices(s);
         body.extend(match *e {
             Exec::View => TokenStream::new(),
@@ -545,7 +547,7 @@ fn loss_grad_block(plan: &Plan, memory: &TrainMemory) -> TokenStream {
             Back::View { .. } => TokenStream::new(),
             Back::InPlace { step, y, d } => {
                 let Some(s) = plan.steps.get(step) else { continue };
-                let layer = layer_type(&s.op);
+                let layer = crate::fuse::layer_type(s).unwrap_or_else(|| layer_type(&s.op));
                 let (yr, d) = (range(y), range(d));
                 quote! {{
                     let ([__y], __d) = ::lenet::__private::split(__ws, [#yr], #d);
@@ -554,7 +556,7 @@ fn loss_grad_block(plan: &Plan, memory: &TrainMemory) -> TokenStream {
             }
             Back::Compute { step, x, y, dy, dx } => {
                 let Some(s) = plan.steps.get(step) else { continue };
-                let layer = layer_type(&s.op);
+                let layer = crate::fuse::layer_type(s).unwrap_or_else(|| layer_type(&s.op));
                 let xr = range(x);
                 let yr = y.map(range).unwrap_or_else(|| quote!(0..0));
                 let dyr = range(dy);

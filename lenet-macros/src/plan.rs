@@ -86,6 +86,9 @@ pub struct Step {
     pub biases: u64,
     /// Offset of the step's first parameter in the flat array.
     pub offset: u64,
+    /// What the step applies to its output after its operation (set by
+    /// `fuse`).
+    pub post: crate::fuse::Post,
 }
 
 /// One parameter tensor.
@@ -270,6 +273,7 @@ impl Plan {
                 weights,
                 biases,
                 offset,
+                post: crate::fuse::Post::None,
             });
             offset = offset.checked_add(weights)?.checked_add(biases)?;
         }
@@ -376,7 +380,12 @@ pub struct TrainMemory {
 
 /// What a layer's backward reads of its forward input and output (besides
 /// their lengths, which every backward takes the image count from).
-fn reads(op: &Op) -> (bool, bool) {
+fn reads(step: &Step) -> (bool, bool) {
+    let (x, y) = reads_op(&step.op);
+    (x, y || step.post.reads_output())
+}
+
+fn reads_op(op: &Op) -> (bool, bool) {
     match op {
         // dW = dy ⊗ x; dx = Wᵀ dy.
         Op::Conv2d { .. } | Op::Linear { .. } => (true, false),
@@ -601,8 +610,8 @@ impl Plan {
         let back_at = |k: usize| 2 * count - k;
         // Whether value v's contents are read by a backward step.
         let needed = |v: usize| -> bool {
-            let as_y = v > first && reads(&self.steps[v - 1].op).1;
-            let as_x = v < count && v >= first && reads(&self.steps[v].op).0;
+            let as_y = v > first && reads(&self.steps[v - 1]).1;
+            let as_x = v < count && v >= first && reads(&self.steps[v]).0;
             as_y || as_x || v == count
         };
         let mut arena = Arena::default();
@@ -649,7 +658,7 @@ impl Plan {
             // x is passed (its length gives the image count) whether or
             // not its contents are read; y only when read.
             arena.touch(x, t);
-            let y = reads(&s.op).1.then_some(y);
+            let y = reads(s).1.then_some(y);
             if let Some(y) = y {
                 arena.touch(y, t);
             }

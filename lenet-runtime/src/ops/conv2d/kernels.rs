@@ -34,10 +34,10 @@ use crate::simd::{runnable, Level};
 
 #[cfg(target_arch = "x86_64")]
 use crate::simd::vector::{Avx2, Avx512, Simd};
+#[cfg(target_arch = "x86_64")]
+use core::arch::x86_64::_CMP_NLT_UQ;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 use core::arch::x86_64::*;
-#[cfg(target_arch = "x86_64")]
-use core::arch::x86_64::{_CMP_NLE_UQ, _CMP_NLT_UQ};
 
 /// Geometry of one wide convolution: `ci` planes of `plane` floats with rows
 /// of `pitch`, giving `co` planes of `ho × wo` (compact).
@@ -201,6 +201,7 @@ pub(super) unsafe fn forward_pooled<
         x.len() >= n * inp && y.len() >= n * out,
         "conv2d: {n} images of {CI}×{H}×{W}"
     );
+    #[cfg_attr(not(feature = "std"), allow(unused_variables))]
     let level = runnable(level);
     #[cfg(feature = "std")]
     if level != Level::Portable && S == 1 {

@@ -311,7 +311,10 @@ unsafe fn backward_avx2<const I: usize, const O: usize>(
 }
 
 /// `y[n×O] = x[n×I] · wᵀ + b` (then `relu` when set), in tiles of 4
-/// images × 4 outputs (single images: 1 × 8).
+/// images × 4 outputs (single images: 1 × 8). Each tile of 4 weight rows
+/// runs over every group of 4 images before the next is read, so that the
+/// weights are streamed once per block of images (the block's inputs stay
+/// in L1).
 ///
 /// # Safety
 /// The CPU runs `S`'s instruction set; every pointer is valid
@@ -329,11 +332,23 @@ unsafe fn dot<S: Simd, const I: usize, const O: usize>(
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
     unsafe {
-        let mut s = 0;
-        while s + 4 <= n {
-            dot_rows::<S, I, O, 4, 4>(w, b, x.add(s * I), y.add(s * O), relu);
-            s += 4;
+        let groups = n / 4;
+        let mut o = 0;
+        while o + 4 <= O {
+            for g in 0..groups {
+                let (x, y) = (x.add(4 * g * I), y.add(4 * g * O + o));
+                dot_tile::<S, I, O, 4, 4>(w.add(o * I), b.add(o), x, y, relu);
+            }
+            o += 4;
         }
+        while o < O {
+            for g in 0..groups {
+                let (x, y) = (x.add(4 * g * I), y.add(4 * g * O + o));
+                dot_tile::<S, I, O, 4, 1>(w.add(o * I), b.add(o), x, y, relu);
+            }
+            o += 1;
+        }
+        let mut s = 4 * groups;
         while s < n {
             dot_rows::<S, I, O, 1, 8>(w, b, x.add(s * I), y.add(s * O), relu);
             s += 1;
