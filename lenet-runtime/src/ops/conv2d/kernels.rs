@@ -897,10 +897,13 @@ fn backward_wide<
     db: &mut [f32],
 ) {
     let (inp, out, kk) = (CI * H * W, CO * HO * WO, K * K);
-    for s in 0..n {
-        for (o, db) in db[..CO].iter_mut().enumerate() {
-            let at = s * out + o * HO * WO..s * out + (o + 1) * HO * WO;
-            *db += sum(&dy[at.clone()], gate.map(|g| &g[at]));
+    // Through a fused relu, the bias gradient is summed as `dy` is masked
+    // and laid out wide, below.
+    if gate.is_none() {
+        for s in 0..n {
+            for (o, db) in db[..CO].iter_mut().enumerate() {
+                *db += sum(&dy[s * out + o * HO * WO..s * out + (o + 1) * HO * WO]);
+            }
         }
     }
     let (hp, wp) = (H + 2 * P, W + 2 * P);
@@ -967,14 +970,20 @@ fn backward_wide<
                             }
                         }
                         Some(g) => {
-                            let g = &g[s * out + o * HO * WO..];
-                            for r in 0..HO {
-                                scalar::relu_backward(
-                                    &g[r * WO..(r + 1) * WO],
-                                    &src[r * WO..(r + 1) * WO],
-                                    &mut dst[r * wp..r * wp + WO],
-                                );
-                            }
+                            let g = &g[s * out + o * HO * WO..][..HO * WO];
+                            let (src, dst) = (&src[..HO * WO], &mut dst[..(HO - 1) * wp + WO]);
+                            // SAFETY: `src` and `g` hold `HO` rows of `WO`,
+                            // `dst` `HO` rows at pitch `wp ≥ WO`; `level` runs
+                            // on this CPU (`runnable`).
+                            db[o] += unsafe {
+                                gated_rows(
+                                    level,
+                                    (HO, WO, wp),
+                                    src.as_ptr(),
+                                    g.as_ptr(),
+                                    dst.as_mut_ptr(),
+                                )
+                            };
                         }
                     }
                 }
@@ -1072,6 +1081,110 @@ fn backward_wide<
             }
         }
     });
+}
+
+/// `dst[r · pitch + c] = dy[r · wo + c]` where `y[r · wo + c] > 0` (or NaN),
+/// else 0, for `rows` rows: `dy` through a fused `relu`'s mask, laid out
+/// wide as it is read. Returns the sum of the masked values (the bias
+/// gradient of the plane).
+///
+/// # Safety
+/// `level` runs on this CPU; `dy` and `y` hold `rows · wo` floats, `dst`
+/// `(rows − 1) · pitch + wo`.
+#[cfg(feature = "std")]
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+unsafe fn gated_rows(
+    level: Level,
+    (rows, wo, pitch): (usize, usize, usize),
+    dy: *const f32,
+    y: *const f32,
+    dst: *mut f32,
+) -> f32 {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        match level {
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => gated_rows_avx512((rows, wo, pitch), dy, y, dst),
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => gated_rows_avx2((rows, wo, pitch), dy, y, dst),
+            _ => {
+                let mut sum = 0.0;
+                for r in 0..rows {
+                    for c in 0..wo {
+                        let g = scalar::relu_grad(*y.add(r * wo + c), *dy.add(r * wo + c));
+                        *dst.add(r * pitch + c) = g;
+                        sum += g;
+                    }
+                }
+                sum
+            }
+        }
+    }
+}
+
+/// # Safety
+/// The CPU runs AVX-512F; as [`gated_rows`].
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn gated_rows_avx512(
+    geo: (usize, usize, usize),
+    dy: *const f32,
+    y: *const f32,
+    dst: *mut f32,
+) -> f32 {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe { gated_rows_with::<Avx512>(geo, dy, y, dst) }
+}
+
+/// # Safety
+/// The CPU runs AVX2; as [`gated_rows`].
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gated_rows_avx2(
+    geo: (usize, usize, usize),
+    dy: *const f32,
+    y: *const f32,
+    dst: *mut f32,
+) -> f32 {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe { gated_rows_with::<Avx2>(geo, dy, y, dst) }
+}
+
+/// # Safety
+/// The CPU runs `S`'s instruction set; as [`gated_rows`].
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+unsafe fn gated_rows_with<S: Simd>(
+    (rows, wo, pitch): (usize, usize, usize),
+    dy: *const f32,
+    y: *const f32,
+    dst: *mut f32,
+) -> f32 {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let last = S::first(wo % S::LANES);
+        let full = wo - wo % S::LANES;
+        let mut sum = S::zero();
+        for r in 0..rows {
+            let (a, g, d) = (dy.add(r * wo), y.add(r * wo), dst.add(r * pitch));
+            let mut c = 0;
+            while c < full {
+                let v = S::keep_where::<_CMP_NLE_UQ>(S::load(a.add(c)), S::load(g.add(c)));
+                S::store(d.add(c), v);
+                sum = S::add(sum, v);
+                c += S::LANES;
+            }
+            if c < wo {
+                let v = S::keep_where::<_CMP_NLE_UQ>(
+                    S::load_masked(a.add(c), last),
+                    S::load_masked(g.add(c), last),
+                );
+                S::store_masked(d.add(c), v, last);
+                sum = S::add(sum, v);
+            }
+        }
+        S::sum(sum)
+    }
 }
 
 /// `dyt[p · co + o] = dy[o · hw + p]` (one image), by 16 × 16 blocks; with
@@ -1361,27 +1474,15 @@ unsafe fn gather<S: Simd, const K: usize, const MASKED: bool>(
 }
 
 /// Sum of `v` in 16 independent lanes (a single running sum would wait on
-/// each addition in turn); with a `gate`, of `v` where `gate > 0` (or NaN).
+/// each addition in turn).
 #[cfg(feature = "std")]
-fn sum(v: &[f32], gate: Option<&[f32]>) -> f32 {
+fn sum(v: &[f32]) -> f32 {
     let mut lanes = [0.0f32; 16];
-    let Some(g) = gate else {
-        let chunks = v.chunks_exact(16);
-        let rest: f32 = chunks.remainder().iter().sum();
-        for c in chunks {
-            for (l, &x) in lanes.iter_mut().zip(c) {
-                *l += x;
-            }
-        }
-        return lanes.iter().sum::<f32>() + rest;
-    };
-    let (chunks, gates) = (v.chunks_exact(16), g[..v.len()].chunks_exact(16));
-    let rest: f32 = (chunks.remainder().iter().zip(gates.remainder()))
-        .map(|(&x, &g)| scalar::relu_grad(g, x))
-        .sum();
-    for (c, g) in chunks.zip(gates) {
-        for ((l, &x), &g) in lanes.iter_mut().zip(c).zip(g) {
-            *l += scalar::relu_grad(g, x);
+    let chunks = v.chunks_exact(16);
+    let rest: f32 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for (l, &x) in lanes.iter_mut().zip(c) {
+            *l += x;
         }
     }
     lanes.iter().sum::<f32>() + rest

@@ -293,14 +293,16 @@ fn check_relu<
         assert_close(&what("db"), &gdb, &db, &dba, 2e-5);
         assert_close(&what("dx"), &gdx, &dx, &dxa, 2e-5);
         assert_eq!(bits(&gdw), bits(&cdw), "{}", what("dw as the chain"));
-        assert_eq!(bits(&gdb), bits(&cdb), "{}", what("db as the chain"));
+        // db is summed as the mask is applied (in another order than the
+        // chain's separate pass), so within rounding of it.
+        assert_close(&what("db as the chain"), &gdb, &cdb, &dba, 2e-5);
         assert_eq!(bits(&gdx), bits(&cdx), "{}", what("dx as the chain"));
         let (mut gdw, mut gdb) = (dw0.clone(), db0.clone());
         Conv2dReluLayer::<CI, CO, K, S, P, H, W, HO, WO>::backward_at(
             level, &w, &x, &got, &dy, None, &mut gdw, &mut gdb,
         );
         assert_eq!(bits(&gdw), bits(&cdw), "{}", what("dw without dx"));
-        assert_eq!(bits(&gdb), bits(&cdb), "{}", what("db without dx"));
+        assert_close(&what("db without dx"), &gdb, &cdb, &dba, 2e-5);
     }
 }
 

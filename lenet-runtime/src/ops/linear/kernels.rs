@@ -171,6 +171,26 @@ pub(super) fn backward<const I: usize, const O: usize>(
         }
         return;
     }
+    // With `std`, the mask is applied in the bias gradient's pass over `dy`,
+    // which also writes the masked `dy` to scratch for both products;
+    // without, the products read `dy` through the gate.
+    #[cfg(feature = "std")]
+    if let Some(y) = gate {
+        crate::simd::scratch::with_reused(n * O, |g| {
+            for ((g, &y), &d) in g.iter_mut().zip(&y[..n * O]).zip(&dy[..n * O]) {
+                *g = scalar::relu_grad(y, d);
+            }
+            for s in 0..n {
+                for (d, g) in db[..O].iter_mut().zip(&g[s * O..(s + 1) * O]) {
+                    *d += g;
+                }
+            }
+            // SAFETY: `g` holds `n · O` floats, the lengths of the others were
+            // checked above, and `level` runs on this CPU (`runnable`).
+            unsafe { products::<I, O>(level, n, w, x, core::ptr::null(), g.as_ptr(), dx, dw) }
+        });
+        return;
+    }
     for s in 0..n {
         let dys = &dy[s * O..(s + 1) * O];
         match gate {
@@ -187,37 +207,44 @@ pub(super) fn backward<const I: usize, const O: usize>(
         }
     }
     let gate = gate.map_or(core::ptr::null(), |g| g.as_ptr());
+    // SAFETY: the lengths were checked above (the gate's, when not null,
+    // holds `n · O`), and `level` runs on this CPU (`runnable`).
+    unsafe { products::<I, O>(level, n, w, x, gate, dy.as_ptr(), dx, dw) }
+}
+
+/// `dW += dYᵀ·X` and, when `dx` is given, `dX = dY·W`, `dY` read through
+/// `gate` when it is not null.
+///
+/// # Safety
+/// `level` runs on this CPU and is not `Portable`; `w`, `x`, `dw` and `dx`
+/// hold the floats [`backward`] checks, `dy` and `gate` (unless null)
+/// `n · O` floats.
+#[allow(clippy::too_many_arguments)]
+unsafe fn products<const I: usize, const O: usize>(
+    level: Level,
+    n: usize,
+    w: &[f32],
+    x: &[f32],
+    gate: *const f32,
+    dy: *const f32,
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+) {
     match level {
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => {
-            // SAFETY: the CPU runs AVX-512F (`runnable`); lengths checked above.
+            // SAFETY: the caller keeps this function's contract (`# Safety`).
             unsafe {
                 let dx = dx.map_or(core::ptr::null_mut(), |d| d.as_mut_ptr());
-                backward_avx512::<I, O>(
-                    n,
-                    w.as_ptr(),
-                    x.as_ptr(),
-                    gate,
-                    dy.as_ptr(),
-                    dx,
-                    dw.as_mut_ptr(),
-                )
+                backward_avx512::<I, O>(n, w.as_ptr(), x.as_ptr(), gate, dy, dx, dw.as_mut_ptr())
             }
         }
         #[cfg(target_arch = "x86_64")]
         Level::Avx2 => {
-            // SAFETY: the CPU runs AVX2 and FMA (`runnable`); lengths checked above.
+            // SAFETY: the caller keeps this function's contract (`# Safety`).
             unsafe {
                 let dx = dx.map_or(core::ptr::null_mut(), |d| d.as_mut_ptr());
-                backward_avx2::<I, O>(
-                    n,
-                    w.as_ptr(),
-                    x.as_ptr(),
-                    gate,
-                    dy.as_ptr(),
-                    dx,
-                    dw.as_mut_ptr(),
-                )
+                backward_avx2::<I, O>(n, w.as_ptr(), x.as_ptr(), gate, dy, dx, dw.as_mut_ptr())
             }
         }
         _ => unreachable!("the portable level returned above"),
