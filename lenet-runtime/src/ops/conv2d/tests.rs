@@ -1,6 +1,9 @@
 //! The vectorised convolution against its scalar specification, forward and
 //! backward, at every level this CPU runs, over many sizes.
 
+// The pooled sizes `(HO) / 2` read to clippy as a rounded-up division.
+#![allow(clippy::manual_div_ceil)]
+
 use proptest::prelude::*;
 
 use super::{scalar, Conv2dLayer, Conv2dReluLayer, Conv2dReluPoolLayer};
