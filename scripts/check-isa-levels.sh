@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ops=(conv2d linear relu avg_pool2d max_pool2d "every layer (finite differences)")
+ops=(conv2d linear relu avg_pool2d max_pool2d "conv2d + relu" "linear + relu" "conv2d + relu + pool" "every layer (finite differences)")
 
 expected=(scalar)
 if [[ -r /proc/cpuinfo ]]; then

@@ -312,8 +312,10 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
     });
     let activation_sizes: Vec<Literal> = plan.steps.iter().map(|s| lit(s.out_len)).collect();
     let steps_count = lit(plan.steps.len() as u64);
-    let forward_memory = plan.forward_memory();
-    let train_memory = plan.train_memory();
+    let infer_plan = crate::fuse::fuse(plan, crate::fuse::Pass::Infer);
+    let train_plan = crate::fuse::fuse(plan, crate::fuse::Pass::Train);
+    let forward_memory = infer_plan.forward_memory();
+    let train_memory = train_plan.train_memory();
     let scratch = lit(forward_memory.size);
     let train_scratch = lit(train_memory.size);
     let layers = plan.steps.iter().map(|s| {
@@ -331,8 +333,8 @@ fn generate(net: &Net, plan: &Plan) -> TokenStream {
         quote!(::lenet::__private::ParamSpec { name: #n, shape: &#s, offset: #o, len: #l, fan_in: #f, init: ::lenet::__private::ParamInit::#init })
     });
     let forward = forward_one(plan);
-    let forward_impl = forward_impl(name, plan, &forward_memory);
-    let loss_grad = loss_grad_block(plan, &train_memory);
+    let forward_impl = forward_impl(name, &infer_plan, &forward_memory);
+    let loss_grad = loss_grad_block(&train_plan, &train_memory);
     let shapes = shape_proof(name, plan);
     let debug_name = &name_str;
 
@@ -752,7 +754,7 @@ fn local(what: &str, k: usize) -> syn::Ident {
 fn forward_steps(plan: &Plan, exec: &[Exec], mode: Mode) -> TokenStream {
     let mut body = TokenStream::new();
     for (k, (s, e)) in plan.steps.iter().zip(exec).enumerate() {
-        let layer = layer_type(&s.op);
+        let layer = crate::fuse::layer_type(s).unwrap_or_else(|| layer_type(&s.op));
         let (w, b) = weight_slices(s);
         let lp = quote!(::lenet::__private);
         body.extend(match (s.op, *e, mode) {
@@ -897,7 +899,7 @@ fn loss_grad_block(plan: &Plan, memory: &TrainMemory) -> TokenStream {
             Back::View { .. } => TokenStream::new(),
             Back::InPlace { step, y, d } => {
                 let Some(s) = plan.steps.get(step) else { continue };
-                let layer = layer_type(&s.op);
+                let layer = crate::fuse::layer_type(s).unwrap_or_else(|| layer_type(&s.op));
                 let (yr, d) = (range(y), range(d));
                 quote! {{
                     let ([__y], __d) = ::lenet::__private::split(__ws, [#yr], #d);
@@ -910,7 +912,7 @@ fn loss_grad_block(plan: &Plan, memory: &TrainMemory) -> TokenStream {
                     backward.extend(special);
                     continue;
                 }
-                let layer = layer_type(&s.op);
+                let layer = crate::fuse::layer_type(s).unwrap_or_else(|| layer_type(&s.op));
                 let xr = range(x);
                 let yr = y.map(range).unwrap_or_else(|| quote!(0..0));
                 let dyr = range(dy);

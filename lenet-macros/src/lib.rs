@@ -16,6 +16,7 @@ mod ctxt;
 mod eval;
 mod expand;
 mod fallback;
+mod fuse;
 mod model;
 mod names;
 mod plan;

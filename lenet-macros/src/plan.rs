@@ -159,6 +159,9 @@ pub struct Step {
     pub biases: u64,
     /// Offset of the step's first parameter in the flat array.
     pub offset: u64,
+    /// What the step applies to its output after its operation (set by
+    /// `fuse`).
+    pub post: crate::fuse::Post,
 }
 
 /// One parameter tensor.
@@ -495,6 +498,7 @@ impl Plan {
                 weights,
                 biases,
                 offset,
+                post: crate::fuse::Post::None,
             });
             offset = at;
         }
@@ -611,8 +615,15 @@ pub struct TrainMemory {
 
 /// What a layer's backward reads of its forward input and output (besides
 /// their lengths, which every backward takes the image count from), in
-/// training.
-fn reads(op: &Op) -> (bool, bool) {
+/// training: the operation's, and the output too when a fused `relu`'s
+/// mask is read from it.
+fn reads(step: &Step) -> (bool, bool) {
+    let (x, y) = reads_op(&step.op);
+    (x, y || step.post.reads_output())
+}
+
+/// What an operation's backward reads of its input and output.
+fn reads_op(op: &Op) -> (bool, bool) {
     match op {
         // dW = dy ⊗ x; dx = Wᵀ dy.
         Op::Conv2d { .. } | Op::Conv { .. } | Op::Linear { .. } => (true, false),
@@ -665,7 +676,7 @@ fn in_place(op: &Op, train: bool) -> bool {
             op: Elementwise::Flatten,
             ..
         } => false,
-        Op::Elementwise { .. } => !train || !reads(op).0,
+        Op::Elementwise { .. } => !train || !reads_op(op).0,
         Op::BatchNorm { .. } => !train,
         _ => false,
     }
@@ -864,8 +875,8 @@ impl Plan {
         let back_at = |k: usize| 2 * count - k;
         // Whether value v's contents are read by a backward step.
         let needed = |v: usize| -> bool {
-            let as_y = v > first && reads(&self.steps[v - 1].op).1;
-            let as_x = v < count && v >= first && reads(&self.steps[v].op).0;
+            let as_y = v > first && reads(&self.steps[v - 1]).1;
+            let as_x = v < count && v >= first && reads(&self.steps[v]).0;
             as_y || as_x || v == count
         };
         let mut arena = Arena::default();
@@ -912,7 +923,7 @@ impl Plan {
             // x is passed (its length gives the image count) whether or
             // not its contents are read; y only when read.
             arena.touch(x, t);
-            let y = reads(&s.op).1.then_some(y);
+            let y = reads(s).1.then_some(y);
             if let Some(y) = y {
                 arena.touch(y, t);
             }

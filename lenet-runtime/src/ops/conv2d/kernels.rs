@@ -29,11 +29,13 @@
 //! so they are vectorised with `std` only. The specification is
 //! [`super::scalar`].
 
-use super::scalar;
+use super::scalar::{self, Pool2};
 use crate::simd::{runnable, Level};
 
 #[cfg(target_arch = "x86_64")]
 use crate::simd::vector::{Avx2, Avx512, Simd};
+#[cfg(target_arch = "x86_64")]
+use core::arch::x86_64::_CMP_NLT_UQ;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 use core::arch::x86_64::*;
 
@@ -48,6 +50,8 @@ struct Wide {
     pitch: usize,
     ho: usize,
     wo: usize,
+    /// Whether `relu` is applied to every output as it is stored.
+    relu: bool,
 }
 
 impl Wide {
@@ -58,7 +62,8 @@ impl Wide {
     }
 }
 
-/// `y = conv(x) + b` for `n` images (`CI×H×W` in, `CO×HO×WO` out).
+/// `y = conv(x) + b` for `n` images (`CI×H×W` in, `CO×HO×WO` out), with
+/// `relu` applied to every output as it is stored when `relu` is set.
 ///
 /// # Safety
 /// The geometry holds: `K > 0`, `S > 0`, `H + 2·P ≥ K`, `W + 2·P ≥ K`,
@@ -86,6 +91,7 @@ pub(super) unsafe fn forward<
     b: &[f32],
     x: &[f32],
     y: &mut [f32],
+    relu: bool,
 ) {
     let (inp, out) = (CI * H * W, CO * HO * WO);
     assert!(
@@ -102,9 +108,12 @@ pub(super) unsafe fn forward<
         for s in 0..n {
             let (x, y) = (&x[s * inp..(s + 1) * inp], &mut y[s * out..(s + 1) * out]);
             if P == 0 {
-                portable::<CI, CO, K, S, H, W, HO, WO>(w, b, x, y);
+                portable::<CI, CO, K, S, H, W, HO, WO>(w, b, x, y, relu);
             } else {
                 scalar::forward::<CI, CO, K, S, P, H, W, HO, WO>(w, b, x, y);
+                if relu {
+                    scalar::relu_in_place(&mut y[..out]);
+                }
             }
         }
         return;
@@ -117,13 +126,14 @@ pub(super) unsafe fn forward<
         pitch: wp,
         ho: HO,
         wo: WO,
+        relu,
     };
     // With 16 lanes and a multiple of 16 output channels, vectors of output
     // channels waste no lanes (a row of 10 outputs fills 10 of 16 lanes of a
     // wide vector).
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if level == Level::Avx512 && CO.is_multiple_of(16) && K <= 7 {
-        by_channels::<K>(geo, n, (CI, H, W, P), w, b, x, y);
+        by_channels::<K>(geo, n, (CI, H, W, P), w, b, x, y, None);
         return;
     }
     if P == 0 {
@@ -143,8 +153,107 @@ pub(super) unsafe fn forward<
         }
     } else {
         #[cfg(feature = "std")]
-        pad_and_run::<K>(level, geo, n, (CI, H, W, P), w, b, x, y);
+        wide_images::<K>(level, geo, n, (CI, H, W, P), w, b, x, y, None);
     }
+}
+
+/// `y = pool(relu(conv(x) + b))` for `n` images (`CI×H×W` in, `CO×PH×PW`
+/// out), the pooling 2×2 at stride 2 (`PH = HO / 2`, `PW = WO / 2`): only
+/// the pooled map is written. The vectorised levels run the convolution
+/// and `relu` of one image into a map in scratch (it stays in L1) and pool
+/// it from there with the pooling layer's kernel; the portable level pools
+/// tiles of two output rows in registers.
+///
+/// # Safety
+/// The geometry holds, as for [`forward`], and `PH = HO / 2 > 0`,
+/// `PW = WO / 2 > 0`.
+///
+/// # Panics
+/// If a slice is shorter than the sizes require.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn forward_pooled<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+    const PH: usize,
+    const PW: usize,
+>(
+    level: Level,
+    n: usize,
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+    pool: Pool2,
+) {
+    let (inp, out) = (CI * H * W, CO * PH * PW);
+    assert!(
+        w.len() >= CO * CI * K * K && b.len() >= CO,
+        "conv2d: {CO}×{CI}×{K}×{K} weights"
+    );
+    assert!(
+        x.len() >= n * inp && y.len() >= n * out,
+        "conv2d: {n} images of {CI}×{H}×{W}"
+    );
+    #[cfg_attr(not(feature = "std"), allow(unused_variables))]
+    let level = runnable(level);
+    #[cfg(feature = "std")]
+    if level != Level::Portable && S == 1 {
+        use crate::ops::{AvgPool2dLayer, Layer, MaxPool2dLayer};
+        let geo = Wide {
+            ci: CI,
+            co: CO,
+            plane: (H + 2 * P) * (W + 2 * P),
+            pitch: W + 2 * P,
+            ho: HO,
+            wo: WO,
+            relu: true,
+        };
+        let reduce = |map: &[f32], y: &mut [f32]| match pool {
+            Pool2::Avg => {
+                AvgPool2dLayer::<CO, 2, 2, HO, WO, PH, PW>::forward_at(level, &[], &[], map, y)
+            }
+            Pool2::Max => {
+                MaxPool2dLayer::<CO, 2, 2, HO, WO, PH, PW>::forward_at(level, &[], &[], map, y)
+            }
+        };
+        let pooled = Pooled {
+            map: CO * HO * WO,
+            out,
+            reduce: &reduce,
+        };
+        #[cfg(target_arch = "x86_64")]
+        if level == Level::Avx512 && CO.is_multiple_of(16) && K <= 7 {
+            by_channels::<K>(geo, n, (CI, H, W, P), w, b, x, y, Some(pooled));
+            return;
+        }
+        wide_images::<K>(level, geo, n, (CI, H, W, P), w, b, x, y, Some(pooled));
+        return;
+    }
+    for s in 0..n {
+        let (x, y) = (&x[s * inp..(s + 1) * inp], &mut y[s * out..(s + 1) * out]);
+        if P == 0 {
+            portable_pooled::<CI, CO, K, S, H, W, PH, PW>(w, b, x, y, pool);
+        } else {
+            scalar::forward_relu_pool::<CI, CO, K, S, P, H, W, PH, PW>(w, b, x, y, pool);
+        }
+    }
+}
+
+/// Where fused pooling sends each image: its activated map (`map` floats,
+/// in scratch) reduced by `reduce` into the image's `out` pooled floats.
+#[cfg(feature = "std")]
+#[derive(Clone, Copy)]
+struct Pooled<'a> {
+    map: usize,
+    out: usize,
+    reduce: &'a dyn Fn(&[f32], &mut [f32]),
 }
 
 /// The portable forward pass of one unpadded image, any stride: tiles of
@@ -170,18 +279,19 @@ fn portable<
     b: &[f32],
     x: &[f32],
     y: &mut [f32],
+    relu: bool,
 ) {
     let mut o = 0;
     for _ in 0..CO / 4 {
-        channel_block::<CI, K, S, H, W, HO, WO, 4>(w, b, x, y, o);
+        channel_block::<CI, K, S, H, W, HO, WO, 4>(w, b, x, y, o, relu);
         o += 4;
     }
     if CO % 4 >= 2 {
-        channel_block::<CI, K, S, H, W, HO, WO, 2>(w, b, x, y, o);
+        channel_block::<CI, K, S, H, W, HO, WO, 2>(w, b, x, y, o, relu);
         o += 2;
     }
     if CO % 2 == 1 {
-        channel_block::<CI, K, S, H, W, HO, WO, 1>(w, b, x, y, o);
+        channel_block::<CI, K, S, H, W, HO, WO, 1>(w, b, x, y, o, relu);
     }
 }
 
@@ -204,27 +314,28 @@ fn channel_block<
     x: &[f32],
     y: &mut [f32],
     o: usize,
+    relu: bool,
 ) {
     for r in 0..HO {
         if !WO.is_multiple_of(4) && WO.is_multiple_of(5) {
             // Rows of 5·k outputs (LeNet-5's 10 after its first pooling) by
             // tiles of 5: no tile of 2 left over.
             for c in (0..WO).step_by(5) {
-                tile::<CI, K, S, H, W, HO, WO, MR, 5>(w, b, x, y, At { o, r, c });
+                tile::<CI, K, S, H, W, HO, WO, MR, 5>(w, b, x, y, At { o, r, c }, relu);
             }
             continue;
         }
         let mut c = 0;
         for _ in 0..WO / 4 {
-            tile::<CI, K, S, H, W, HO, WO, MR, 4>(w, b, x, y, At { o, r, c });
+            tile::<CI, K, S, H, W, HO, WO, MR, 4>(w, b, x, y, At { o, r, c }, relu);
             c += 4;
         }
         if WO % 4 >= 2 {
-            tile::<CI, K, S, H, W, HO, WO, MR, 2>(w, b, x, y, At { o, r, c });
+            tile::<CI, K, S, H, W, HO, WO, MR, 2>(w, b, x, y, At { o, r, c }, relu);
             c += 2;
         }
         if WO % 2 == 1 {
-            tile::<CI, K, S, H, W, HO, WO, MR, 1>(w, b, x, y, At { o, r, c });
+            tile::<CI, K, S, H, W, HO, WO, MR, 1>(w, b, x, y, At { o, r, c }, relu);
         }
     }
 }
@@ -257,8 +368,35 @@ fn tile<
     b: &[f32],
     x: &[f32],
     y: &mut [f32],
-    At { o, r, c }: At,
+    at: At,
+    relu: bool,
 ) {
+    let At { o, r, c } = at;
+    let mut acc = tile_acc::<CI, K, S, H, W, MR, NR>(w, b, x, at);
+    for (m, acc) in acc.iter_mut().enumerate() {
+        if relu {
+            scalar::relu_in_place(acc);
+        }
+        y[((o + m) * HO + r) * WO + c..][..NR].copy_from_slice(acc);
+    }
+}
+
+/// The sums of a tile (see [`tile`]), in registers.
+#[inline(always)]
+fn tile_acc<
+    const CI: usize,
+    const K: usize,
+    const S: usize,
+    const H: usize,
+    const W: usize,
+    const MR: usize,
+    const NR: usize,
+>(
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    At { o, r, c }: At,
+) -> [[f32; NR]; MR] {
     let mut acc: [[f32; NR]; MR] = core::array::from_fn(|m| [b[o + m]; NR]);
     for i in 0..CI {
         // The `K × K` weights of input channel `i` for each output channel.
@@ -277,15 +415,120 @@ fn tile<
             }
         }
     }
-    for (m, acc) in acc.iter().enumerate() {
-        y[((o + m) * HO + r) * WO + c..][..NR].copy_from_slice(acc);
+    acc
+}
+
+/// The portable forward pass of one unpadded image fused with `relu` and a
+/// 2×2, stride-2 `pool` into `PH × PW`: per pair of output rows, tiles of
+/// `MR` channels × `NR` columns of both rows in registers, reduced to the
+/// `NR / 2` pooled outputs they cover. The full-size map is never written.
+fn portable_pooled<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const S: usize,
+    const H: usize,
+    const W: usize,
+    const PH: usize,
+    const PW: usize,
+>(
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+    pool: Pool2,
+) {
+    let mut o = 0;
+    for _ in 0..CO / 4 {
+        pooled_block::<CI, K, S, H, W, PH, PW, 4>(w, b, x, y, o, pool);
+        o += 4;
+    }
+    if CO % 4 >= 2 {
+        pooled_block::<CI, K, S, H, W, PH, PW, 2>(w, b, x, y, o, pool);
+        o += 2;
+    }
+    if CO % 2 == 1 {
+        pooled_block::<CI, K, S, H, W, PH, PW, 1>(w, b, x, y, o, pool);
     }
 }
 
-/// The forward pass of padded images, each copied into scratch first.
+/// Output channels `o..o + MR` of [`portable_pooled`]: pooled rows, each by
+/// tiles of 4 columns (2 pooled outputs), then 2 for the columns left over.
+#[inline(always)]
+fn pooled_block<
+    const CI: usize,
+    const K: usize,
+    const S: usize,
+    const H: usize,
+    const W: usize,
+    const PH: usize,
+    const PW: usize,
+    const MR: usize,
+>(
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+    o: usize,
+    pool: Pool2,
+) {
+    for pr in 0..PH {
+        let mut c = 0;
+        while c + 4 <= 2 * PW {
+            pooled_tile::<CI, K, S, H, W, PH, PW, MR, 4>(w, b, x, y, At { o, r: pr, c }, pool);
+            c += 4;
+        }
+        if c < 2 * PW {
+            pooled_tile::<CI, K, S, H, W, PH, PW, MR, 2>(w, b, x, y, At { o, r: pr, c }, pool);
+        }
+    }
+}
+
+/// Rows `2·r` and `2·r + 1`, columns `c..c + NR` of output channels
+/// `o..o + MR`, activated and pooled into pooled row `r`.
+#[inline(always)]
+fn pooled_tile<
+    const CI: usize,
+    const K: usize,
+    const S: usize,
+    const H: usize,
+    const W: usize,
+    const PH: usize,
+    const PW: usize,
+    const MR: usize,
+    const NR: usize,
+>(
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+    At { o, r, c }: At,
+    pool: Pool2,
+) {
+    let top = tile_acc::<CI, K, S, H, W, MR, NR>(w, b, x, At { o, r: 2 * r, c });
+    let bottom = tile_acc::<CI, K, S, H, W, MR, NR>(w, b, x, At { o, r: 2 * r + 1, c });
+    for m in 0..MR {
+        let row = &mut y[((o + m) * PH + r) * PW + c / 2..][..NR / 2];
+        for (j, y) in row.iter_mut().enumerate() {
+            *y = pool.reduce(
+                [
+                    top[m][2 * j],
+                    top[m][2 * j + 1],
+                    bottom[m][2 * j],
+                    bottom[m][2 * j + 1],
+                ]
+                .map(scalar::relu),
+            );
+        }
+    }
+}
+
+/// The wide forward pass of images in scratch: each padded into it first
+/// when `p > 0`, and with `pooled`, each map written there and pooled into
+/// `y`.
 #[cfg(feature = "std")]
 #[allow(clippy::too_many_arguments)]
-fn pad_and_run<const K: usize>(
+fn wide_images<const K: usize>(
     level: Level,
     geo: Wide,
     n: usize,
@@ -294,24 +537,44 @@ fn pad_and_run<const K: usize>(
     b: &[f32],
     x: &[f32],
     y: &mut [f32],
+    pooled: Option<Pooled<'_>>,
 ) {
-    let (inp, out) = (ci * h * w_, geo.co * geo.ho * geo.wo);
-    crate::simd::scratch::with_zeroed(ci * geo.plane, |xp| {
+    let inp = ci * h * w_;
+    let out = pooled.map_or(geo.co * geo.ho * geo.wo, |q| q.out);
+    let padded = if p > 0 { ci * geo.plane } else { 0 };
+    let map = pooled.map_or(0, |q| q.map);
+    let body = |buf: &mut [f32]| {
+        let (xp, m) = buf.split_at_mut(padded);
         for s in 0..n {
-            pad(&x[s * inp..(s + 1) * inp], xp, ci, h, w_, p);
-            // SAFETY: `xp` is the padded image, `ci` planes of `hp × wp`.
-            unsafe {
-                wide::<K>(
-                    level,
-                    geo,
-                    w.as_ptr(),
-                    b.as_ptr(),
-                    xp.as_ptr(),
-                    y[s * out..].as_mut_ptr(),
-                )
+            let xs = &x[s * inp..(s + 1) * inp];
+            let xs = if p > 0 {
+                pad(xs, xp, ci, h, w_, p);
+                &xp[..]
+            } else {
+                xs
+            };
+            let ys = &mut y[s * out..(s + 1) * out];
+            let dst = if pooled.is_some() {
+                m.as_mut_ptr()
+            } else {
+                ys.as_mut_ptr()
+            };
+            // SAFETY: `xs` is the (padded) image, `ci` planes of `hp × wp`;
+            // `dst` holds `co · ho · wo` floats (the map, or image `s` of `y`,
+            // checked by the caller).
+            unsafe { wide::<K>(level, geo, w.as_ptr(), b.as_ptr(), xs.as_ptr(), dst) }
+            if let Some(q) = pooled {
+                (q.reduce)(m, ys);
             }
         }
-    });
+    };
+    // Only the border of a padded image must be zero; the map is
+    // overwritten entirely.
+    if p > 0 {
+        crate::simd::scratch::with_zeroed(padded + map, body)
+    } else {
+        crate::simd::scratch::with_reused(map, body)
+    }
 }
 
 /// The forward pass by vectors of 16 output channels (AVX-512, a multiple
@@ -328,21 +591,24 @@ fn by_channels<const K: usize>(
     b: &[f32],
     x: &[f32],
     y: &mut [f32],
+    pooled: Option<Pooled<'_>>,
 ) {
     let taps = ci * K * K;
     let (inp, hw) = (ci * h * w_, geo.ho * geo.wo);
-    let out = geo.co * hw;
+    let out = pooled.map_or(geo.co * hw, |q| q.out);
     let padded = if p > 0 { ci * geo.plane } else { 0 };
-    // The transposed weights and the tile results are overwritten entirely;
-    // only the border of a padded image must be zero.
-    let len = geo.co * taps + hw * 16 + padded;
+    let map = pooled.map_or(0, |q| q.map);
+    // The transposed weights, the tile results and the map are overwritten
+    // entirely; only the border of a padded image must be zero.
+    let len = geo.co * taps + hw * 16 + map + padded;
     let body = |buf: &mut [f32]| {
         let (wt, rest) = buf.split_at_mut(geo.co * taps);
-        let (tmp, xp) = rest.split_at_mut(hw * 16);
+        let (tmp, rest) = rest.split_at_mut(hw * 16);
+        let (m, xp) = rest.split_at_mut(map);
         // SAFETY: `w` holds `co` rows of `taps` weights (checked by the
         // caller), `wt` as many floats; `co` is a multiple of 16 and the CPU
         // runs AVX-512F (checked by the caller).
-        unsafe { position_major(geo.co, taps, w.as_ptr(), wt.as_mut_ptr()) };
+        unsafe { position_major(geo.co, taps, w.as_ptr(), core::ptr::null(), wt.as_mut_ptr()) };
         for s in 0..n {
             let xs = &x[s * inp..(s + 1) * inp];
             let xs = if p > 0 {
@@ -351,9 +617,16 @@ fn by_channels<const K: usize>(
             } else {
                 xs
             };
+            let ys = &mut y[s * out..(s + 1) * out];
+            let dst = if pooled.is_some() {
+                m.as_mut_ptr()
+            } else {
+                ys.as_mut_ptr()
+            };
             // SAFETY: the level is AVX-512F (checked by the caller); `wt`
             // holds `co · ci · K · K` floats, `b` `co`, `xs` `ci` planes of
-            // `plane` (padded), `tmp` `ho · wo · 16`, and `y` image `s`.
+            // `plane` (padded), `tmp` `ho · wo · 16`, and `dst` `co · ho ·
+            // wo` (the map, or image `s` of `y`).
             unsafe {
                 channels_avx512::<K>(
                     geo,
@@ -361,8 +634,11 @@ fn by_channels<const K: usize>(
                     b.as_ptr(),
                     xs.as_ptr(),
                     tmp.as_mut_ptr(),
-                    y[s * out..(s + 1) * out].as_mut_ptr(),
+                    dst,
                 )
+            }
+            if let Some(q) = pooled {
+                (q.reduce)(m, ys);
             }
         }
     };
@@ -447,7 +723,10 @@ unsafe fn channels<const K: usize, const R: usize>(
                         }
                     }
                     for (j, &a) in acc.iter().enumerate() {
-                        S::store(tmp.add((r * geo.wo + c + j) * 16), a);
+                        S::store(
+                            tmp.add((r * geo.wo + c + j) * 16),
+                            activate::<S>(geo.relu, a),
+                        );
                     }
                     c0 += R;
                 }
@@ -522,7 +801,9 @@ unsafe fn transpose16(r: [__m512; 16]) -> [__m512; 16] {
 }
 
 /// Adds `∂L/∂w` and `∂L/∂b` of `n` images to `dw` and `db`, and writes
-/// `∂L/∂x` to `dx` when given.
+/// `∂L/∂x` to `dx` when given. With `gate` (the output of a fused `relu`,
+/// `y`), the gradient reaching the convolution is `dy` where `y > 0` (or
+/// NaN) and 0 elsewhere, applied as `dy` is read.
 ///
 /// # Safety
 /// The geometry holds, as for [`forward`].
@@ -545,6 +826,7 @@ pub(super) unsafe fn backward<
     n: usize,
     w: &[f32],
     x: &[f32],
+    gate: Option<&[f32]>,
     dy: &[f32],
     mut dx: Option<&mut [f32]>,
     dw: &mut [f32],
@@ -565,21 +847,28 @@ pub(super) unsafe fn backward<
             "conv2d: dx holds {n} images of {CI}×{H}×{W}"
         );
     }
+    if let Some(g) = gate {
+        assert!(
+            g.len() >= n * out,
+            "conv2d: y holds {n} images of {CO}×{HO}×{WO}"
+        );
+    }
     let level = runnable(level);
     let vectorised = level != Level::Portable && S == 1 && P < K && cfg!(feature = "std");
     if !vectorised {
         for s in 0..n {
             let xs = &x[s * inp..(s + 1) * inp];
             let dys = &dy[s * out..(s + 1) * out];
-            scalar::backward_params::<CI, CO, K, S, P, H, W, HO, WO>(xs, dys, dw, db);
+            let gs = gate.map(|g| &g[s * out..(s + 1) * out]);
+            scalar::backward_params::<CI, CO, K, S, P, H, W, HO, WO>(xs, gs, dys, dw, db);
             if let Some(dx) = dx.as_deref_mut() {
                 let dxs = &mut dx[s * inp..(s + 1) * inp];
-                scalar::backward_input::<CI, CO, K, S, P, H, W, HO, WO>(w, dys, dxs);
+                scalar::backward_input::<CI, CO, K, S, P, H, W, HO, WO>(w, gs, dys, dxs);
             }
         }
     } else {
         #[cfg(feature = "std")]
-        backward_wide::<CI, CO, K, P, H, W, HO, WO>(level, n, w, x, dy, dx, dw, db);
+        backward_wide::<CI, CO, K, P, H, W, HO, WO>(level, n, w, x, gate, dy, dx, dw, db);
     }
 }
 
@@ -601,16 +890,20 @@ fn backward_wide<
     n: usize,
     w: &[f32],
     x: &[f32],
+    gate: Option<&[f32]>,
     dy: &[f32],
     dx: Option<&mut [f32]>,
     dw: &mut [f32],
     db: &mut [f32],
 ) {
     let (inp, out, kk) = (CI * H * W, CO * HO * WO, K * K);
-    for s in 0..n {
-        for (o, db) in db[..CO].iter_mut().enumerate() {
-            let plane = &dy[s * out + o * HO * WO..s * out + (o + 1) * HO * WO];
-            *db += sum(plane);
+    // Through a fused relu, the bias gradient is summed as `dy` is masked
+    // and laid out wide, below.
+    if gate.is_none() {
+        for s in 0..n {
+            for (o, db) in db[..CO].iter_mut().enumerate() {
+                *db += sum(&dy[s * out + o * HO * WO..s * out + (o + 1) * HO * WO]);
+            }
         }
     }
     let (hp, wp) = (H + 2 * P, W + 2 * P);
@@ -621,6 +914,7 @@ fn backward_wide<
         pitch: wp,
         ho: HO,
         wo: WO,
+        relu: false,
     };
     // Each plane of `dy` is laid out wide (pitch `wp`, zero in the dropped
     // columns and past the last position, with 16 floats to spare).
@@ -668,8 +962,29 @@ fn backward_wide<
                 for o in 0..CO {
                     let src = &dy[s * out + o * HO * WO..];
                     let dst = &mut dyw[((s - s0) * CO + o) * row..];
-                    for r in 0..HO {
-                        dst[r * wp..r * wp + WO].copy_from_slice(&src[r * WO..(r + 1) * WO]);
+                    match gate {
+                        None => {
+                            for r in 0..HO {
+                                dst[r * wp..r * wp + WO]
+                                    .copy_from_slice(&src[r * WO..(r + 1) * WO]);
+                            }
+                        }
+                        Some(g) => {
+                            let g = &g[s * out + o * HO * WO..][..HO * WO];
+                            let (src, dst) = (&src[..HO * WO], &mut dst[..(HO - 1) * wp + WO]);
+                            // SAFETY: `src` and `g` hold `HO` rows of `WO`,
+                            // `dst` `HO` rows at pitch `wp ≥ WO`; `level` runs
+                            // on this CPU (`runnable`).
+                            db[o] += unsafe {
+                                gated_rows(
+                                    level,
+                                    (HO, WO, wp),
+                                    src.as_ptr(),
+                                    g.as_ptr(),
+                                    dst.as_mut_ptr(),
+                                )
+                            };
+                        }
                     }
                 }
             }
@@ -678,12 +993,13 @@ fn backward_wide<
                 for s in s0..s1 {
                     let t = &mut dyt[(s - s0) * hw * CO..(s - s0 + 1) * hw * CO];
                     let d = &dy[s * out..(s + 1) * out];
-                    // SAFETY: `d` holds `CO` planes of `hw`, `t` as many
-                    // floats; `CO` is a multiple of 16 and the CPU runs
-                    // AVX-512F (`by_channels`).
+                    let g = gate.map_or(core::ptr::null(), |g| g[s * out..(s + 1) * out].as_ptr());
+                    // SAFETY: `d` (and `g`, unless null) holds `CO` planes of
+                    // `hw`, `t` as many floats; `CO` is a multiple of 16 and
+                    // the CPU runs AVX-512F (`by_channels`).
                     #[cfg(target_arch = "x86_64")]
                     unsafe {
-                        position_major(CO, hw, d.as_ptr(), t.as_mut_ptr())
+                        position_major(CO, hw, d.as_ptr(), g, t.as_mut_ptr())
                     };
                 }
                 // SAFETY: `xs` holds `s1 − s0` images of `CI` planes of
@@ -767,24 +1083,137 @@ fn backward_wide<
     });
 }
 
-/// `dyt[p · co + o] = dy[o · hw + p]` (one image), by 16 × 16 blocks.
+/// `dst[r · pitch + c] = dy[r · wo + c]` where `y[r · wo + c] > 0` (or NaN),
+/// else 0, for `rows` rows: `dy` through a fused `relu`'s mask, laid out
+/// wide as it is read. Returns the sum of the masked values (the bias
+/// gradient of the plane).
 ///
 /// # Safety
-/// The CPU runs AVX-512F; `co` is a multiple of 16; `dy` and `dyt` hold
-/// `co · hw` floats.
+/// `level` runs on this CPU; `dy` and `y` hold `rows · wo` floats, `dst`
+/// `(rows − 1) · pitch + wo`.
+#[cfg(feature = "std")]
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+unsafe fn gated_rows(
+    level: Level,
+    (rows, wo, pitch): (usize, usize, usize),
+    dy: *const f32,
+    y: *const f32,
+    dst: *mut f32,
+) -> f32 {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        match level {
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => gated_rows_avx512((rows, wo, pitch), dy, y, dst),
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => gated_rows_avx2((rows, wo, pitch), dy, y, dst),
+            _ => {
+                let mut sum = 0.0;
+                for r in 0..rows {
+                    for c in 0..wo {
+                        let g = scalar::relu_grad(*y.add(r * wo + c), *dy.add(r * wo + c));
+                        *dst.add(r * pitch + c) = g;
+                        sum += g;
+                    }
+                }
+                sum
+            }
+        }
+    }
+}
+
+/// # Safety
+/// The CPU runs AVX-512F; as [`gated_rows`].
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[target_feature(enable = "avx512f")]
-unsafe fn position_major(co: usize, hw: usize, dy: *const f32, dyt: *mut f32) {
+unsafe fn gated_rows_avx512(
+    geo: (usize, usize, usize),
+    dy: *const f32,
+    y: *const f32,
+    dst: *mut f32,
+) -> f32 {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe { gated_rows_with::<Avx512>(geo, dy, y, dst) }
+}
+
+/// # Safety
+/// The CPU runs AVX2; as [`gated_rows`].
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gated_rows_avx2(
+    geo: (usize, usize, usize),
+    dy: *const f32,
+    y: *const f32,
+    dst: *mut f32,
+) -> f32 {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe { gated_rows_with::<Avx2>(geo, dy, y, dst) }
+}
+
+/// # Safety
+/// The CPU runs `S`'s instruction set; as [`gated_rows`].
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+unsafe fn gated_rows_with<S: Simd>(
+    (rows, wo, pitch): (usize, usize, usize),
+    dy: *const f32,
+    y: *const f32,
+    dst: *mut f32,
+) -> f32 {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        let last = S::first(wo % S::LANES);
+        let full = wo - wo % S::LANES;
+        let mut sum = S::zero();
+        for r in 0..rows {
+            let (a, g, d) = (dy.add(r * wo), y.add(r * wo), dst.add(r * pitch));
+            let mut c = 0;
+            while c < full {
+                let v = S::keep_where::<_CMP_NLE_UQ>(S::load(a.add(c)), S::load(g.add(c)));
+                S::store(d.add(c), v);
+                sum = S::add(sum, v);
+                c += S::LANES;
+            }
+            if c < wo {
+                let v = S::keep_where::<_CMP_NLE_UQ>(
+                    S::load_masked(a.add(c), last),
+                    S::load_masked(g.add(c), last),
+                );
+                S::store_masked(d.add(c), v, last);
+                sum = S::add(sum, v);
+            }
+        }
+        S::sum(sum)
+    }
+}
+
+/// `dyt[p · co + o] = dy[o · hw + p]` (one image), by 16 × 16 blocks; with
+/// a `gate` (not null), `dy` where `gate > 0` (or NaN) and 0 elsewhere.
+///
+/// # Safety
+/// The CPU runs AVX-512F; `co` is a multiple of 16; `dy`, `dyt` and `gate`
+/// (unless null) hold `co · hw` floats.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn position_major(co: usize, hw: usize, dy: *const f32, gate: *const f32, dyt: *mut f32) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
     unsafe {
         type S = Avx512;
         let blocks = hw / 16;
         for ob in 0..co / 16 {
             let d = dy.add(ob * 16 * hw);
+            let g = if gate.is_null() {
+                gate
+            } else {
+                gate.add(ob * 16 * hw)
+            };
             for k in 0..blocks {
                 let mut rows = [S::zero(); 16];
                 for (j, r) in rows.iter_mut().enumerate() {
                     *r = S::load(d.add(j * hw + k * 16));
+                    if !g.is_null() {
+                        *r = S::keep_where::<_CMP_NLE_UQ>(*r, S::load(g.add(j * hw + k * 16)));
+                    }
                 }
                 for (l, &v) in transpose16(rows).iter().enumerate() {
                     S::store(dyt.add((k * 16 + l) * co + ob * 16), v);
@@ -792,7 +1221,12 @@ unsafe fn position_major(co: usize, hw: usize, dy: *const f32, dyt: *mut f32) {
             }
             for p in blocks * 16..hw {
                 for j in 0..16 {
-                    *dyt.add(p * co + ob * 16 + j) = *d.add(j * hw + p);
+                    let v = *d.add(j * hw + p);
+                    *dyt.add(p * co + ob * 16 + j) = if g.is_null() {
+                        v
+                    } else {
+                        scalar::relu_grad(*g.add(j * hw + p), v)
+                    };
                 }
             }
         }
@@ -974,7 +1408,7 @@ unsafe fn gather_taps<S: Simd, const K: usize, const MR: usize, const NV: usize>
                 kk,
                 span,
                 geo.co,
-                w.add(i * kk),
+                (w.add(i * kk), core::ptr::null()),
                 1,
                 taps,
                 dyw,
@@ -1213,6 +1647,22 @@ unsafe fn wide_conv<S: Simd, const K: usize, const NV: usize>(
     }
 }
 
+/// `v`, or `relu(v)` as the specification computes it (`v` where
+/// `!(v < 0)`, so NaN and −0 pass) when `relu` is set.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn activate<S: Simd>(relu: bool, v: S::V) -> S::V {
+    if relu {
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe { S::keep_where::<_CMP_NLT_UQ>(v, v) }
+    } else {
+        v
+    }
+}
+
 /// Bit `l` set for each of the first `lanes` wide positions from column
 /// `col` (`< pitch`) that is kept (its column below `wo`).
 #[cfg(target_arch = "x86_64")]
@@ -1311,7 +1761,7 @@ unsafe fn wide_tile<S: Simd, const K: usize, const MR: usize, const NV: usize, c
             let ym = y.add(m * geo.ho * geo.wo);
             for v in 0..NV {
                 if keep[v] != 0 {
-                    S::store_compressed(ym.add(dst[v]), acc[v], keep[v]);
+                    S::store_compressed(ym.add(dst[v]), activate::<S>(geo.relu, acc[v]), keep[v]);
                 }
             }
         }

@@ -18,7 +18,8 @@ use crate::simd::{runnable, Level};
 #[cfg(target_arch = "x86_64")]
 use crate::simd::vector::{Avx2, Avx512, Simd};
 
-/// `y[s, o] = b[o] + Σ_i w[o, i] · x[s, i]` for `n` images.
+/// `y[s, o] = b[o] + Σ_i w[o, i] · x[s, i]` for `n` images, with `relu`
+/// applied to each output as it is stored when `relu` is set.
 ///
 /// # Panics
 /// If a slice is shorter than the sizes require.
@@ -29,6 +30,7 @@ pub(super) fn forward<const I: usize, const O: usize>(
     b: &[f32],
     x: &[f32],
     y: &mut [f32],
+    relu: bool,
 ) {
     assert!(
         w.len() >= O * I && b.len() >= O,
@@ -42,14 +44,18 @@ pub(super) fn forward<const I: usize, const O: usize>(
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => {
             // SAFETY: the CPU runs AVX-512F (`runnable`); lengths checked above.
-            unsafe { forward_avx512::<I, O>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr()) }
+            unsafe {
+                forward_avx512::<I, O>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr(), relu)
+            }
         }
         #[cfg(target_arch = "x86_64")]
         Level::Avx2 => {
             // SAFETY: the CPU runs AVX2 and FMA (`runnable`); lengths checked above.
-            unsafe { forward_avx2::<I, O>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr()) }
+            unsafe {
+                forward_avx2::<I, O>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr(), relu)
+            }
         }
-        _ => portable::<I, O>(n, w, b, x, y),
+        _ => portable::<I, O>(n, w, b, x, y, relu),
     }
 }
 
@@ -71,27 +77,34 @@ fn portable<const I: usize, const O: usize>(
     b: &[f32],
     x: &[f32],
     y: &mut [f32],
+    relu: bool,
 ) {
     for s in 0..n {
         let (x, y) = (&x[s * I..][..I], &mut y[s * O..][..O]);
         let mut o = 0;
         for _ in 0..O / 4 {
-            rows::<I, 4>(&w[o * I..], &b[o..], x, &mut y[o..]);
+            rows::<I, 4>(&w[o * I..], &b[o..], x, &mut y[o..], relu);
             o += 4;
         }
         if O % 4 >= 2 {
-            rows::<I, 2>(&w[o * I..], &b[o..], x, &mut y[o..]);
+            rows::<I, 2>(&w[o * I..], &b[o..], x, &mut y[o..], relu);
             o += 2;
         }
         if O % 2 == 1 {
-            rows::<I, 1>(&w[o * I..], &b[o..], x, &mut y[o..]);
+            rows::<I, 1>(&w[o * I..], &b[o..], x, &mut y[o..], relu);
         }
     }
 }
 
 /// `y[m] = b[m] + Σ_i w[m, i] · x[i]` for the first `MR` rows of `w`.
 #[inline(always)]
-fn rows<const I: usize, const MR: usize>(w: &[f32], b: &[f32], x: &[f32], y: &mut [f32]) {
+fn rows<const I: usize, const MR: usize>(
+    w: &[f32],
+    b: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+    relu: bool,
+) {
     let w: [&[f32]; MR] = core::array::from_fn(|m| &w[m * I..][..I]);
     let mut acc: [f32; MR] = core::array::from_fn(|m| b[m]);
     // Four inputs at a time: one address per row and group, the four
@@ -111,11 +124,16 @@ fn rows<const I: usize, const MR: usize>(w: &[f32], b: &[f32], x: &[f32], y: &mu
             *acc += w[done + i] * xv;
         }
     }
+    if relu {
+        scalar::relu_in_place(&mut acc);
+    }
     y[..MR].copy_from_slice(&acc);
 }
 
 /// Adds `∂L/∂W = dYᵀ·X` to `dw` and `Σ_s dY` to `db`, and writes
-/// `∂L/∂X = dY·W` to `dx` when given.
+/// `∂L/∂X = dY·W` to `dx` when given. With `gate` (the output of a fused
+/// `relu`, `y`), `dY` is `dy` where `y > 0` (or NaN) and 0 elsewhere,
+/// applied as the kernels read `dy`.
 ///
 /// # Panics
 /// If a slice is shorter than the sizes require.
@@ -125,6 +143,7 @@ pub(super) fn backward<const I: usize, const O: usize>(
     n: usize,
     w: &[f32],
     x: &[f32],
+    gate: Option<&[f32]>,
     dy: &[f32],
     dx: Option<&mut [f32]>,
     dw: &mut [f32],
@@ -134,6 +153,9 @@ pub(super) fn backward<const I: usize, const O: usize>(
         w.len() >= O * I && dw.len() >= O * I && db.len() >= O,
         "linear: {O}×{I} weights"
     );
+    if let Some(g) = gate {
+        assert!(g.len() >= n * O, "linear: y holds {n} images of {O}");
+    }
     assert!(
         x.len() >= n * I && dy.len() >= n * O,
         "linear: {n} images of {I} in, {O} out"
@@ -143,32 +165,86 @@ pub(super) fn backward<const I: usize, const O: usize>(
     }
     let level = runnable(level);
     if level == Level::Portable {
-        scalar::backward_params::<I, O>(n, x, dy, dw, db);
+        scalar::backward_params::<I, O>(n, x, gate, dy, dw, db);
         if let Some(dx) = dx {
-            scalar::backward_input::<I, O>(n, w, dy, dx);
+            scalar::backward_input::<I, O>(n, w, gate, dy, dx);
         }
         return;
     }
+    // With `std`, the mask is applied in the bias gradient's pass over `dy`,
+    // which also writes the masked `dy` to scratch for both products;
+    // without, the products read `dy` through the gate.
+    #[cfg(feature = "std")]
+    if let Some(y) = gate {
+        crate::simd::scratch::with_reused(n * O, |g| {
+            for ((g, &y), &d) in g.iter_mut().zip(&y[..n * O]).zip(&dy[..n * O]) {
+                *g = scalar::relu_grad(y, d);
+            }
+            for s in 0..n {
+                for (d, g) in db[..O].iter_mut().zip(&g[s * O..(s + 1) * O]) {
+                    *d += g;
+                }
+            }
+            // SAFETY: `g` holds `n · O` floats, the lengths of the others were
+            // checked above, and `level` runs on this CPU (`runnable`).
+            unsafe { products::<I, O>(level, n, w, x, core::ptr::null(), g.as_ptr(), dx, dw) }
+        });
+        return;
+    }
     for s in 0..n {
-        for (d, g) in db[..O].iter_mut().zip(&dy[s * O..(s + 1) * O]) {
-            *d += g;
+        let dys = &dy[s * O..(s + 1) * O];
+        match gate {
+            None => {
+                for (d, g) in db[..O].iter_mut().zip(dys) {
+                    *d += g;
+                }
+            }
+            Some(y) => {
+                for ((d, &g), &y) in db[..O].iter_mut().zip(dys).zip(&y[s * O..(s + 1) * O]) {
+                    *d += scalar::relu_grad(y, g);
+                }
+            }
         }
     }
+    let gate = gate.map_or(core::ptr::null(), |g| g.as_ptr());
+    // SAFETY: the lengths were checked above (the gate's, when not null,
+    // holds `n · O`), and `level` runs on this CPU (`runnable`).
+    unsafe { products::<I, O>(level, n, w, x, gate, dy.as_ptr(), dx, dw) }
+}
+
+/// `dW += dYᵀ·X` and, when `dx` is given, `dX = dY·W`, `dY` read through
+/// `gate` when it is not null.
+///
+/// # Safety
+/// `level` runs on this CPU and is not `Portable`; `w`, `x`, `dw` and `dx`
+/// hold the floats [`backward`] checks, `dy` and `gate` (unless null)
+/// `n · O` floats.
+#[allow(clippy::too_many_arguments)]
+unsafe fn products<const I: usize, const O: usize>(
+    level: Level,
+    n: usize,
+    w: &[f32],
+    x: &[f32],
+    gate: *const f32,
+    dy: *const f32,
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+) {
     match level {
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => {
-            // SAFETY: the CPU runs AVX-512F (`runnable`); lengths checked above.
+            // SAFETY: the caller keeps this function's contract (`# Safety`).
             unsafe {
                 let dx = dx.map_or(core::ptr::null_mut(), |d| d.as_mut_ptr());
-                backward_avx512::<I, O>(n, w.as_ptr(), x.as_ptr(), dy.as_ptr(), dx, dw.as_mut_ptr())
+                backward_avx512::<I, O>(n, w.as_ptr(), x.as_ptr(), gate, dy, dx, dw.as_mut_ptr())
             }
         }
         #[cfg(target_arch = "x86_64")]
         Level::Avx2 => {
-            // SAFETY: the CPU runs AVX2 and FMA (`runnable`); lengths checked above.
+            // SAFETY: the caller keeps this function's contract (`# Safety`).
             unsafe {
                 let dx = dx.map_or(core::ptr::null_mut(), |d| d.as_mut_ptr());
-                backward_avx2::<I, O>(n, w.as_ptr(), x.as_ptr(), dy.as_ptr(), dx, dw.as_mut_ptr())
+                backward_avx2::<I, O>(n, w.as_ptr(), x.as_ptr(), gate, dy, dx, dw.as_mut_ptr())
             }
         }
         _ => unreachable!("the portable level returned above"),
@@ -187,9 +263,10 @@ unsafe fn forward_avx512<const I: usize, const O: usize>(
     b: *const f32,
     x: *const f32,
     y: *mut f32,
+    relu: bool,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { dot::<Avx512, I, O>(n, w, b, x, y) }
+    unsafe { dot::<Avx512, I, O>(n, w, b, x, y, relu) }
 }
 
 /// # Safety
@@ -204,9 +281,10 @@ unsafe fn forward_avx2<const I: usize, const O: usize>(
     b: *const f32,
     x: *const f32,
     y: *mut f32,
+    relu: bool,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { dot::<Avx2, I, O>(n, w, b, x, y) }
+    unsafe { dot::<Avx2, I, O>(n, w, b, x, y, relu) }
 }
 
 /// # Safety
@@ -219,6 +297,7 @@ unsafe fn backward_avx512<const I: usize, const O: usize>(
     n: usize,
     w: *const f32,
     x: *const f32,
+    gate: *const f32,
     dy: *const f32,
     dx: *mut f32,
     dw: *mut f32,
@@ -226,10 +305,10 @@ unsafe fn backward_avx512<const I: usize, const O: usize>(
     // SAFETY: the caller keeps this function's contract (`# Safety`).
     unsafe {
         // dW[O×I] += dYᵀ[O×n] · X[n×I]
-        gemm::<Avx512, 12, 2>(O, I, n, dy, 1, O, x, I, dw, I, true);
+        gemm::<Avx512, 12, 2>(O, I, n, (dy, gate), 1, O, x, I, dw, I, true);
         if !dx.is_null() {
             // dX[n×I] = dY[n×O] · W[O×I]
-            gemm::<Avx512, 12, 2>(n, I, O, dy, O, 1, w, I, dx, I, false);
+            gemm::<Avx512, 12, 2>(n, I, O, (dy, gate), O, 1, w, I, dx, I, false);
         }
     }
 }
@@ -244,21 +323,25 @@ unsafe fn backward_avx2<const I: usize, const O: usize>(
     n: usize,
     w: *const f32,
     x: *const f32,
+    gate: *const f32,
     dy: *const f32,
     dx: *mut f32,
     dw: *mut f32,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
     unsafe {
-        gemm::<Avx2, 6, 2>(O, I, n, dy, 1, O, x, I, dw, I, true);
+        gemm::<Avx2, 6, 2>(O, I, n, (dy, gate), 1, O, x, I, dw, I, true);
         if !dx.is_null() {
-            gemm::<Avx2, 6, 2>(n, I, O, dy, O, 1, w, I, dx, I, false);
+            gemm::<Avx2, 6, 2>(n, I, O, (dy, gate), O, 1, w, I, dx, I, false);
         }
     }
 }
 
-/// `y[n×O] = x[n×I] · wᵀ + b`, in tiles of 4 images × 4 outputs (single
-/// images: 1 × 8).
+/// `y[n×O] = x[n×I] · wᵀ + b` (then `relu` when set), in tiles of 4
+/// images × 4 outputs (single images: 1 × 8). Each tile of 4 weight rows
+/// runs over every group of 4 images before the next is read, so that the
+/// weights are streamed once per block of images (the block's inputs stay
+/// in L1).
 ///
 /// # Safety
 /// The CPU runs `S`'s instruction set; every pointer is valid
@@ -272,16 +355,29 @@ unsafe fn dot<S: Simd, const I: usize, const O: usize>(
     b: *const f32,
     x: *const f32,
     y: *mut f32,
+    relu: bool,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
     unsafe {
-        let mut s = 0;
-        while s + 4 <= n {
-            dot_rows::<S, I, O, 4, 4>(w, b, x.add(s * I), y.add(s * O));
-            s += 4;
+        let groups = n / 4;
+        let mut o = 0;
+        while o + 4 <= O {
+            for g in 0..groups {
+                let (x, y) = (x.add(4 * g * I), y.add(4 * g * O + o));
+                dot_tile::<S, I, O, 4, 4>(w.add(o * I), b.add(o), x, y, relu);
+            }
+            o += 4;
         }
+        while o < O {
+            for g in 0..groups {
+                let (x, y) = (x.add(4 * g * I), y.add(4 * g * O + o));
+                dot_tile::<S, I, O, 4, 1>(w.add(o * I), b.add(o), x, y, relu);
+            }
+            o += 1;
+        }
+        let mut s = 4 * groups;
         while s < n {
-            dot_rows::<S, I, O, 1, 8>(w, b, x.add(s * I), y.add(s * O));
+            dot_rows::<S, I, O, 1, 8>(w, b, x.add(s * I), y.add(s * O), relu);
             s += 1;
         }
     }
@@ -300,16 +396,17 @@ unsafe fn dot_rows<S: Simd, const I: usize, const O: usize, const MS: usize, con
     b: *const f32,
     x: *const f32,
     y: *mut f32,
+    relu: bool,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
     unsafe {
         let mut o = 0;
         while o + MO <= O {
-            dot_tile::<S, I, O, MS, MO>(w.add(o * I), b.add(o), x, y.add(o));
+            dot_tile::<S, I, O, MS, MO>(w.add(o * I), b.add(o), x, y.add(o), relu);
             o += MO;
         }
         while o < O {
-            dot_tile::<S, I, O, MS, 1>(w.add(o * I), b.add(o), x, y.add(o));
+            dot_tile::<S, I, O, MS, 1>(w.add(o * I), b.add(o), x, y.add(o), relu);
             o += 1;
         }
     }
@@ -328,9 +425,11 @@ unsafe fn dot_tile<S: Simd, const I: usize, const O: usize, const MS: usize, con
     b: *const f32,
     x: *const f32,
     y: *mut f32,
+    relu: bool,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
     unsafe {
+        let act = |v: f32| if relu && v < 0.0 { 0.0 } else { v };
         let mut acc = [[S::zero(); MO]; MS];
         let full = I / S::LANES;
         for v in 0..full {
@@ -365,13 +464,13 @@ unsafe fn dot_tile<S: Simd, const I: usize, const O: usize, const MS: usize, con
             let sums = lane_sums::<S, MS, MO>(&acc);
             for s in 0..MS {
                 for o in 0..MO {
-                    *y.add(s * O + o) = sums[s * MO + o] + *b.add(o);
+                    *y.add(s * O + o) = act(sums[s * MO + o] + *b.add(o));
                 }
             }
         } else {
             for (s, acc) in acc.iter().enumerate() {
                 for (o, &a) in acc.iter().enumerate() {
-                    *y.add(s * O + o) = S::sum(a) + *b.add(o);
+                    *y.add(s * O + o) = act(S::sum(a) + *b.add(o));
                 }
             }
         }
@@ -419,7 +518,9 @@ unsafe fn lane_sums<S: Simd, const MS: usize, const MO: usize>(
 
 /// `C[m×cols] (+)= A[m×k] · B[k×cols]` with `A(i, p) = a[i·rsa + p·csa]`,
 /// `B` and `C` row-major (row strides `ldb`, `ldc`): tiles of `MR` rows ×
-/// `NV` vectors, then 4 and 1 rows for the rest.
+/// `NV` vectors, then 4 and 1 rows for the rest. `a` comes with a gate
+/// (null for none) laid out as `a`: `A(i, p)` is then 0 where the gate's
+/// element is `<= 0` (a fused `relu`'s mask, applied as `A` is read).
 ///
 /// # Safety
 /// The CPU runs `S`'s instruction set; every pointer is valid
@@ -432,7 +533,61 @@ pub(crate) unsafe fn gemm<S: Simd, const MR: usize, const NV: usize>(
     m: usize,
     cols: usize,
     k: usize,
-    a: *const f32,
+    (a, gate): (*const f32, *const f32),
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    ldb: usize,
+    c: *mut f32,
+    ldc: usize,
+    accumulate: bool,
+) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        if gate.is_null() {
+            gemm_gated::<S, MR, NV, false>(
+                m,
+                cols,
+                k,
+                (a, gate),
+                rsa,
+                csa,
+                b,
+                ldb,
+                c,
+                ldc,
+                accumulate,
+            )
+        } else {
+            gemm_gated::<S, MR, NV, true>(
+                m,
+                cols,
+                k,
+                (a, gate),
+                rsa,
+                csa,
+                b,
+                ldb,
+                c,
+                ldc,
+                accumulate,
+            )
+        }
+    }
+}
+
+/// [`gemm`], the gate read when `GATED`.
+///
+/// # Safety
+/// As [`gemm`].
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn gemm_gated<S: Simd, const MR: usize, const NV: usize, const GATED: bool>(
+    m: usize,
+    cols: usize,
+    k: usize,
+    (a, gate): (*const f32, *const f32),
     rsa: usize,
     csa: usize,
     b: *const f32,
@@ -450,22 +605,22 @@ pub(crate) unsafe fn gemm<S: Simd, const MR: usize, const NV: usize>(
             let (b, c) = (b.add(j), c.add(j));
             let mut i = 0;
             while i + MR <= m {
-                let (a, c) = (a.add(i * rsa), c.add(i * ldc));
+                let (a, c) = (gated::<GATED>(a, gate, i * rsa), c.add(i * ldc));
                 if w == nr {
-                    tile::<S, MR, NV, false>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
+                    tile::<S, MR, NV, false, GATED>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
                 } else {
-                    tile::<S, MR, NV, true>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
+                    tile::<S, MR, NV, true, GATED>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
                 }
                 i += MR;
             }
             while i + 4 <= m {
-                let (a, c) = (a.add(i * rsa), c.add(i * ldc));
-                tile::<S, 4, NV, true>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
+                let (a, c) = (gated::<GATED>(a, gate, i * rsa), c.add(i * ldc));
+                tile::<S, 4, NV, true, GATED>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
                 i += 4;
             }
             while i < m {
-                let (a, c) = (a.add(i * rsa), c.add(i * ldc));
-                tile::<S, 1, NV, true>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
+                let (a, c) = (gated::<GATED>(a, gate, i * rsa), c.add(i * ldc));
+                tile::<S, 1, NV, true, GATED>(k, a, rsa, csa, b, ldb, c, ldc, w, accumulate);
                 i += 1;
             }
             j += nr;
@@ -473,8 +628,24 @@ pub(crate) unsafe fn gemm<S: Simd, const MR: usize, const NV: usize>(
     }
 }
 
+/// `a` and its gate moved on by `by` elements (the gate left null unless
+/// `GATED`).
+///
+/// # Safety
+/// Both pointers stay within their buffers.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn gated<const GATED: bool>(
+    a: *const f32,
+    gate: *const f32,
+    by: usize,
+) -> (*const f32, *const f32) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe { (a.add(by), if GATED { gate.add(by) } else { gate }) }
+}
+
 /// One `MR × NV·LANES` tile of `C` (the first `w` columns of it when
-/// `MASKED`).
+/// `MASKED`; `A` through its gate when `GATED`).
 ///
 /// # Safety
 /// The CPU runs `S`'s instruction set; every pointer is valid
@@ -483,9 +654,9 @@ pub(crate) unsafe fn gemm<S: Simd, const MR: usize, const NV: usize>(
 #[cfg(target_arch = "x86_64")]
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const MASKED: bool>(
+unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const MASKED: bool, const GATED: bool>(
     k: usize,
-    a: *const f32,
+    (a, gate): (*const f32, *const f32),
     rsa: usize,
     csa: usize,
     b: *const f32,
@@ -516,7 +687,11 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const MASKED: bool>(
             }
             let ap = a.add(p * csa);
             for (i, acc) in acc.iter_mut().enumerate() {
-                let av = S::splat(*ap.add(i * rsa));
+                let mut av = *ap.add(i * rsa);
+                if GATED {
+                    av = scalar::relu_grad(*gate.add(p * csa + i * rsa), av);
+                }
+                let av = S::splat(av);
                 for (acc, &bv) in acc.iter_mut().zip(&bv) {
                     *acc = S::fma(av, bv, *acc);
                 }

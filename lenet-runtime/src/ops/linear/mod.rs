@@ -28,7 +28,7 @@ impl<const I: usize, const O: usize> Layer for LinearLayer<I, O> {
     fn forward_at(level: Level, w: &[f32], b: &[f32], x: &[f32], y: &mut [f32]) {
         let () = Self::GEOMETRY;
         let n = batch_len(x.len(), I);
-        kernels::forward::<I, O>(level, n, w, b, x, y);
+        kernels::forward::<I, O>(level, n, w, b, x, y, false);
     }
 
     fn backward_at(
@@ -43,6 +43,40 @@ impl<const I: usize, const O: usize> Layer for LinearLayer<I, O> {
     ) {
         let () = Self::GEOMETRY;
         let n = batch_len(x.len(), I);
-        kernels::backward::<I, O>(level, n, w, x, dy, dx, dw, db);
+        kernels::backward::<I, O>(level, n, w, x, None, dy, dx, dw, db);
+    }
+}
+
+/// [`LinearLayer`] followed by `relu`, fused: the activation is applied to
+/// each output as the kernel stores it, and backward reads the mask from
+/// `y` (the activated output) as it reads `dy` — the same results as
+/// `LinearLayer` then `ReluLayer`, without the passes between them.
+pub struct LinearReluLayer<const I: usize, const O: usize>;
+
+impl<const I: usize, const O: usize> Layer for LinearReluLayer<I, O> {
+    const IN: usize = I;
+    const OUT: usize = O;
+    const WEIGHTS: usize = O * I;
+    const BIASES: usize = O;
+
+    fn forward_at(level: Level, w: &[f32], b: &[f32], x: &[f32], y: &mut [f32]) {
+        let () = LinearLayer::<I, O>::GEOMETRY;
+        let n = batch_len(x.len(), I);
+        kernels::forward::<I, O>(level, n, w, b, x, y, true);
+    }
+
+    fn backward_at(
+        level: Level,
+        w: &[f32],
+        x: &[f32],
+        y: &[f32],
+        dy: &[f32],
+        dx: Option<&mut [f32]>,
+        dw: &mut [f32],
+        db: &mut [f32],
+    ) {
+        let () = LinearLayer::<I, O>::GEOMETRY;
+        let n = batch_len(x.len(), I);
+        kernels::backward::<I, O>(level, n, w, x, Some(y), dy, dx, dw, db);
     }
 }

@@ -23,17 +23,50 @@ pub fn forward<const I: usize, const O: usize>(
     }
 }
 
-/// `dw[o, i] += Σ_n dy[n, o] · x[n, i]`, `db[o] += Σ_n dy[n, o]`.
+/// `relu` as PyTorch computes it: `0` where `v < 0`, `v` elsewhere (NaN
+/// and −0 pass).
+pub fn relu_in_place(v: &mut [f32]) {
+    for v in v {
+        if *v < 0.0 {
+            *v = 0.0;
+        }
+    }
+}
+
+/// The gradient through a `relu` whose output is `y`: `dy` where `y > 0`
+/// (or NaN), 0 elsewhere, as PyTorch's `threshold_backward`.
+#[inline(always)]
+pub fn relu_grad(y: f32, dy: f32) -> f32 {
+    if y <= 0.0 {
+        0.0
+    } else {
+        dy
+    }
+}
+
+/// The gradient reaching the layer at `j`: `dy[j]`, or through a fused
+/// `relu` whose output is `gate`.
+#[inline(always)]
+fn reaching(gate: Option<&[f32]>, dy: &[f32], j: usize) -> f32 {
+    match gate {
+        Some(y) => relu_grad(y[j], dy[j]),
+        None => dy[j],
+    }
+}
+
+/// `dw[o, i] += Σ_n g[n, o] · x[n, i]`, `db[o] += Σ_n g[n, o]`, where `g`
+/// is `dy` (through a fused `relu` whose output is `gate`, when given).
 pub fn backward_params<const I: usize, const O: usize>(
     n: usize,
     x: &[f32],
+    gate: Option<&[f32]>,
     dy: &[f32],
     dw: &mut [f32],
     db: &mut [f32],
 ) {
     for s in 0..n {
         for o in 0..O {
-            let g = dy[s * O + o];
+            let g = reaching(gate, dy, s * O + o);
             db[o] += g;
             for i in 0..I {
                 dw[o * I + i] += g * x[s * I + i];
@@ -42,10 +75,11 @@ pub fn backward_params<const I: usize, const O: usize>(
     }
 }
 
-/// `dx[n, i] = Σ_o dy[n, o] · w[o, i]`.
+/// `dx[n, i] = Σ_o g[n, o] · w[o, i]`, `g` as in [`backward_params`].
 pub fn backward_input<const I: usize, const O: usize>(
     n: usize,
     w: &[f32],
+    gate: Option<&[f32]>,
     dy: &[f32],
     dx: &mut [f32],
 ) {
@@ -53,7 +87,7 @@ pub fn backward_input<const I: usize, const O: usize>(
         for i in 0..I {
             let mut acc = 0.0;
             for o in 0..O {
-                acc += dy[s * O + o] * w[o * I + i];
+                acc += reaching(gate, dy, s * O + o) * w[o * I + i];
             }
             dx[s * I + i] = acc;
         }

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::{scalar, LinearLayer};
+use super::{scalar, LinearLayer, LinearReluLayer};
 use crate::ops::layer::Layer;
 use crate::ops::test_support::{abs, assert_close, levels, Rng};
 
@@ -20,8 +20,8 @@ fn reference<const I: usize, const O: usize>(
     let mut y = vec![0.0; n * O];
     scalar::forward::<I, O>(n, w, b, x, &mut y);
     let (mut dw, mut db, mut dx) = (dw0.to_vec(), db0.to_vec(), vec![0.0; n * I]);
-    scalar::backward_params::<I, O>(n, x, dy, &mut dw, &mut db);
-    scalar::backward_input::<I, O>(n, w, dy, &mut dx);
+    scalar::backward_params::<I, O>(n, x, None, dy, &mut dw, &mut db);
+    scalar::backward_input::<I, O>(n, w, None, dy, &mut dx);
     (y, dw, db, dx)
 }
 
@@ -112,4 +112,90 @@ fn portable_is_the_specification_exactly() {
     exact::<120, 84>(2, 3);
     exact::<84, 10>(3, 2);
     exact::<17, 7>(4, 5);
+}
+
+/// The fused `LinearReluLayer` against the unfused chain (`LinearLayer`
+/// then `ReluLayer`) at every level, which it must match exactly, and
+/// against the scalar specification of the chain within rounding.
+fn check_relu<const I: usize, const O: usize>(seed: u64, n: usize) {
+    type Relu = crate::ops::ReluLayer<1>;
+    let mut rng = Rng::new(seed);
+    let (w, b, x, dy) = (rng.vec(O * I), rng.vec(O), rng.vec(n * I), rng.vec(n * O));
+    let (dw0, db0) = (rng.vec(O * I), rng.vec(O));
+    let (mut y, _, _, _) = reference::<I, O>(n, &w, &b, &x, &dy, &dw0, &db0);
+    scalar::relu_in_place(&mut y);
+    let dz: Vec<f32> = y
+        .iter()
+        .zip(&dy)
+        .map(|(&y, &d)| scalar::relu_grad(y, d))
+        .collect();
+    let (_, dw, db, dx) = reference::<I, O>(n, &w, &b, &x, &dz, &dw0, &db0);
+    let (ya, dwa, dba, dxa) = reference::<I, O>(
+        n,
+        &abs(&w),
+        &abs(&b),
+        &abs(&x),
+        &abs(&dz),
+        &abs(&dw0),
+        &abs(&db0),
+    );
+    let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+    for level in levels("linear + relu") {
+        let what = |t: &str| format!("{level:?} linear+relu {I}→{O}, n = {n}: {t}");
+        let mut cy = vec![f32::NAN; n * O];
+        LinearLayer::<I, O>::forward_at(level, &w, &b, &x, &mut cy);
+        let pre = cy.clone();
+        Relu::forward_at(level, &[], &[], &pre, &mut cy);
+        let mut cdz = vec![f32::NAN; n * O];
+        Relu::backward_at(level, &[], &[], &cy, &dy, Some(&mut cdz), &mut [], &mut []);
+        let (mut cdw, mut cdb, mut cdx) = (dw0.clone(), db0.clone(), vec![f32::NAN; dx.len()]);
+        LinearLayer::<I, O>::backward_at(
+            level,
+            &w,
+            &x,
+            &[],
+            &cdz,
+            Some(&mut cdx),
+            &mut cdw,
+            &mut cdb,
+        );
+
+        let mut got = vec![f32::NAN; n * O];
+        LinearReluLayer::<I, O>::forward_at(level, &w, &b, &x, &mut got);
+        assert_close(&what("y"), &got, &y, &ya, 2e-5);
+        assert_eq!(bits(&got), bits(&cy), "{}", what("y as the chain"));
+        let (mut gdw, mut gdb, mut gdx) = (dw0.clone(), db0.clone(), vec![f32::NAN; dx.len()]);
+        LinearReluLayer::<I, O>::backward_at(
+            level,
+            &w,
+            &x,
+            &got,
+            &dy,
+            Some(&mut gdx),
+            &mut gdw,
+            &mut gdb,
+        );
+        assert_close(&what("dw"), &gdw, &dw, &dwa, 2e-5);
+        assert_close(&what("db"), &gdb, &db, &dba, 2e-5);
+        assert_close(&what("dx"), &gdx, &dx, &dxa, 2e-5);
+        assert_eq!(bits(&gdw), bits(&cdw), "{}", what("dw as the chain"));
+        assert_eq!(bits(&gdb), bits(&cdb), "{}", what("db as the chain"));
+        assert_eq!(bits(&gdx), bits(&cdx), "{}", what("dx as the chain"));
+        let (mut gdw, mut gdb) = (dw0.clone(), db0.clone());
+        LinearReluLayer::<I, O>::backward_at(level, &w, &x, &got, &dy, None, &mut gdw, &mut gdb);
+        assert_eq!(bits(&gdw), bits(&cdw), "{}", what("dw without dx"));
+        assert_eq!(bits(&gdb), bits(&cdb), "{}", what("db without dx"));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8))]
+    #[test]
+    fn relu_lenet_fc1(seed in any::<u64>(), n in 1usize..40) { check_relu::<400, 120>(seed, n); }
+    #[test]
+    fn relu_lenet_fc2(seed in any::<u64>(), n in 1usize..40) { check_relu::<120, 84>(seed, n); }
+    #[test]
+    fn relu_just_over(seed in any::<u64>(), n in 1usize..30) { check_relu::<17, 33>(seed, n); }
+    #[test]
+    fn relu_small_odd(seed in any::<u64>(), n in 1usize..10) { check_relu::<3, 5>(seed, n); }
 }
