@@ -60,7 +60,15 @@ fn layer<L: Layer>(name: &str, filter: &str) -> (f64, f64) {
         let (mut dw, mut db) = (vec![0.0; L::WEIGHTS], vec![0.0; L::BIASES]);
         let f = time(&mut || L::forward(black_box(&w), &b, black_box(&x), black_box(&mut y)));
         let bw = time(&mut || {
-            L::backward(&w, black_box(&x), &y, black_box(&dy), Some(&mut dx), &mut dw, &mut db)
+            L::backward(
+                &w,
+                black_box(&x),
+                &y,
+                black_box(&dy),
+                Some(&mut dx),
+                &mut dw,
+                &mut db,
+            )
         });
         println!("{name:<28} n={n:<3} forward {f:>10.2} µs  backward {bw:>10.2} µs");
         fwd[k] = f;
@@ -79,15 +87,42 @@ fn main() {
         mb.0 += t.0 * times;
         mb.1 += t.1 * times;
     };
-    add(layer::<Dw<8, 1, 48, 48>>("mobilenet dw1 8x48x48 s1", f), 1.0);
-    add(layer::<Dw<16, 2, 48, 24>>("mobilenet dw2 16x48x48 s2", f), 1.0);
-    add(layer::<Dw<32, 1, 24, 24>>("mobilenet dw3 32x24x24 s1", f), 1.0);
-    add(layer::<Dw<32, 2, 24, 12>>("mobilenet dw4 32x24x24 s2", f), 1.0);
-    add(layer::<Dw<64, 1, 12, 12>>("mobilenet dw5 64x12x12 s1", f), 1.0);
-    add(layer::<Dw<64, 2, 12, 6>>("mobilenet dw6 64x12x12 s2", f), 1.0);
-    add(layer::<Dw<128, 1, 6, 6>>("mobilenet dw7-11 128x6x6 s1", f), 5.0);
-    add(layer::<Dw<128, 2, 6, 3>>("mobilenet dw12 128x6x6 s2", f), 1.0);
-    add(layer::<Dw<256, 1, 3, 3>>("mobilenet dw13 256x3x3 s1", f), 1.0);
+    add(
+        layer::<Dw<8, 1, 48, 48>>("mobilenet dw1 8x48x48 s1", f),
+        1.0,
+    );
+    add(
+        layer::<Dw<16, 2, 48, 24>>("mobilenet dw2 16x48x48 s2", f),
+        1.0,
+    );
+    add(
+        layer::<Dw<32, 1, 24, 24>>("mobilenet dw3 32x24x24 s1", f),
+        1.0,
+    );
+    add(
+        layer::<Dw<32, 2, 24, 12>>("mobilenet dw4 32x24x24 s2", f),
+        1.0,
+    );
+    add(
+        layer::<Dw<64, 1, 12, 12>>("mobilenet dw5 64x12x12 s1", f),
+        1.0,
+    );
+    add(
+        layer::<Dw<64, 2, 12, 6>>("mobilenet dw6 64x12x12 s2", f),
+        1.0,
+    );
+    add(
+        layer::<Dw<128, 1, 6, 6>>("mobilenet dw7-11 128x6x6 s1", f),
+        5.0,
+    );
+    add(
+        layer::<Dw<128, 2, 6, 3>>("mobilenet dw12 128x6x6 s2", f),
+        1.0,
+    );
+    add(
+        layer::<Dw<256, 1, 3, 3>>("mobilenet dw13 256x3x3 s1", f),
+        1.0,
+    );
     let dw = layer::<DepthwiseConv2dLayer<64, 1, 3, 3, 1, 1, 1, 1, 1, 1, true, 25, 5, 25, 5>>(
         "ds-cnn dw1-4 64x25x5",
         f,

@@ -19,9 +19,9 @@
 //! materialised: a tap outside the image is simply not in the run.
 
 use super::{scalar, ConvGeometry, Sizes};
-use crate::simd::{runnable, Level};
 #[cfg(target_arch = "x86_64")]
 use crate::simd::scratch;
+use crate::simd::{runnable, Level};
 
 #[cfg(target_arch = "x86_64")]
 use crate::simd::vector::{Avx2, Avx512, Simd};
@@ -114,16 +114,19 @@ pub(super) unsafe fn forward<G: Sizes>(
     match runnable(level) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU runs AVX-512F (`runnable`); the lengths are checked
-        // above and the geometry is the caller's promise.
-        Level::Avx512 => unsafe {
-            forward_avx512::<G>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr())
-        },
+        // above and the geometry is the caller's promise; `buf` is the
+        // zeroed scratch the planes kernels ask for.
+        Level::Avx512 => scratch::with_zeroed(Planes::forward_scratch(g), |buf| unsafe {
+            let buf = buf.as_mut_ptr();
+            forward_avx512::<G>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr(), buf)
+        }),
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU runs AVX2 and FMA (`runnable`); the lengths are
         // checked above and the geometry is the caller's promise.
-        Level::Avx2 => unsafe {
-            forward_avx2::<G>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr())
-        },
+        Level::Avx2 => scratch::with_zeroed(Planes::forward_scratch(g), |buf| unsafe {
+            let buf = buf.as_mut_ptr();
+            forward_avx2::<G>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr(), buf)
+        }),
         _ => {
             let (inl, outl) = (g.in_len(), g.out_len());
             for s in 0..n {
@@ -171,8 +174,9 @@ pub(super) unsafe fn backward<G: Sizes>(
     match runnable(level) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU runs AVX-512F (`runnable`); the lengths are checked
-        // above and the geometry is the caller's promise.
-        Level::Avx512 => unsafe {
+        // above and the geometry is the caller's promise; `buf` is the
+        // zeroed scratch the planes kernels ask for.
+        Level::Avx512 => scratch::with_zeroed(Planes::backward_scratch(g), |buf| unsafe {
             backward_avx512::<G>(
                 n,
                 w.as_ptr(),
@@ -181,12 +185,13 @@ pub(super) unsafe fn backward<G: Sizes>(
                 dx.map(|d| d.as_mut_ptr()),
                 dw.as_mut_ptr(),
                 db.as_mut_ptr(),
+                buf.as_mut_ptr(),
             )
-        },
+        }),
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU runs AVX2 and FMA (`runnable`); the lengths are
         // checked above and the geometry is the caller's promise.
-        Level::Avx2 => unsafe {
+        Level::Avx2 => scratch::with_zeroed(Planes::backward_scratch(g), |buf| unsafe {
             backward_avx2::<G>(
                 n,
                 w.as_ptr(),
@@ -195,8 +200,9 @@ pub(super) unsafe fn backward<G: Sizes>(
                 dx.map(|d| d.as_mut_ptr()),
                 dw.as_mut_ptr(),
                 db.as_mut_ptr(),
+                buf.as_mut_ptr(),
             )
-        },
+        }),
         _ => {
             let (inl, outl) = (g.in_len(), g.out_len());
             for s in 0..n {
@@ -212,7 +218,8 @@ pub(super) unsafe fn backward<G: Sizes>(
 
 /// # Safety
 /// The CPU runs AVX-512F; `G::SIZES` is valid; every pointer is valid for the
-/// floats `n` images of it imply (the entry points check the lengths).
+/// floats `n` images of it imply (the entry points check the lengths),
+/// `buf` for the zeroed scratch of [`Planes`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn forward_avx512<G: Sizes>(
@@ -221,14 +228,16 @@ unsafe fn forward_avx512<G: Sizes>(
     b: *const f32,
     x: *const f32,
     y: *mut f32,
+    buf: *mut f32,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { forward_any::<Avx512>(&G::SIZES, n, w, b, x, y) }
+    unsafe { forward_any::<Avx512>(&G::SIZES, n, w, b, x, y, buf) }
 }
 
 /// # Safety
 /// The CPU runs AVX2 and FMA; `G::SIZES` is valid; every pointer is valid for the
-/// floats `n` images of it imply (the entry points check the lengths).
+/// floats `n` images of it imply (the entry points check the lengths),
+/// `buf` for the zeroed scratch of [`Planes`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn forward_avx2<G: Sizes>(
@@ -237,14 +246,16 @@ unsafe fn forward_avx2<G: Sizes>(
     b: *const f32,
     x: *const f32,
     y: *mut f32,
+    buf: *mut f32,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { forward_any::<Avx2>(&G::SIZES, n, w, b, x, y) }
+    unsafe { forward_any::<Avx2>(&G::SIZES, n, w, b, x, y, buf) }
 }
 
 /// # Safety
 /// The CPU runs AVX-512F; `G::SIZES` is valid; every pointer is valid for the
-/// floats `n` images of it imply (the entry points check the lengths).
+/// floats `n` images of it imply (the entry points check the lengths),
+/// `buf` for the zeroed scratch of [`Planes`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 #[allow(clippy::too_many_arguments)]
@@ -256,14 +267,16 @@ unsafe fn backward_avx512<G: Sizes>(
     dx: Option<*mut f32>,
     dw: *mut f32,
     db: *mut f32,
+    buf: *mut f32,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { backward_any::<Avx512>(&G::SIZES, n, w, x, dy, dx, dw, db) }
+    unsafe { backward_any::<Avx512>(&G::SIZES, n, w, x, dy, dx, dw, db, buf) }
 }
 
 /// # Safety
 /// The CPU runs AVX2 and FMA; `G::SIZES` is valid; every pointer is valid for the
-/// floats `n` images of it imply (the entry points check the lengths).
+/// floats `n` images of it imply (the entry points check the lengths),
+/// `buf` for the zeroed scratch of [`Planes`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
@@ -275,9 +288,10 @@ unsafe fn backward_avx2<G: Sizes>(
     dx: Option<*mut f32>,
     dw: *mut f32,
     db: *mut f32,
+    buf: *mut f32,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { backward_any::<Avx2>(&G::SIZES, n, w, x, dy, dx, dw, db) }
+    unsafe { backward_any::<Avx2>(&G::SIZES, n, w, x, dy, dx, dw, db, buf) }
 }
 
 /// The run `[lo, hi)` of every kernel column (`ConvGeometry::columns`),
@@ -435,9 +449,8 @@ unsafe fn forward_rows<S: Evens>(
 /// SW⌉` (`HP = H + 2·PH`, `WP = W + 2·PW`), the phases one after another.
 /// Output `(r, c)` is the point `q = r·WP2 + c` and its tap `(kr, kc)` the
 /// float at `q` plus [`Planes::tap`]; the points `c ≥ WO` of each row are
-/// computed and dropped. `LANES` zero floats follow the phases, so that
-/// whole vectors from any `q < q_end` stay inside.
-#[cfg(target_arch = "x86_64")]
+/// computed and dropped. [`MAX_LANES`] zero floats follow the phases, so
+/// that whole vectors from any `q < q_end` stay inside.
 #[derive(Clone, Copy)]
 struct Planes {
     /// Floats per phase, `HP2·WP2`.
@@ -452,10 +465,12 @@ struct Planes {
     len: usize,
 }
 
-#[cfg(target_arch = "x86_64")]
+/// The widest vector of any level, in floats.
+const MAX_LANES: usize = 16;
+
 impl Planes {
     #[inline(always)]
-    fn new<S: Simd>(g: &ConvGeometry) -> Planes {
+    fn new(g: &ConvGeometry) -> Planes {
         let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
         let (hp2, wp2) = (hp.div_ceil(g.sh), wp.div_ceil(g.sw));
         let plane = hp2 * wp2;
@@ -464,8 +479,29 @@ impl Planes {
             plane,
             wp2,
             q_end,
-            q_len: q_end.div_ceil(S::LANES) * S::LANES,
-            len: g.sh * g.sw * plane + S::LANES,
+            q_len: q_end.div_ceil(MAX_LANES) * MAX_LANES,
+            len: g.sh * g.sw * plane + MAX_LANES,
+        }
+    }
+
+    /// The scratch floats of [`forward_planes`] (`g` with one input channel
+    /// per group; 0 for the others, which need none).
+    fn forward_scratch(g: &ConvGeometry) -> usize {
+        if g.ci_per_group() == 1 {
+            let pl = Planes::new(g);
+            pl.len + 4 * pl.q_len
+        } else {
+            0
+        }
+    }
+
+    /// The scratch floats of [`backward_planes`], likewise.
+    fn backward_scratch(g: &ConvGeometry) -> usize {
+        if g.ci_per_group() == 1 {
+            let pl = Planes::new(g);
+            2 * pl.len + pl.q_len
+        } else {
+            0
         }
     }
 
@@ -580,11 +616,12 @@ unsafe fn forward_any<S: Evens>(
     b: *const f32,
     x: *const f32,
     y: *mut f32,
+    buf: *mut f32,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
     unsafe {
         if g.ci_per_group() == 1 {
-            forward_planes::<S>(g, n, w, b, x, y)
+            forward_planes::<S>(g, n, w, b, x, y, buf)
         } else {
             forward_rows::<S>(g, n, w, b, x, y)
         }
@@ -608,11 +645,12 @@ unsafe fn backward_any<S: Evens>(
     dx: Option<*mut f32>,
     dw: *mut f32,
     db: *mut f32,
+    buf: *mut f32,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
     unsafe {
         if g.ci_per_group() == 1 {
-            backward_planes::<S>(g, n, w, x, dy, dx, dw, db)
+            backward_planes::<S>(g, n, w, x, dy, dx, dw, db, buf)
         } else {
             backward_rows::<S>(g, n, w, x, dy, dx, dw, db)
         }
@@ -638,18 +676,19 @@ unsafe fn forward_planes<S: Evens>(
     b: *const f32,
     x: *const f32,
     y: *mut f32,
+    buf: *mut f32,
 ) {
-    let pl = Planes::new::<S>(g);
+    let pl = Planes::new(g);
     let cog = g.co_per_group();
     let (inl, outl) = (g.in_len(), g.out_len());
     let (plane_in, plane_out) = (g.h * g.w, g.ho * g.wo);
-    scratch::with_zeroed(pl.len + 4 * pl.q_len, |buf| {
-        // SAFETY: the scratch holds the phases (`pl.len` floats) and four
-        // output planes of `q_len` floats; with one input channel per group,
-        // input channel `i` feeds outputs `i·CO/G ..` (`g` is valid), each
-        // inside its image.
-        unsafe {
-            let pp = buf.as_mut_ptr();
+    // SAFETY: the scratch holds the phases (`pl.len` floats) and four
+    // output planes of `q_len` floats; with one input channel per group,
+    // input channel `i` feeds outputs `i·CO/G ..` (`g` is valid), each
+    // inside its image.
+    unsafe {
+        {
+            let pp = buf;
             let oq = pp.add(pl.len);
             for s in 0..n {
                 for i in 0..g.ci {
@@ -668,7 +707,7 @@ unsafe fn forward_planes<S: Evens>(
                 }
             }
         }
-    });
+    }
 }
 
 /// Output channels `o .. o + U` of [`forward_planes`] from the phases at
@@ -753,20 +792,21 @@ unsafe fn backward_planes<S: Evens>(
     dx: Option<*mut f32>,
     dw: *mut f32,
     db: *mut f32,
+    buf: *mut f32,
 ) {
-    let pl = Planes::new::<S>(g);
+    let pl = Planes::new(g);
     let cog = g.co_per_group();
     let taps = g.kh * g.kw;
     let (inl, outl) = (g.in_len(), g.out_len());
     let (plane_in, plane_out) = (g.h * g.w, g.ho * g.wo);
-    scratch::with_zeroed(2 * pl.len + pl.q_len, |buf| {
-        // SAFETY: the scratch holds the phases of `x` and of `dx` (`pl.len`
-        // floats each) and `dy` as points (`q_len`); the offsets are those
-        // of `forward_planes`, whose whole vectors stay inside the phases;
-        // only the points `c < WO` of `dq` are ever written, so the others
-        // stay zero and add nothing.
-        unsafe {
-            let xp = buf.as_mut_ptr();
+    // SAFETY: the scratch holds the phases of `x` and of `dx` (`pl.len`
+    // floats each) and `dy` as points (`q_len`); the offsets are those
+    // of `forward_planes`, whose whole vectors stay inside the phases;
+    // only the points `c < WO` of `dq` are ever written, so the others
+    // stay zero and add nothing.
+    unsafe {
+        {
+            let xp = buf;
             let dxp = xp.add(pl.len);
             let dq = dxp.add(pl.len);
             for s in 0..n {
@@ -814,7 +854,7 @@ unsafe fn backward_planes<S: Evens>(
                 }
             }
         }
-    });
+    }
 }
 
 /// `dst[0..len] = src[0..len]`.
