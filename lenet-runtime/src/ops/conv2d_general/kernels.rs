@@ -484,10 +484,14 @@ impl Planes {
         }
     }
 
-    /// The scratch floats of [`forward_planes`] (`g` with one input channel
-    /// per group; 0 for the others, which need none).
+    /// The scratch floats of [`forward_planes`] or [`forward_channels`]
+    /// (`g` with one input channel per group; 0 for the others, which need
+    /// none).
     fn forward_scratch(g: &ConvGeometry) -> usize {
-        if g.ci_per_group() == 1 {
+        if channels_apply(g) {
+            let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
+            (hp * wp + g.kh * g.kw + g.ho * g.wo) * MAX_LANES
+        } else if g.ci_per_group() == 1 {
             let pl = Planes::new(g);
             pl.len + 4 * pl.q_len
         } else {
@@ -620,7 +624,9 @@ unsafe fn forward_any<S: Evens>(
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
     unsafe {
-        if g.ci_per_group() == 1 {
+        if channels_apply(g) {
+            forward_channels::<S>(g, n, w, b, x, y, buf)
+        } else if g.ci_per_group() == 1 {
             forward_planes::<S>(g, n, w, b, x, y, buf)
         } else {
             forward_rows::<S>(g, n, w, b, x, y)
@@ -653,6 +659,101 @@ unsafe fn backward_any<S: Evens>(
             backward_planes::<S>(g, n, w, x, dy, dx, dw, db, buf)
         } else {
             backward_rows::<S>(g, n, w, x, dy, dx, dw, db)
+        }
+    }
+}
+
+/// Output planes of at most this many pixels take [`forward_channels`].
+const CHANNELS_MAX_PIXELS: usize = 64;
+
+/// Whether [`forward_channels`] takes `g`: depthwise with multiplier 1
+/// (`CI = CO = G`) and small output planes.
+#[inline(always)]
+fn channels_apply(g: &ConvGeometry) -> bool {
+    g.ci == g.groups && g.co == g.groups && g.ho * g.wo <= CHANNELS_MAX_PIXELS
+}
+
+/// Forward of a depthwise convolution with multiplier 1 on small planes,
+/// vectorised across channels: each block of `LANES` channels is copied
+/// into a zero-padded `HP`×`WP` scratch holding one vector of channels per
+/// pixel, each output pixel is `KH·KW` vector multiply-adds of a pixel of
+/// channels by the taps' weights of those channels, and the output pixels
+/// are copied back to their planes.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; `g` is valid and
+/// [`channels_apply`]; every pointer is valid for the floats `n` images of
+/// `g` imply, `buf` for the zeroed scratch of [`Planes::forward_scratch`].
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn forward_channels<S: Simd>(
+    g: &ConvGeometry,
+    n: usize,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+    buf: *mut f32,
+) {
+    let l = S::LANES;
+    let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
+    let taps = g.kh * g.kw;
+    let (inl, outl) = (g.in_len(), g.out_len());
+    let (plane_in, plane_out) = (g.h * g.w, g.ho * g.wo);
+    // SAFETY: the scratch holds `HP·WP`, `KH·KW` and `HO·WO` vectors of at
+    // most `MAX_LANES` floats (`Planes::forward_scratch`); channels `c0 +
+    // k < C` and pixels inside their planes are read and written; the
+    // padded pixels `(r·SH + kr·DH, c·SW + kc·DW)` of an output are inside
+    // the padded plane (`g` is valid). The lanes past `cnt` of the last
+    // block hold what an earlier block left and are never written out.
+    unsafe {
+        let xt = buf;
+        let wt = xt.add(hp * wp * MAX_LANES);
+        let ot = wt.add(taps * MAX_LANES);
+        let mut c0 = 0;
+        while c0 < g.co {
+            let cnt = (g.co - c0).min(l);
+            for k in 0..cnt {
+                for t in 0..taps {
+                    *wt.add(t * l + k) = *w.add((c0 + k) * taps + t);
+                }
+            }
+            let bias = if g.bias {
+                S::load_masked(b.add(c0), S::first(cnt))
+            } else {
+                S::zero()
+            };
+            for s in 0..n {
+                for k in 0..cnt {
+                    let xc = x.add(s * inl + (c0 + k) * plane_in);
+                    for r in 0..g.h {
+                        let row = xt.add(((r + g.ph) * wp + g.pw) * l + k);
+                        for c in 0..g.w {
+                            *row.add(c * l) = *xc.add(r * g.w + c);
+                        }
+                    }
+                }
+                for r in 0..g.ho {
+                    for c in 0..g.wo {
+                        let mut acc = bias;
+                        for kr in 0..g.kh {
+                            let at = ((r * g.sh + kr * g.dh) * wp + c * g.sw) * l;
+                            for kc in 0..g.kw {
+                                let v = S::load(xt.add(at + kc * g.dw * l));
+                                acc = S::fma(S::load(wt.add((kr * g.kw + kc) * l)), v, acc);
+                            }
+                        }
+                        S::store(ot.add((r * g.wo + c) * l), acc);
+                    }
+                }
+                for k in 0..cnt {
+                    let yc = y.add(s * outl + (c0 + k) * plane_out);
+                    for p in 0..plane_out {
+                        *yc.add(p) = *ot.add(p * l + k);
+                    }
+                }
+            }
+            c0 += l;
         }
     }
 }
