@@ -509,9 +509,9 @@ impl Planes {
         }
     }
 
-    /// The offset of tap `(kr, kc)` from an output point: padded row `r·SH
-    /// + kr·DH` is phase `(kr·DH) % SH`, row `r + (kr·DH) / SH`, and
-    /// likewise for the columns. Every tap of an output point `q < q_end`
+    /// The offset of tap `(kr, kc)` from an output point: padded row
+    /// `r·SH + kr·DH` is phase `(kr·DH) % SH`, row `r + (kr·DH) / SH`,
+    /// and likewise for the columns. Every tap of an output point `q < q_end`
     /// is inside its phase (the output sizes follow from the padded ones).
     #[inline(always)]
     fn tap(&self, g: &ConvGeometry, kr: usize, kc: usize) -> usize {
@@ -519,13 +519,15 @@ impl Planes {
         ((vr % g.sh) * g.sw + vc % g.sw) * self.plane + (vr / g.sh) * self.wp2 + vc / g.sw
     }
 
-    /// Where input pixel `(xr, 0)`'s row starts in phase `(·, 0)`, and
-    /// the phase and column of input column `xc`.
+    /// Where input row `xr` lies: its phase `(a, 0)` and row there, as an
+    /// offset from the first phase.
     #[inline(always)]
     fn row(&self, g: &ConvGeometry, xr: usize) -> usize {
         let pr = xr + g.ph;
         (pr % g.sh) * g.sw * self.plane + (pr / g.sh) * self.wp2
     }
+    /// Where input column `xc` lies inside an input row's offset
+    /// ([`Planes::row`]): its phase `(·, b)` and column there.
     #[inline(always)]
     fn col(&self, g: &ConvGeometry, xc: usize) -> usize {
         let pc = xc + g.pw;
