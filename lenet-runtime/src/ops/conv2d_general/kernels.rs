@@ -449,8 +449,8 @@ unsafe fn forward_rows<S: Evens>(
 /// SW⌉` (`HP = H + 2·PH`, `WP = W + 2·PW`), the phases one after another.
 /// Output `(r, c)` is the point `q = r·WP2 + c` and its tap `(kr, kc)` the
 /// float at `q` plus [`Planes::tap`]; the points `c ≥ WO` of each row are
-/// computed and dropped. [`MAX_LANES`] zero floats follow the phases, so
-/// that whole vectors from any `q < q_end` stay inside.
+/// computed and dropped. `UNROLL·MAX_LANES` zero floats follow the phases,
+/// so that [`UNROLL`] whole vectors from any `q < q_end` stay inside.
 #[derive(Clone, Copy)]
 struct Planes {
     /// Floats per phase, `HP2·WP2`.
@@ -459,7 +459,7 @@ struct Planes {
     wp2: usize,
     /// One past the last output point, `(HO − 1)·WP2 + WO`.
     q_end: usize,
-    /// `q_end` rounded up to whole vectors.
+    /// `q_end` rounded up to [`UNROLL`] whole vectors.
     q_len: usize,
     /// Floats of the phases and the zeros after them.
     len: usize,
@@ -467,6 +467,10 @@ struct Planes {
 
 /// The widest vector of any level, in floats.
 const MAX_LANES: usize = 16;
+
+/// Vectors of output points that [`planes_block`] computes together for
+/// one output channel.
+const UNROLL: usize = 4;
 
 impl Planes {
     #[inline(always)]
@@ -479,8 +483,8 @@ impl Planes {
             plane,
             wp2,
             q_end,
-            q_len: q_end.div_ceil(MAX_LANES) * MAX_LANES,
-            len: g.sh * g.sw * plane + MAX_LANES,
+            q_len: q_end.div_ceil(UNROLL * MAX_LANES) * UNROLL * MAX_LANES,
+            len: g.sh * g.sw * plane + UNROLL * MAX_LANES,
         }
     }
 
@@ -800,11 +804,13 @@ unsafe fn forward_planes<S: Evens>(
                     let yo = y.add(s * outl + o0 * plane_out);
                     let mut m = 0;
                     while m + 4 <= cog {
-                        planes_block::<S, 4>(g, &pl, w, b, o0 + m, pp, oq, yo.add(m * plane_out));
+                        let ym = yo.add(m * plane_out);
+                        planes_block::<S, 4, 1>(g, &pl, w, b, o0 + m, pp, oq, ym);
                         m += 4;
                     }
                     while m < cog {
-                        planes_block::<S, 1>(g, &pl, w, b, o0 + m, pp, oq, yo.add(m * plane_out));
+                        let ym = yo.add(m * plane_out);
+                        planes_block::<S, 1, UNROLL>(g, &pl, w, b, o0 + m, pp, oq, ym);
                         m += 1;
                     }
                 }
@@ -814,16 +820,19 @@ unsafe fn forward_planes<S: Evens>(
 }
 
 /// Output channels `o .. o + U` of [`forward_planes`] from the phases at
-/// `pp`, through the scratch `oq` into `yo` (their first output plane).
+/// `pp`, `V` vectors of points at a time (each tap's load feeds `U`
+/// accumulators, each weight `V`), through the scratch `oq` into `yo`
+/// (their first output plane).
 ///
 /// # Safety
 /// As for [`forward_planes`]: `pp` holds the phases of the input channel
 /// of outputs `o .. o + U`, `oq` is valid for `U·q_len` floats, `yo` for
-/// `U` output planes, `w` and `b` for the layer's weights and biases.
+/// `U` output planes, `w` and `b` for the layer's weights and biases;
+/// `V ≤ UNROLL`.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn planes_block<S: Simd, const U: usize>(
+unsafe fn planes_block<S: Simd, const U: usize, const V: usize>(
     g: &ConvGeometry,
     pl: &Planes,
     w: *const f32,
@@ -834,10 +843,10 @@ unsafe fn planes_block<S: Simd, const U: usize>(
     yo: *mut f32,
 ) {
     let taps = g.kh * g.kw;
-    // SAFETY: whole vectors from `q0 < q_end` plus a tap's offset stay
-    // inside the phases and the zeros after them (`Planes`); the stores
-    // fill `q_len` floats per output; the copies read each row's first `WO`
-    // points and write the output rows.
+    // SAFETY: `V ≤ UNROLL` whole vectors from `q0 < q_end` plus a tap's
+    // offset stay inside the phases and the zeros after them, and inside
+    // the `q_len` floats of each output's scratch (`Planes`); the copies
+    // read each row's first `WO` points and write the output rows.
     unsafe {
         let wk = w.add(o * taps);
         let mut bias = [S::zero(); U];
@@ -848,19 +857,31 @@ unsafe fn planes_block<S: Simd, const U: usize>(
         }
         let mut q0 = 0;
         while q0 < pl.q_end {
-            let mut acc = bias;
+            let mut acc = [[S::zero(); V]; U];
+            for (a, bv) in acc.iter_mut().zip(bias) {
+                *a = [bv; V];
+            }
             for kr in 0..g.kh {
                 for kc in 0..g.kw {
-                    let v = S::load(pp.add(pl.tap(g, kr, kc) + q0));
+                    let src = pp.add(pl.tap(g, kr, kc) + q0);
+                    let mut xv = [S::zero(); V];
+                    for (k, v) in xv.iter_mut().enumerate() {
+                        *v = S::load(src.add(k * S::LANES));
+                    }
                     for (u, a) in acc.iter_mut().enumerate() {
-                        *a = S::fma(S::splat(*wk.add(u * taps + kr * g.kw + kc)), v, *a);
+                        let wv = S::splat(*wk.add(u * taps + kr * g.kw + kc));
+                        for (ak, v) in a.iter_mut().zip(xv) {
+                            *ak = S::fma(wv, v, *ak);
+                        }
                     }
                 }
             }
             for (u, a) in acc.iter().enumerate() {
-                S::store(oq.add(u * pl.q_len + q0), *a);
+                for (k, v) in a.iter().enumerate() {
+                    S::store(oq.add(u * pl.q_len + q0 + k * S::LANES), *v);
+                }
             }
-            q0 += S::LANES;
+            q0 += V * S::LANES;
         }
         for u in 0..U {
             for r in 0..g.ho {
