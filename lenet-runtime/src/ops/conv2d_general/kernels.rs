@@ -8,7 +8,9 @@
 //! stride phases ([`Planes`]): there, output `(r, c)` is the point `q = r·WP
 //! + c` of a stride-1, padding-free convolution, so a vector of consecutive
 //! `q` spans several rows and every tap is one unmasked load at a constant
-//! offset ([`forward_planes`], [`backward_planes`]).
+//! offset ([`forward_planes`], [`backward_planes`]). Depthwise forward
+//! passes with multiplier 1 on small planes (MobileNet's last 6×6 and 3×3)
+//! vectorise across channels instead ([`forward_channels`]).
 //!
 //! The others run row by row: for each output row and each tap `(kr, kc)`
 //! of the kernel, the columns whose tap falls inside the image are one run
@@ -587,8 +589,8 @@ unsafe fn fill_planes<S: Evens>(g: &ConvGeometry, pl: &Planes, xc: *const f32, p
     }
 }
 
-/// Adds the phases at `pp`'s pixels inside the image to input channel `dx`
-/// (`H`×`W`): the inverse of [`fill_planes`].
+/// Writes the phases at `pp`'s pixels inside the image to input channel
+/// `dx` (`H`×`W`): the inverse of [`fill_planes`].
 ///
 /// # Safety
 /// As for [`fill_planes`], with `dx` valid for `H·W` floats.
@@ -611,12 +613,15 @@ unsafe fn unfill_planes<S: Simd>(g: &ConvGeometry, pl: &Planes, pp: *const f32, 
     }
 }
 
-/// Forward: one input channel per group through [`forward_planes`], the
-/// others through [`forward_rows`].
+/// Forward: depthwise with multiplier 1 on small planes through
+/// [`forward_channels`], the rest with one input channel per group through
+/// [`forward_planes`], the others through [`forward_rows`].
 ///
 /// # Safety
 /// The CPU runs `S`'s instruction set; `g` is valid; every pointer is valid
-/// for the floats `n` images of `g` imply.
+/// for the floats `n` images of `g` imply, `buf` for the zeroed scratch of
+/// [`Planes::forward_scratch`] (or of [`Planes::backward_scratch`] for
+/// [`backward_any`]).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn forward_any<S: Evens>(
@@ -767,13 +772,14 @@ unsafe fn forward_channels<S: Simd>(
 /// Forward with one input channel per group (`CI / G = 1`): each input
 /// channel is copied once into the phases ([`Planes`], [`fill_planes`]);
 /// its `CO / G` output channels are computed four at a time (each tap's
-/// load feeds four accumulators), over whole vectors of output points,
-/// into a scratch laid out as the points, whose rows' first `WO` floats
-/// are then copied to the output.
+/// load feeds four accumulators), the rest one at a time over [`UNROLL`]
+/// vectors of output points, into a scratch laid out as the points, whose
+/// rows' first `WO` floats are then copied to the output.
 ///
 /// # Safety
 /// The CPU runs `S`'s instruction set; `g` is valid with `CI / G = 1`;
-/// every pointer is valid for the floats `n` images of `g` imply.
+/// every pointer is valid for the floats `n` images of `g` imply, `buf`
+/// for the zeroed scratch of [`Planes::forward_scratch`].
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn forward_planes<S: Evens>(
@@ -899,11 +905,12 @@ unsafe fn planes_block<S: Simd, const U: usize, const V: usize>(
 /// [`forward_planes`]: each output channel's `dy` is laid out as the points
 /// (zero at the dropped ones); tap `t` adds `Σ_q dy[q] · x[q + t]` to its
 /// weight and `w_t · dy[q]` to the phases of `dx` at `q + t`, which are
-/// then added back into `dx`'s image.
+/// then written to `dx`'s image.
 ///
 /// # Safety
 /// The CPU runs `S`'s instruction set; `g` is valid with `CI / G = 1`;
-/// every pointer is valid for the floats `n` images of `g` imply.
+/// every pointer is valid for the floats `n` images of `g` imply, `buf`
+/// for the zeroed scratch of [`Planes::backward_scratch`].
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
