@@ -1,14 +1,28 @@
-//! The direct kernel of the general and depthwise convolutions, vectorised
-//! over the output columns of a row: for each output row and each tap
-//! `(kr, kc)` of the kernel, the columns whose tap falls inside the image are
-//! one run `[lo, hi)` ([`ConvGeometry::columns`]), and the tap adds
-//! `w · x[row, lo·SW + kc·DW − PW ..]` to `y[row, lo..hi]` (an axpy over
-//! contiguous floats when `SW = 1`, with a stride otherwise). Backward, the
-//! same runs give `dw` as dot products and `dx` as axpys. The zero padding is
-//! never materialised: a tap outside the image is simply not in the run.
-//! The portable level is the specification ([`super::scalar`]).
+//! The direct kernels of the general and depthwise convolutions, each
+//! instantiated per layer type ([`Sizes`]) so that every size is a
+//! constant. The portable level is the specification ([`super::scalar`]).
+//!
+//! Convolutions with one input channel per group (depthwise ones, and those
+//! of a single input channel such as DS-CNN's first) copy each input
+//! channel once into a zero-padded scratch plane split into its `SH·SW`
+//! stride phases ([`Planes`]): there, output `(r, c)` is the point `q = r·WP
+//! + c` of a stride-1, padding-free convolution, so a vector of consecutive
+//! `q` spans several rows and every tap is one unmasked load at a constant
+//! offset ([`forward_planes`], [`backward_planes`]). Depthwise forward
+//! passes with multiplier 1 on small planes (MobileNet's last 6×6 and 3×3)
+//! vectorise across channels instead ([`forward_channels`]).
+//!
+//! The others run row by row: for each output row and each tap `(kr, kc)`
+//! of the kernel, the columns whose tap falls inside the image are one run
+//! `[lo, hi)` ([`ConvGeometry::columns`]), and the tap adds `w · x[row,
+//! lo·SW + kc·DW − PW ..]` to `y[row, lo..hi]` (an axpy over contiguous
+//! floats when `SW = 1`, with a stride otherwise). Backward, the same runs
+//! give `dw` as dot products and `dx` as axpys. The zero padding is never
+//! materialised: a tap outside the image is simply not in the run.
 
-use super::{scalar, ConvGeometry};
+use super::{scalar, ConvGeometry, Sizes};
+#[cfg(target_arch = "x86_64")]
+use crate::simd::scratch;
 use crate::simd::{runnable, Level};
 
 #[cfg(target_arch = "x86_64")]
@@ -16,13 +30,20 @@ use crate::simd::vector::{Avx2, Avx512, Simd};
 #[cfg(target_arch = "x86_64")]
 use core::arch::x86_64::*;
 
-/// The even lanes of the `2·LANES` floats `a ‖ b`: `[a0, a2, …, b0, b2, …]`
-/// (stride-2 columns, for the kernel's vectors along a row).
+/// The even and the odd lanes of the `2·LANES` floats `a ‖ b` (stride-2
+/// columns, for the kernel's vectors along a row and the stride phases).
 #[cfg(target_arch = "x86_64")]
 trait Evens: Simd {
+    /// `[a0, a2, …, b0, b2, …]`.
+    ///
     /// # Safety
     /// The CPU runs this vector type's instruction set.
     unsafe fn evens(a: Self::V, b: Self::V) -> Self::V;
+    /// `[a1, a3, …, b1, b3, …]`.
+    ///
+    /// # Safety
+    /// The CPU runs this vector type's instruction set.
+    unsafe fn odds(a: Self::V, b: Self::V) -> Self::V;
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -33,6 +54,14 @@ impl Evens for Avx512 {
         unsafe {
             let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             _mm512_permutex2var_ps(a, even, b)
+        }
+    }
+    #[inline(always)]
+    unsafe fn odds(a: __m512, b: __m512) -> __m512 {
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe {
+            let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+            _mm512_permutex2var_ps(a, odd, b)
         }
     }
 }
@@ -48,25 +77,35 @@ impl Evens for Avx2 {
             _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(s)))
         }
     }
+    #[inline(always)]
+    unsafe fn odds(a: __m256, b: __m256) -> __m256 {
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe {
+            // [a1 a3 b1 b3 | a5 a7 b5 b7] → 64-bit lanes 0, 2, 1, 3.
+            let s = _mm256_shuffle_ps::<0b11_01_11_01>(a, b);
+            _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(s)))
+        }
+    }
 }
 
-/// Forward over `n` images.
+/// Forward over `n` images of layer type `G`.
 ///
 /// # Safety
-/// `g` is valid: [`ConvGeometry::assert_valid`] holds for it (the kernels
-/// index channels by group and trust that `groups` divides both counts).
+/// `G::SIZES` is valid: [`ConvGeometry::assert_valid`] holds for it (the
+/// kernels index channels by group and trust that `groups` divides both
+/// counts).
 ///
 /// # Panics
 /// If a slice is shorter than `n` images, the weights or the biases need.
-pub(super) unsafe fn forward(
+pub(super) unsafe fn forward<G: Sizes>(
     level: Level,
-    g: &ConvGeometry,
     n: usize,
     w: &[f32],
     b: &[f32],
     x: &[f32],
     y: &mut [f32],
 ) {
+    let g = &G::SIZES;
     assert!(
         x.len() >= n * g.in_len()
             && y.len() >= n * g.out_len()
@@ -77,16 +116,19 @@ pub(super) unsafe fn forward(
     match runnable(level) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU runs AVX-512F (`runnable`); the lengths are checked
-        // above and the geometry is the caller's promise.
-        Level::Avx512 => unsafe {
-            forward_avx512(g, n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr())
-        },
+        // above and the geometry is the caller's promise; `buf` is the
+        // zeroed scratch the planes kernels ask for.
+        Level::Avx512 => scratch::with_zeroed(Planes::forward_scratch(g), |buf| unsafe {
+            let buf = buf.as_mut_ptr();
+            forward_avx512::<G>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr(), buf)
+        }),
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU runs AVX2 and FMA (`runnable`); the lengths are
         // checked above and the geometry is the caller's promise.
-        Level::Avx2 => unsafe {
-            forward_avx2(g, n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr())
-        },
+        Level::Avx2 => scratch::with_zeroed(Planes::forward_scratch(g), |buf| unsafe {
+            let buf = buf.as_mut_ptr();
+            forward_avx2::<G>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr(), buf)
+        }),
         _ => {
             let (inl, outl) = (g.in_len(), g.out_len());
             for s in 0..n {
@@ -102,18 +144,17 @@ pub(super) unsafe fn forward(
     }
 }
 
-/// Backward over `n` images: `dx` overwritten when given, `dw` and `db`
-/// added to.
+/// Backward over `n` images of layer type `G`: `dx` overwritten when
+/// given, `dw` and `db` added to.
 ///
 /// # Safety
-/// `g` is valid, as for [`forward`].
+/// `G::SIZES` is valid, as for [`forward`].
 ///
 /// # Panics
 /// If a slice is shorter than `n` images, the weights or the biases need.
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn backward(
+pub(super) unsafe fn backward<G: Sizes>(
     level: Level,
-    g: &ConvGeometry,
     n: usize,
     w: &[f32],
     x: &[f32],
@@ -122,6 +163,7 @@ pub(super) unsafe fn backward(
     dw: &mut [f32],
     db: &mut [f32],
 ) {
+    let g = &G::SIZES;
     assert!(
         x.len() >= n * g.in_len()
             && dy.len() >= n * g.out_len()
@@ -134,10 +176,10 @@ pub(super) unsafe fn backward(
     match runnable(level) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU runs AVX-512F (`runnable`); the lengths are checked
-        // above and the geometry is the caller's promise.
-        Level::Avx512 => unsafe {
-            backward_avx512(
-                g,
+        // above and the geometry is the caller's promise; `buf` is the
+        // zeroed scratch the planes kernels ask for.
+        Level::Avx512 => scratch::with_zeroed(Planes::backward_scratch(g), |buf| unsafe {
+            backward_avx512::<G>(
                 n,
                 w.as_ptr(),
                 x.as_ptr(),
@@ -145,14 +187,14 @@ pub(super) unsafe fn backward(
                 dx.map(|d| d.as_mut_ptr()),
                 dw.as_mut_ptr(),
                 db.as_mut_ptr(),
+                buf.as_mut_ptr(),
             )
-        },
+        }),
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU runs AVX2 and FMA (`runnable`); the lengths are
         // checked above and the geometry is the caller's promise.
-        Level::Avx2 => unsafe {
-            backward_avx2(
-                g,
+        Level::Avx2 => scratch::with_zeroed(Planes::backward_scratch(g), |buf| unsafe {
+            backward_avx2::<G>(
                 n,
                 w.as_ptr(),
                 x.as_ptr(),
@@ -160,8 +202,9 @@ pub(super) unsafe fn backward(
                 dx.map(|d| d.as_mut_ptr()),
                 dw.as_mut_ptr(),
                 db.as_mut_ptr(),
+                buf.as_mut_ptr(),
             )
-        },
+        }),
         _ => {
             let (inl, outl) = (g.in_len(), g.out_len());
             for s in 0..n {
@@ -176,47 +219,49 @@ pub(super) unsafe fn backward(
 }
 
 /// # Safety
-/// The CPU runs AVX-512F; `g` is valid; every pointer is valid for the
-/// floats `n` images of `g` imply (the entry points check the lengths).
+/// The CPU runs AVX-512F; `G::SIZES` is valid; every pointer is valid for the
+/// floats `n` images of it imply (the entry points check the lengths),
+/// `buf` for the zeroed scratch of [`Planes`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn forward_avx512(
-    g: &ConvGeometry,
+unsafe fn forward_avx512<G: Sizes>(
     n: usize,
     w: *const f32,
     b: *const f32,
     x: *const f32,
     y: *mut f32,
+    buf: *mut f32,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { forward_rows::<Avx512>(g, n, w, b, x, y) }
+    unsafe { forward_any::<Avx512>(&G::SIZES, n, w, b, x, y, buf) }
 }
 
 /// # Safety
-/// The CPU runs AVX2 and FMA; `g` is valid; every pointer is valid for the
-/// floats `n` images of `g` imply (the entry points check the lengths).
+/// The CPU runs AVX2 and FMA; `G::SIZES` is valid; every pointer is valid for the
+/// floats `n` images of it imply (the entry points check the lengths),
+/// `buf` for the zeroed scratch of [`Planes`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn forward_avx2(
-    g: &ConvGeometry,
+unsafe fn forward_avx2<G: Sizes>(
     n: usize,
     w: *const f32,
     b: *const f32,
     x: *const f32,
     y: *mut f32,
+    buf: *mut f32,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { forward_rows::<Avx2>(g, n, w, b, x, y) }
+    unsafe { forward_any::<Avx2>(&G::SIZES, n, w, b, x, y, buf) }
 }
 
 /// # Safety
-/// The CPU runs AVX-512F; `g` is valid; every pointer is valid for the
-/// floats `n` images of `g` imply (the entry points check the lengths).
+/// The CPU runs AVX-512F; `G::SIZES` is valid; every pointer is valid for the
+/// floats `n` images of it imply (the entry points check the lengths),
+/// `buf` for the zeroed scratch of [`Planes`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn backward_avx512(
-    g: &ConvGeometry,
+unsafe fn backward_avx512<G: Sizes>(
     n: usize,
     w: *const f32,
     x: *const f32,
@@ -224,19 +269,20 @@ unsafe fn backward_avx512(
     dx: Option<*mut f32>,
     dw: *mut f32,
     db: *mut f32,
+    buf: *mut f32,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { backward_rows::<Avx512>(g, n, w, x, dy, dx, dw, db) }
+    unsafe { backward_any::<Avx512>(&G::SIZES, n, w, x, dy, dx, dw, db, buf) }
 }
 
 /// # Safety
-/// The CPU runs AVX2 and FMA; `g` is valid; every pointer is valid for the
-/// floats `n` images of `g` imply (the entry points check the lengths).
+/// The CPU runs AVX2 and FMA; `G::SIZES` is valid; every pointer is valid for the
+/// floats `n` images of it imply (the entry points check the lengths),
+/// `buf` for the zeroed scratch of [`Planes`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn backward_avx2(
-    g: &ConvGeometry,
+unsafe fn backward_avx2<G: Sizes>(
     n: usize,
     w: *const f32,
     x: *const f32,
@@ -244,9 +290,10 @@ unsafe fn backward_avx2(
     dx: Option<*mut f32>,
     dw: *mut f32,
     db: *mut f32,
+    buf: *mut f32,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { backward_rows::<Avx2>(g, n, w, x, dy, dx, dw, db) }
+    unsafe { backward_any::<Avx2>(&G::SIZES, n, w, x, dy, dx, dw, db, buf) }
 }
 
 /// The run `[lo, hi)` of every kernel column (`ConvGeometry::columns`),
@@ -310,13 +357,8 @@ unsafe fn forward_rows<S: Evens>(
     // masked to it (with stride 2, to the `2·cnt − 1` floats from a tap's
     // first column to its last).
     unsafe {
-        let narrow = narrow_applies::<S>(g);
         for s in 0..n {
             let (xs, ys) = (x.add(s * inl), y.add(s * outl));
-            if narrow {
-                forward_narrow::<S>(g, w, b, xs, ys);
-                continue;
-            }
             for o in 0..g.co {
                 let i0 = (o / cog) * cig;
                 let bias = if g.bias { *b.add(o) } else { 0.0 };
@@ -403,104 +445,568 @@ unsafe fn forward_rows<S: Evens>(
     }
 }
 
-/// Floats of the zero-padded plane that [`forward_narrow`] keeps on the
-/// stack (4 KiB).
-#[cfg(target_arch = "x86_64")]
-const NARROW_FLOATS: usize = 1024;
-
-/// Whether [`forward_narrow`] takes `g`: one input channel per output
-/// (depthwise), stride 1, output rows narrower than two vectors, and the
-/// padded plane within [`NARROW_FLOATS`] and 64 columns.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn narrow_applies<S: Simd>(g: &ConvGeometry) -> bool {
-    let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
-    g.ci_per_group() == 1
-        && g.sh == 1
-        && g.sw == 1
-        && g.wo < 2 * S::LANES
-        && wp <= 64
-        && hp * wp <= NARROW_FLOATS
+/// The zero-padded plane of one input channel, split into its `SH·SW`
+/// stride phases: phase `(a, b)` holds the padded pixels `(i·SH + a, j·SW +
+/// b)` at `(i, j)` of an `HP2`×`WP2` plane, `HP2 = ⌈HP / SH⌉`, `WP2 = ⌈WP /
+/// SW⌉` (`HP = H + 2·PH`, `WP = W + 2·PW`), the phases one after another.
+/// Output `(r, c)` is the point `q = r·WP2 + c` and its tap `(kr, kc)` the
+/// float at `q` plus [`Planes::tap`]; the points `c ≥ WO` of each row are
+/// computed and dropped. `UNROLL·MAX_LANES` zero floats follow the phases,
+/// so that [`UNROLL`] whole vectors from any `q < q_end` stay inside.
+#[derive(Clone, Copy)]
+struct Planes {
+    /// Floats per phase, `HP2·WP2`.
+    plane: usize,
+    /// Columns per phase row, `WP2`.
+    wp2: usize,
+    /// One past the last output point, `(HO − 1)·WP2 + WO`.
+    q_end: usize,
+    /// `q_end` rounded up to [`UNROLL`] whole vectors.
+    q_len: usize,
+    /// Floats of the phases and the zeros after them.
+    len: usize,
 }
 
-/// Forward of one image for planes with narrow rows (DS-CNN's 25×5,
-/// MobileNet's last 6×6 and 3×3): each input channel is copied once into a
-/// zero-padded plane of width `WP = W + 2·PW`, where a stride-1 convolution
-/// is a 1-D one over `q = r·WP + c` (tap `(kr, kc)` at `q + kr·DH·WP +
-/// kc·DW`). Vectors of consecutive `q` span several rows, so every lane
-/// works whatever `WO`; the lanes of the `(KW − 1)·DW` columns past `WO` in
-/// each row are dropped by a compressing store, whose kept lanes land on
-/// consecutive outputs.
+/// The widest vector of any level, in floats.
+const MAX_LANES: usize = 16;
+
+/// Vectors of output points that [`planes_block`] computes together for
+/// one output channel.
+const UNROLL: usize = 4;
+
+impl Planes {
+    #[inline(always)]
+    fn new(g: &ConvGeometry) -> Planes {
+        let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
+        let (hp2, wp2) = (hp.div_ceil(g.sh), wp.div_ceil(g.sw));
+        let plane = hp2 * wp2;
+        let q_end = (g.ho - 1) * wp2 + g.wo;
+        Planes {
+            plane,
+            wp2,
+            q_end,
+            q_len: q_end.div_ceil(UNROLL * MAX_LANES) * UNROLL * MAX_LANES,
+            len: g.sh * g.sw * plane + UNROLL * MAX_LANES,
+        }
+    }
+
+    /// The scratch floats of [`forward_planes`] or [`forward_channels`]
+    /// (`g` with one input channel per group; 0 for the others, which need
+    /// none).
+    fn forward_scratch(g: &ConvGeometry) -> usize {
+        if channels_apply(g) {
+            let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
+            (hp * wp + g.kh * g.kw + g.ho * g.wo) * MAX_LANES
+        } else if g.ci_per_group() == 1 {
+            let pl = Planes::new(g);
+            pl.len + 4 * pl.q_len
+        } else {
+            0
+        }
+    }
+
+    /// The scratch floats of [`backward_planes`], likewise.
+    fn backward_scratch(g: &ConvGeometry) -> usize {
+        if g.ci_per_group() == 1 {
+            let pl = Planes::new(g);
+            2 * pl.len + pl.q_len
+        } else {
+            0
+        }
+    }
+
+    /// The offset of tap `(kr, kc)` from an output point: padded row
+    /// `r·SH + kr·DH` is phase `(kr·DH) % SH`, row `r + (kr·DH) / SH`,
+    /// and likewise for the columns. Every tap of an output point `q < q_end`
+    /// is inside its phase (the output sizes follow from the padded ones).
+    #[inline(always)]
+    fn tap(&self, g: &ConvGeometry, kr: usize, kc: usize) -> usize {
+        let (vr, vc) = (kr * g.dh, kc * g.dw);
+        ((vr % g.sh) * g.sw + vc % g.sw) * self.plane + (vr / g.sh) * self.wp2 + vc / g.sw
+    }
+
+    /// Where input row `xr` lies: its phase `(a, 0)` and row there, as an
+    /// offset from the first phase.
+    #[inline(always)]
+    fn row(&self, g: &ConvGeometry, xr: usize) -> usize {
+        let pr = xr + g.ph;
+        (pr % g.sh) * g.sw * self.plane + (pr / g.sh) * self.wp2
+    }
+    /// Where input column `xc` lies inside an input row's offset
+    /// ([`Planes::row`]): its phase `(·, b)` and column there.
+    #[inline(always)]
+    fn col(&self, g: &ConvGeometry, xc: usize) -> usize {
+        let pc = xc + g.pw;
+        (pc % g.sw) * self.plane + pc / g.sw
+    }
+}
+
+/// Copies input channel `xc` (`H`×`W`) into the phases at `pp`, leaving
+/// the padding as it is: one row copy with stride 1, even and odd columns
+/// split by vectors with stride 2, pixel by pixel otherwise.
 ///
 /// # Safety
-/// The CPU runs `S`'s instruction set; `g` is valid and
-/// [`narrow_applies`]; `xs` and `ys` are valid for one image of `g`, `w`
-/// and `b` for its weights and biases.
+/// The CPU runs `S`'s instruction set; `g` is valid; `xc` is valid for
+/// `H·W` floats and `pp` for `pl.len`.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn forward_narrow<S: Simd>(
-    g: &ConvGeometry,
-    w: *const f32,
-    b: *const f32,
-    xs: *const f32,
-    ys: *mut f32,
-) {
-    let wp = g.w + 2 * g.pw;
-    // The last output is at q = (HO − 1)·WP + WO − 1; with stride 1 its last
-    // tap is the plane's last float, HP·WP − 1 (`g` is valid).
-    let q_end = (g.ho - 1) * wp + g.wo;
-    // Which lanes of a vector starting at a q of each phase q % WP are
-    // outputs (c < WO).
-    let mut phase_bits = [0u32; 64];
-    for (ph, bits) in phase_bits.iter_mut().enumerate().take(wp) {
-        for l in 0..S::LANES {
-            if (ph + l) % wp < g.wo {
-                *bits |= 1 << l;
+unsafe fn fill_planes<S: Evens>(g: &ConvGeometry, pl: &Planes, xc: *const f32, pp: *mut f32) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`); every
+    // input pixel lands at its place inside the phases (`Planes::row`,
+    // `Planes::col`); the stride-2 vectors read the input row's `W` floats
+    // and write its `⌈W/2⌉` even and `⌊W/2⌋` odd columns, masked to them.
+    unsafe {
+        for xr in 0..g.h {
+            let src = xc.add(xr * g.w);
+            let dst = pp.add(pl.row(g, xr));
+            if g.sw == 1 {
+                copy::<S>(g.w, src, dst.add(g.pw));
+            } else if g.sw == 2 {
+                let (ne, no) = (g.w.div_ceil(2), g.w / 2);
+                let even = dst.add(pl.col(g, 0));
+                // Column 1 exists when there are odd columns.
+                let odd = dst.wrapping_add(pl.col(g, 1));
+                let mut t = 0;
+                while t < ne {
+                    let left = g.w - 2 * t;
+                    let a = S::load_masked(src.add(2 * t), S::first(left));
+                    let b = S::load_masked(
+                        src.wrapping_add(2 * t + S::LANES),
+                        S::first(left.saturating_sub(S::LANES)),
+                    );
+                    S::store_masked(even.add(t), S::evens(a, b), S::first(ne - t));
+                    if t < no {
+                        S::store_masked(odd.add(t), S::odds(a, b), S::first(no - t));
+                    }
+                    t += S::LANES;
+                }
+            } else {
+                for c in 0..g.w {
+                    *dst.add(pl.col(g, c)) = *src.add(c);
+                }
             }
         }
     }
-    // Borders are never written: they stay zero for every channel.
-    let mut pad = [0.0f32; NARROW_FLOATS];
-    let cog = g.co_per_group();
-    // SAFETY: the padded plane holds `HP·WP ≤ NARROW_FLOATS` floats and each
-    // input row is copied inside it; the vectors read `q + kr·DH·WP + kc·DW
-    // < HP·WP` (masked to `q < q_end`); each compressed store writes the
-    // outputs of its kept lanes, consecutive and inside the output plane.
+}
+
+/// Writes the phases at `pp`'s pixels inside the image to input channel
+/// `dx` (`H`×`W`): the inverse of [`fill_planes`].
+///
+/// # Safety
+/// As for [`fill_planes`], with `dx` valid for `H·W` floats.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn unfill_planes<S: Simd>(g: &ConvGeometry, pl: &Planes, pp: *const f32, dx: *mut f32) {
+    // SAFETY: the places of `fill_planes`, read instead of written.
     unsafe {
-        let pp = pad.as_mut_ptr();
-        for i in 0..g.ci {
-            for r in 0..g.h {
-                core::ptr::copy_nonoverlapping(
-                    xs.add((i * g.h + r) * g.w),
-                    pp.add((r + g.ph) * wp + g.pw),
-                    g.w,
-                );
-            }
-            for m in 0..cog {
-                let o = i * cog + m;
-                let bias = S::splat(if g.bias { *b.add(o) } else { 0.0 });
-                let wk = w.add(o * g.kh * g.kw);
-                let yp = ys.add(o * g.ho * g.wo);
-                let mut q0 = 0;
-                while q0 < q_end {
-                    let cnt = (q_end - q0).min(S::LANES);
-                    let mask = S::first(cnt);
-                    let mut acc = bias;
-                    for kr in 0..g.kh {
-                        let row = pp.add(q0 + kr * g.dh * wp);
-                        for kc in 0..g.kw {
-                            let v = S::load_masked(row.add(kc * g.dw), mask);
-                            acc = S::fma(S::splat(*wk.add(kr * g.kw + kc)), v, acc);
-                        }
-                    }
-                    let bits = phase_bits[q0 % wp] & (u32::MAX >> (32 - cnt));
-                    if bits != 0 {
-                        let q = q0 + bits.trailing_zeros() as usize;
-                        S::store_compressed(yp.add((q / wp) * g.wo + q % wp), acc, bits);
-                    }
-                    q0 += S::LANES;
+        for xr in 0..g.h {
+            let src = pp.add(pl.row(g, xr));
+            let dst = dx.add(xr * g.w);
+            if g.sw == 1 {
+                copy::<S>(g.w, src.add(g.pw), dst);
+            } else {
+                for c in 0..g.w {
+                    *dst.add(c) = *src.add(pl.col(g, c));
                 }
             }
+        }
+    }
+}
+
+/// Forward: depthwise with multiplier 1 on small planes through
+/// [`forward_channels`], the rest with one input channel per group through
+/// [`forward_planes`], the others through [`forward_rows`].
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; `g` is valid; every pointer is valid
+/// for the floats `n` images of `g` imply, `buf` for the zeroed scratch of
+/// [`Planes::forward_scratch`] (or of [`Planes::backward_scratch`] for
+/// [`backward_any`]).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn forward_any<S: Evens>(
+    g: &ConvGeometry,
+    n: usize,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+    buf: *mut f32,
+) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        if channels_apply(g) {
+            forward_channels::<S>(g, n, w, b, x, y, buf)
+        } else if g.ci_per_group() == 1 {
+            forward_planes::<S>(g, n, w, b, x, y, buf)
+        } else {
+            forward_rows::<S>(g, n, w, b, x, y)
+        }
+    }
+}
+
+/// Backward: one input channel per group through [`backward_planes`], the
+/// others through [`backward_rows`].
+///
+/// # Safety
+/// As for [`forward_any`].
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn backward_any<S: Evens>(
+    g: &ConvGeometry,
+    n: usize,
+    w: *const f32,
+    x: *const f32,
+    dy: *const f32,
+    dx: Option<*mut f32>,
+    dw: *mut f32,
+    db: *mut f32,
+    buf: *mut f32,
+) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe {
+        if g.ci_per_group() == 1 {
+            backward_planes::<S>(g, n, w, x, dy, dx, dw, db, buf)
+        } else {
+            backward_rows::<S>(g, n, w, x, dy, dx, dw, db)
+        }
+    }
+}
+
+/// Output planes of at most this many pixels take [`forward_channels`].
+const CHANNELS_MAX_PIXELS: usize = 64;
+
+/// Whether [`forward_channels`] takes `g`: depthwise with multiplier 1
+/// (`CI = CO = G`) and small output planes.
+#[inline(always)]
+fn channels_apply(g: &ConvGeometry) -> bool {
+    g.ci == g.groups && g.co == g.groups && g.ho * g.wo <= CHANNELS_MAX_PIXELS
+}
+
+/// Forward of a depthwise convolution with multiplier 1 on small planes,
+/// vectorised across channels: each block of `LANES` channels is copied
+/// into a zero-padded `HP`×`WP` scratch holding one vector of channels per
+/// pixel, each output pixel is `KH·KW` vector multiply-adds of a pixel of
+/// channels by the taps' weights of those channels, and the output pixels
+/// are copied back to their planes.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; `g` is valid and
+/// [`channels_apply`]; every pointer is valid for the floats `n` images of
+/// `g` imply, `buf` for the zeroed scratch of [`Planes::forward_scratch`].
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn forward_channels<S: Simd>(
+    g: &ConvGeometry,
+    n: usize,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+    buf: *mut f32,
+) {
+    let l = S::LANES;
+    let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
+    let taps = g.kh * g.kw;
+    let (inl, outl) = (g.in_len(), g.out_len());
+    let (plane_in, plane_out) = (g.h * g.w, g.ho * g.wo);
+    // SAFETY: the scratch holds `HP·WP`, `KH·KW` and `HO·WO` vectors of at
+    // most `MAX_LANES` floats (`Planes::forward_scratch`); channels `c0 +
+    // k < C` and pixels inside their planes are read and written; the
+    // padded pixels `(r·SH + kr·DH, c·SW + kc·DW)` of an output are inside
+    // the padded plane (`g` is valid). The lanes past `cnt` of the last
+    // block hold what an earlier block left and are never written out.
+    unsafe {
+        let xt = buf;
+        let wt = xt.add(hp * wp * MAX_LANES);
+        let ot = wt.add(taps * MAX_LANES);
+        let mut c0 = 0;
+        while c0 < g.co {
+            let cnt = (g.co - c0).min(l);
+            for k in 0..cnt {
+                for t in 0..taps {
+                    *wt.add(t * l + k) = *w.add((c0 + k) * taps + t);
+                }
+            }
+            let bias = if g.bias {
+                S::load_masked(b.add(c0), S::first(cnt))
+            } else {
+                S::zero()
+            };
+            for s in 0..n {
+                for k in 0..cnt {
+                    let xc = x.add(s * inl + (c0 + k) * plane_in);
+                    for r in 0..g.h {
+                        let row = xt.add(((r + g.ph) * wp + g.pw) * l + k);
+                        for c in 0..g.w {
+                            *row.add(c * l) = *xc.add(r * g.w + c);
+                        }
+                    }
+                }
+                for r in 0..g.ho {
+                    for c in 0..g.wo {
+                        let mut acc = bias;
+                        for kr in 0..g.kh {
+                            let at = ((r * g.sh + kr * g.dh) * wp + c * g.sw) * l;
+                            for kc in 0..g.kw {
+                                let v = S::load(xt.add(at + kc * g.dw * l));
+                                acc = S::fma(S::load(wt.add((kr * g.kw + kc) * l)), v, acc);
+                            }
+                        }
+                        S::store(ot.add((r * g.wo + c) * l), acc);
+                    }
+                }
+                for k in 0..cnt {
+                    let yc = y.add(s * outl + (c0 + k) * plane_out);
+                    for p in 0..plane_out {
+                        *yc.add(p) = *ot.add(p * l + k);
+                    }
+                }
+            }
+            c0 += l;
+        }
+    }
+}
+
+/// Forward with one input channel per group (`CI / G = 1`): each input
+/// channel is copied once into the phases ([`Planes`], [`fill_planes`]);
+/// its `CO / G` output channels are computed four at a time (each tap's
+/// load feeds four accumulators), the rest one at a time over [`UNROLL`]
+/// vectors of output points, into a scratch laid out as the points, whose
+/// rows' first `WO` floats are then copied to the output.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; `g` is valid with `CI / G = 1`;
+/// every pointer is valid for the floats `n` images of `g` imply, `buf`
+/// for the zeroed scratch of [`Planes::forward_scratch`].
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn forward_planes<S: Evens>(
+    g: &ConvGeometry,
+    n: usize,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+    buf: *mut f32,
+) {
+    let pl = Planes::new(g);
+    let cog = g.co_per_group();
+    let (inl, outl) = (g.in_len(), g.out_len());
+    let (plane_in, plane_out) = (g.h * g.w, g.ho * g.wo);
+    // SAFETY: the scratch holds the phases (`pl.len` floats) and four
+    // output planes of `q_len` floats; with one input channel per group,
+    // input channel `i` feeds outputs `i·CO/G ..` (`g` is valid), each
+    // inside its image.
+    unsafe {
+        {
+            let pp = buf;
+            let oq = pp.add(pl.len);
+            for s in 0..n {
+                for i in 0..g.ci {
+                    fill_planes::<S>(g, &pl, x.add(s * inl + i * plane_in), pp);
+                    let o0 = i * cog;
+                    let yo = y.add(s * outl + o0 * plane_out);
+                    let mut m = 0;
+                    while m + 4 <= cog {
+                        let ym = yo.add(m * plane_out);
+                        planes_block::<S, 4, 1>(g, &pl, w, b, o0 + m, pp, oq, ym);
+                        m += 4;
+                    }
+                    while m < cog {
+                        let ym = yo.add(m * plane_out);
+                        planes_block::<S, 1, UNROLL>(g, &pl, w, b, o0 + m, pp, oq, ym);
+                        m += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Output channels `o .. o + U` of [`forward_planes`] from the phases at
+/// `pp`, `V` vectors of points at a time (each tap's load feeds `U`
+/// accumulators, each weight `V`), through the scratch `oq` into `yo`
+/// (their first output plane).
+///
+/// # Safety
+/// As for [`forward_planes`]: `pp` holds the phases of the input channel
+/// of outputs `o .. o + U`, `oq` is valid for `U·q_len` floats, `yo` for
+/// `U` output planes, `w` and `b` for the layer's weights and biases;
+/// `V ≤ UNROLL`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn planes_block<S: Simd, const U: usize, const V: usize>(
+    g: &ConvGeometry,
+    pl: &Planes,
+    w: *const f32,
+    b: *const f32,
+    o: usize,
+    pp: *const f32,
+    oq: *mut f32,
+    yo: *mut f32,
+) {
+    let taps = g.kh * g.kw;
+    // SAFETY: `V ≤ UNROLL` whole vectors from `q0 < q_end` plus a tap's
+    // offset stay inside the phases and the zeros after them, and inside
+    // the `q_len` floats of each output's scratch (`Planes`); the copies
+    // read each row's first `WO` points and write the output rows.
+    unsafe {
+        let wk = w.add(o * taps);
+        let mut bias = [S::zero(); U];
+        if g.bias {
+            for (u, v) in bias.iter_mut().enumerate() {
+                *v = S::splat(*b.add(o + u));
+            }
+        }
+        let mut q0 = 0;
+        while q0 < pl.q_end {
+            let mut acc = [[S::zero(); V]; U];
+            for (a, bv) in acc.iter_mut().zip(bias) {
+                *a = [bv; V];
+            }
+            for kr in 0..g.kh {
+                for kc in 0..g.kw {
+                    let src = pp.add(pl.tap(g, kr, kc) + q0);
+                    let mut xv = [S::zero(); V];
+                    for (k, v) in xv.iter_mut().enumerate() {
+                        *v = S::load(src.add(k * S::LANES));
+                    }
+                    for (u, a) in acc.iter_mut().enumerate() {
+                        let wv = S::splat(*wk.add(u * taps + kr * g.kw + kc));
+                        for (ak, v) in a.iter_mut().zip(xv) {
+                            *ak = S::fma(wv, v, *ak);
+                        }
+                    }
+                }
+            }
+            for (u, a) in acc.iter().enumerate() {
+                for (k, v) in a.iter().enumerate() {
+                    S::store(oq.add(u * pl.q_len + q0 + k * S::LANES), *v);
+                }
+            }
+            q0 += V * S::LANES;
+        }
+        for u in 0..U {
+            for r in 0..g.ho {
+                copy::<S>(
+                    g.wo,
+                    oq.add(u * pl.q_len + r * pl.wp2),
+                    yo.add((u * g.ho + r) * g.wo),
+                );
+            }
+        }
+    }
+}
+
+/// Backward with one input channel per group, over the phases of
+/// [`forward_planes`]: each output channel's `dy` is laid out as the points
+/// (zero at the dropped ones); tap `t` adds `Σ_q dy[q] · x[q + t]` to its
+/// weight and `w_t · dy[q]` to the phases of `dx` at `q + t`, which are
+/// then written to `dx`'s image.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; `g` is valid with `CI / G = 1`;
+/// every pointer is valid for the floats `n` images of `g` imply, `buf`
+/// for the zeroed scratch of [`Planes::backward_scratch`].
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn backward_planes<S: Evens>(
+    g: &ConvGeometry,
+    n: usize,
+    w: *const f32,
+    x: *const f32,
+    dy: *const f32,
+    dx: Option<*mut f32>,
+    dw: *mut f32,
+    db: *mut f32,
+    buf: *mut f32,
+) {
+    let pl = Planes::new(g);
+    let cog = g.co_per_group();
+    let taps = g.kh * g.kw;
+    let (inl, outl) = (g.in_len(), g.out_len());
+    let (plane_in, plane_out) = (g.h * g.w, g.ho * g.wo);
+    // SAFETY: the scratch holds the phases of `x` and of `dx` (`pl.len`
+    // floats each) and `dy` as points (`q_len`); the offsets are those
+    // of `forward_planes`, whose whole vectors stay inside the phases;
+    // only the points `c < WO` of `dq` are ever written, so the others
+    // stay zero and add nothing.
+    unsafe {
+        {
+            let xp = buf;
+            let dxp = xp.add(pl.len);
+            let dq = dxp.add(pl.len);
+            for s in 0..n {
+                for i in 0..g.ci {
+                    fill_planes::<S>(g, &pl, x.add(s * inl + i * plane_in), xp);
+                    if dx.is_some() {
+                        fill::<S>(pl.len, 0.0, dxp);
+                    }
+                    for m in 0..cog {
+                        let o = i * cog + m;
+                        let dyo = dy.add(s * outl + o * plane_out);
+                        if g.bias {
+                            *db.add(o) += sum::<S>(plane_out, dyo);
+                        }
+                        for r in 0..g.ho {
+                            copy::<S>(g.wo, dyo.add(r * g.wo), dq.add(r * pl.wp2));
+                        }
+                        for kr in 0..g.kh {
+                            for kc in 0..g.kw {
+                                let t = o * taps + kr * g.kw + kc;
+                                let off = pl.tap(g, kr, kc);
+                                let mut acc = S::zero();
+                                let mut q0 = 0;
+                                while q0 < pl.q_end {
+                                    let d = S::load(dq.add(q0));
+                                    acc = S::fma(d, S::load(xp.add(off + q0)), acc);
+                                    q0 += S::LANES;
+                                }
+                                *dw.add(t) += S::sum(acc);
+                                if dx.is_some() {
+                                    let wv = S::splat(*w.add(t));
+                                    let mut q0 = 0;
+                                    while q0 < pl.q_end {
+                                        let p = dxp.add(off + q0);
+                                        S::store(p, S::fma(wv, S::load(dq.add(q0)), S::load(p)));
+                                        q0 += S::LANES;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    if let Some(dx) = dx {
+                        unfill_planes::<S>(g, &pl, dxp, dx.add(s * inl + i * plane_in));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `dst[0..len] = src[0..len]`.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; `src` and `dst` are valid for `len`
+/// floats.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn copy<S: Simd>(len: usize, src: *const f32, dst: *mut f32) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`); the
+    // full vectors end at or before `len`, the masked one touches the rest.
+    unsafe {
+        let mut j = 0;
+        while j + S::LANES <= len {
+            S::store(dst.add(j), S::load(src.add(j)));
+            j += S::LANES;
+        }
+        if j < len {
+            let m = S::first(len - j);
+            S::store_masked(dst.add(j), S::load_masked(src.add(j), m), m);
         }
     }
 }

@@ -165,6 +165,14 @@ impl ConvGeometry {
     }
 }
 
+/// A layer type's sizes as a constant: the kernels are instantiated per
+/// layer type and read every size as a constant, so that their loops over
+/// the kernel's taps unroll and their offsets fold.
+pub(crate) trait Sizes {
+    /// The sizes; [`ConvGeometry::assert_valid`] holds for them.
+    const SIZES: ConvGeometry;
+}
+
 /// A depthwise convolution, PyTorch's
 /// `Conv2d(C, C·M, (KH, KW), stride = (SH, SW), padding = (PH, PW),
 /// dilation = (DH, DW), groups = C, bias = BIAS)` on a `C`×`H`×`W` input
@@ -194,9 +202,8 @@ impl ConvGeometry {
 /// assert_eq!(y[5], 9.0);
 /// ```
 ///
-/// Two layer types share one direct kernel, vectorised over the output
-/// columns of a row (each tap of the kernel adds a weight times a row of
-/// the input to a row of the output): [`DepthwiseConv2dLayer`] (`groups =
+/// Two layer types share the direct kernels, instantiated per layer type
+/// with every size a constant: [`DepthwiseConv2dLayer`] (`groups =
 /// in_channels`, one input channel per output channel, channel multiplier
 /// `M`: MobileNet's and DS-CNN's depthwise convolutions) and
 /// [`GroupedConv2dLayer`] for everything else that the tuned [`super::Conv2dLayer`]
@@ -373,6 +380,13 @@ impl<
 /// run the one kernel.
 macro_rules! conv_layer {
     ($ty:ident < $($p:ident : $t:ty),* >) => {
+        impl<$(const $p: $t),*> Sizes for $ty<$($p),*> {
+            const SIZES: ConvGeometry = {
+                let () = Self::GEOMETRY;
+                Self::GEOM
+            };
+        }
+
         impl<$(const $p: $t),*> Layer for $ty<$($p),*> {
             const IN: usize = Self::GEOM.in_len();
             const OUT: usize = Self::GEOM.out_len();
@@ -384,9 +398,10 @@ macro_rules! conv_layer {
                 let () = Self::GEOMETRY;
                 let n = batch_len(x.len(), Self::IN);
                 // SAFETY: `Self::GEOMETRY`, evaluated above at compile time,
-                // proves `Self::GEOM` valid (`assert_valid`); the kernel checks
-                // the slices' lengths against `n` images itself.
-                unsafe { kernels::forward(level, &Self::GEOM, n, w, b, x, y) }
+                // proves `Self::SIZES` (`Self::GEOM`) valid (`assert_valid`);
+                // the kernel checks the slices' lengths against `n` images
+                // itself.
+                unsafe { kernels::forward::<Self>(level, n, w, b, x, y) }
             }
 
             #[allow(unsafe_code)]
@@ -404,7 +419,7 @@ macro_rules! conv_layer {
                 let n = batch_len(x.len(), Self::IN);
                 // SAFETY: as in `forward_at`: `Self::GEOMETRY` proves the
                 // sizes, the kernel checks the lengths.
-                unsafe { kernels::backward(level, &Self::GEOM, n, w, x, dy, dx, dw, db) }
+                unsafe { kernels::backward::<Self>(level, n, w, x, dy, dx, dw, db) }
             }
         }
     };
