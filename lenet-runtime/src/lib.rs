@@ -91,8 +91,7 @@ pub mod __private {
         AdaptiveAvgPool2dLayer, AvgPool2dLayer, BatchNormLayer, Conv2dLayer, Conv2dReluLayer,
         Conv2dReluPoolLayer, DepthwiseConv2dLayer, DropoutLayer, FlattenLayer, GroupedConv2dLayer,
         InPlace, Layer, LeakyReluLayer, LinearLayer, LinearReluLayer, MaxPool2dLayer,
-        PaddedAvgPool2dLayer, PaddedMaxPool2dLayer, Relu6Layer, ReluLayer, SigmoidLayer,
-        TanhLayer,
+        PaddedAvgPool2dLayer, PaddedMaxPool2dLayer, Relu6Layer, ReluLayer, SigmoidLayer, TanhLayer,
     };
     pub use crate::params::Params;
     pub use crate::summary::Summary;

@@ -483,8 +483,8 @@ pub fn load_safetensors<N: Network>(path: &Path) -> Result<N, Error> {
 /// then the buffers, a batch norm's `num_batches_tracked` as an `I64` of
 /// shape `[]`), without metadata. These are the very bytes PyTorch's
 /// `safetensors.torch.save_file(model.state_dict(), path)` writes for the
-/// same values: the format's own order (by dtype, then by name) and
-/// header, written by the reference implementation.
+/// same values: the reference implementation's order (by dtype, then by
+/// name) and header.
 pub fn to_safetensors<N: Network>(net: &N) -> Vec<u8> {
     serialize(net, None)
 }
@@ -494,45 +494,65 @@ pub fn to_safetensors<N: Network>(net: &N) -> Vec<u8> {
 pub type Metadata = BTreeMap<String, String>;
 
 /// [`to_safetensors`] with `metadata` in the header's `__metadata__` object
-/// besides `{"format": "pt"}` (a `format` key in `metadata` replaces it).
+/// besides `{"format": "pt"}` (a `format` key in `metadata` replaces it),
+/// its keys in order, so that the same network and metadata always give
+/// the same bytes.
 pub fn to_safetensors_with_metadata<N: Network>(net: &N, metadata: &Metadata) -> Vec<u8> {
-    let mut meta = std::collections::HashMap::new();
+    let mut meta = Metadata::new();
     meta.insert("format".to_string(), "pt".to_string());
     for (k, v) in metadata {
         meta.insert(k.clone(), v.clone());
     }
-    serialize(net, Some(meta))
+    serialize(net, Some(&meta))
 }
 
-/// Every tensor of `net` as little-endian bytes, written by the `safetensors`
-/// crate with `metadata`.
-fn serialize<N: Network>(
-    net: &N,
-    metadata: Option<std::collections::HashMap<String, String>>,
-) -> Vec<u8> {
-    let data: Vec<(Entry, Vec<u8>)> = entries::<N>()
-        .map(|spec| {
-            let bytes = match spec.place {
-                Place::Storage(at) => net.storage()[at..at + spec.len]
-                    .iter()
-                    .flat_map(|v| v.to_le_bytes())
-                    .collect(),
-                Place::Counter(index) => net.counters()[index].to_le_bytes().to_vec(),
-            };
-            (spec, bytes)
-        })
-        .collect();
-    let views = data.iter().map(|(spec, bytes)| {
-        let dtype = match spec.place {
-            Place::Storage(_) => safetensors::Dtype::F32,
-            Place::Counter(_) => safetensors::Dtype::I64,
-        };
-        let view = safetensors::tensor::TensorView::new(dtype, spec.shape.to_vec(), bytes)
-            .expect("a network's tensor has as many bytes as its shape says");
-        (spec.name, view)
-    });
-    safetensors::serialize(views, &metadata)
-        .expect("the network's tensors have distinct names and valid shapes")
+/// Every tensor of `net` in the format's order (`I64` before `F32`, then
+/// by name, as the reference implementation sorts them), the header as it
+/// writes it (`dtype`, `shape`, `data_offsets`; spaces up to a multiple of
+/// 8 bytes), with `metadata` first when given.
+fn serialize<N: Network>(net: &N, metadata: Option<&Metadata>) -> Vec<u8> {
+    let mut tensors: Vec<Entry> = entries::<N>().collect();
+    tensors.sort_by(|a, b| b.width().cmp(&a.width()).then(a.name.cmp(b.name)));
+    let mut header = String::from("{");
+    if let Some(meta) = metadata {
+        let meta: Map<String, Value> = meta
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        header.push_str(&format!("\"{METADATA_KEY}\":{}", Value::Object(meta)));
+    }
+    let mut offset = 0;
+    for (k, spec) in tensors.iter().enumerate() {
+        let name = Value::String(spec.name.to_string());
+        let shape: Vec<String> = spec.shape.iter().map(|d| d.to_string()).collect();
+        let bytes = spec.len * spec.width() as usize;
+        let comma = if k == 0 && metadata.is_none() { "" } else { "," };
+        header.push_str(&format!(
+            "{comma}{name}:{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{offset},{}]}}",
+            spec.dtype,
+            shape.join(","),
+            offset + bytes
+        ));
+        offset += bytes;
+    }
+    header.push('}');
+    while header.len() % 8 != 0 {
+        header.push(' ');
+    }
+    let mut out = Vec::with_capacity(8 + header.len() + offset);
+    out.extend((header.len() as u64).to_le_bytes());
+    out.extend(header.as_bytes());
+    for spec in &tensors {
+        match spec.place {
+            Place::Storage(at) => {
+                for v in &net.storage()[at..at + spec.len] {
+                    out.extend(v.to_le_bytes());
+                }
+            }
+            Place::Counter(index) => out.extend(net.counters()[index].to_le_bytes()),
+        }
+    }
+    out
 }
 
 /// The `__metadata__` of safetensors bytes (empty when the header has
