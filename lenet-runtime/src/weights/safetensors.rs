@@ -526,7 +526,11 @@ fn serialize<N: Network>(net: &N, metadata: Option<&Metadata>) -> Vec<u8> {
         let name = Value::String(spec.name.to_string());
         let shape: Vec<String> = spec.shape.iter().map(|d| d.to_string()).collect();
         let bytes = spec.len * spec.width() as usize;
-        let comma = if k == 0 && metadata.is_none() { "" } else { "," };
+        let comma = if k == 0 && metadata.is_none() {
+            ""
+        } else {
+            ","
+        };
         header.push_str(&format!(
             "{comma}{name}:{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{offset},{}]}}",
             spec.dtype,
