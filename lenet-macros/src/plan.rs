@@ -262,8 +262,8 @@ impl Plan {
                         kind.push_str(", bias=False");
                     }
                     kind.push(')');
-                    let tuned =
-                        kh == kw && sh == sw && ph == pw && dh == 1 && dw == 1 && g == 1 && bias_on;
+                    // Without bias too: it then runs with a bias of zeros.
+                    let tuned = kh == kw && sh == sw && ph == pw && dh == 1 && dw == 1 && g == 1;
                     let op = if tuned {
                         Op::Conv2d {
                             ci,
