@@ -19,9 +19,14 @@
 //! floats when `SW = 1`, with a stride otherwise). Backward, the same runs
 //! give `dw` as dot products and `dx` as axpys. The zero padding is never
 //! materialised: a tap outside the image is simply not in the run.
+//!
+//! The SIMD levels take their scratch from the thread's (`std`); without
+//! `std` these layers run the portable level.
+#![cfg_attr(not(feature = "std"), allow(dead_code, unused_imports))]
 
 use super::{scalar, ConvGeometry, Sizes};
 #[cfg(target_arch = "x86_64")]
+#[cfg(feature = "std")]
 use crate::simd::scratch;
 use crate::simd::{runnable, Level};
 
@@ -114,7 +119,7 @@ pub(super) unsafe fn forward<G: Sizes>(
         "conv2d: slices too short for {n} images"
     );
     match runnable(level) {
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(target_arch = "x86_64", feature = "std"))]
         // SAFETY: the CPU runs AVX-512F (`runnable`); the lengths are checked
         // above and the geometry is the caller's promise; `buf` is the
         // zeroed scratch the planes kernels ask for.
@@ -122,7 +127,7 @@ pub(super) unsafe fn forward<G: Sizes>(
             let buf = buf.as_mut_ptr();
             forward_avx512::<G>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr(), buf)
         }),
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(target_arch = "x86_64", feature = "std"))]
         // SAFETY: the CPU runs AVX2 and FMA (`runnable`); the lengths are
         // checked above and the geometry is the caller's promise.
         Level::Avx2 => scratch::with_zeroed(Planes::forward_scratch(g), |buf| unsafe {
@@ -174,7 +179,7 @@ pub(super) unsafe fn backward<G: Sizes>(
         "conv2d: slices too short for {n} images"
     );
     match runnable(level) {
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(target_arch = "x86_64", feature = "std"))]
         // SAFETY: the CPU runs AVX-512F (`runnable`); the lengths are checked
         // above and the geometry is the caller's promise; `buf` is the
         // zeroed scratch the planes kernels ask for.
@@ -190,7 +195,7 @@ pub(super) unsafe fn backward<G: Sizes>(
                 buf.as_mut_ptr(),
             )
         }),
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(target_arch = "x86_64", feature = "std"))]
         // SAFETY: the CPU runs AVX2 and FMA (`runnable`); the lengths are
         // checked above and the geometry is the caller's promise.
         Level::Avx2 => scratch::with_zeroed(Planes::backward_scratch(g), |buf| unsafe {
