@@ -759,13 +759,25 @@ fn forward_steps(plan: &Plan, exec: &[Exec], mode: Mode) -> TokenStream {
         let lp = quote!(::lenet::__private);
         body.extend(match (s.op, *e, mode) {
             (_, Exec::View, _) => TokenStream::new(),
-            (Op::BatchNorm { c, eps, .. }, Exec::InPlace { buf }, Mode::Eval) => {
-                let [g, be, m, v] = batch_norm_slices(plan, s, c, buffer_of(&s.op));
+            (
+                Op::BatchNorm {
+                    c, eps, buffer, ..
+                },
+                Exec::InPlace { buf },
+                Mode::Eval,
+            ) => {
+                let [g, be, m, v] = batch_norm_slices(plan, s, c, buffer);
                 let (y, eps) = (write_tokens(buf), f32_bits(eps));
                 quote!(<#layer>::forward_eval_in_place(#g, #be, #m, #v, #eps, #y);)
             }
-            (Op::BatchNorm { c, eps, .. }, Exec::Compute { from, to }, Mode::Eval) => {
-                let [g, be, m, v] = batch_norm_slices(plan, s, c, buffer_of(&s.op));
+            (
+                Op::BatchNorm {
+                    c, eps, buffer, ..
+                },
+                Exec::Compute { from, to },
+                Mode::Eval,
+            ) => {
+                let [g, be, m, v] = batch_norm_slices(plan, s, c, buffer);
                 let eps = f32_bits(eps);
                 compute(from, to, |x, y| {
                     quote!(<#layer>::forward_eval(#g, #be, #m, #v, #eps, #x, #y);)
@@ -830,14 +842,6 @@ fn forward_steps(plan: &Plan, exec: &[Exec], mode: Mode) -> TokenStream {
         });
     }
     body
-}
-
-/// Where a batch norm's running statistics lie in the `F32` buffers.
-fn buffer_of(op: &Op) -> u64 {
-    match *op {
-        Op::BatchNorm { buffer, .. } => buffer,
-        _ => 0,
-    }
 }
 
 /// The `Forward` implementation: one forward pass over a flat slice of
