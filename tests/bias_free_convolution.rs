@@ -1,6 +1,6 @@
-//! A convolution declared with `bias = false` runs the tuned kernel with a
-//! bias of zeros: it must give what the same layer with a zero bias gives,
-//! forward and backward, and have no `bias` tensor.
+//! A convolution declared with `bias = false` must give what the same layer
+//! with a zero bias gives, forward and backward, and have no `bias` tensor
+//! (both run as a matrix product, one with a bias in its epilogue).
 
 use ndarray::Array4;
 

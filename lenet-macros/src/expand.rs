@@ -10,6 +10,7 @@ use crate::ast::Invocation;
 use crate::check::check;
 use crate::ctxt::Ctxt;
 use crate::fallback;
+use crate::fuse::Post;
 use crate::model::{self, Init, Net};
 use crate::plan::{Back, Buf, Elementwise, Exec, ForwardMemory, Op, Plan, Pool, Step, TrainMemory};
 use crate::shape::infer;
@@ -135,7 +136,10 @@ fn layer_type(op: &Op) -> TokenStream {
         } => {
             let sizes = [kh, kw, sh, sw, ph, pw, dh, dw].map(l);
             let (h, w, ho, wo) = (l(h), l(w), l(ho), l(wo));
-            if groups == ci {
+            if groups == 1 {
+                let (ci, co) = (l(ci), l(co));
+                quote!(::lenet::__private::GemmConv2dLayer<#ci, #co, #(#sizes,)* #bias, #h, #w, #ho, #wo>)
+            } else if groups == ci {
                 let (c, m) = (l(ci), l(co / ci.max(1)));
                 quote!(::lenet::__private::DepthwiseConv2dLayer<#c, #m, #(#sizes,)* #bias, #h, #w, #ho, #wo>)
             } else {
@@ -643,19 +647,7 @@ fn weight_slices(s: &Step) -> (TokenStream, TokenStream) {
         lit(s.offset + s.weights),
         lit(s.offset + s.weights + s.biases),
     );
-    if let Some(co) = zero_bias(s) {
-        return (quote!(&__p[#a..#b]), quote!(&[0.0f32; #co]));
-    }
     (quote!(&__p[#a..#b]), quote!(&__p[#b..#c]))
-}
-
-/// The output channels of a tuned convolution declared without bias: it
-/// runs with a bias of zeros (whose gradient goes nowhere).
-fn zero_bias(s: &Step) -> Option<Literal> {
-    match s.op {
-        Op::Conv2d { co, .. } if s.biases == 0 => Some(lit(co)),
-        _ => None,
-    }
 }
 
 /// The range of an arena buffer for `__n` images (`0..0` for the caller's
@@ -734,10 +726,36 @@ fn slice(a: u64, len: u64) -> TokenStream {
 /// A batch norm's `γ`, `β`, running mean and running variance in the
 /// storage `__p` (parameters, then the buffers).
 fn batch_norm_slices(plan: &Plan, s: &Step, c: u64, buffer: u64) -> [TokenStream; 4] {
+    norm_slices(plan, s.offset, c, buffer)
+}
+
+/// The runtime's `EvalNorm` of the batch norm whose parameters start at
+/// `offset` and statistics at `buffer`.
+fn eval_norm(plan: &Plan, offset: u64, c: u64, buffer: u64, eps: u32) -> TokenStream {
+    let [g, be, m, v] = norm_slices(plan, offset, c, buffer);
+    let eps = f32_bits(eps);
+    quote!(::lenet::__private::EvalNorm {
+        gamma: #g, beta: #be, running_mean: #m, running_var: #v, eps: #eps,
+    })
+}
+
+/// The runtime's `Clamp` that a step's [`Post`] stores with.
+fn clamp_tokens(post: Post) -> TokenStream {
+    let clamp = match post {
+        Post::Epilogue { clamp, .. } | Post::Clamp(clamp) => clamp,
+        _ => crate::fuse::Clamp::None,
+    };
+    let c = format_ident!("{}", clamp.ident());
+    quote!(::lenet::__private::Clamp::#c)
+}
+
+/// `γ`, `β`, running mean and running variance of the batch norm whose
+/// parameters start at `offset` and statistics at `buffer`.
+fn norm_slices(plan: &Plan, offset: u64, c: u64, buffer: u64) -> [TokenStream; 4] {
     let at = plan.param_count + buffer;
     [
-        slice(s.offset, c),
-        slice(s.offset + c, c),
+        slice(offset, c),
+        slice(offset + c, c),
         slice(at, c),
         slice(at + c, c),
     ]
@@ -759,6 +777,19 @@ fn forward_steps(plan: &Plan, exec: &[Exec], mode: Mode) -> TokenStream {
         let lp = quote!(::lenet::__private);
         body.extend(match (s.op, *e, mode) {
             (_, Exec::View, _) => TokenStream::new(),
+            (_, Exec::Compute { from, to }, _) if matches!(s.post, Post::Epilogue { .. }) => {
+                let norm = match s.post {
+                    Post::Epilogue { norm: Some(n), .. } => {
+                        let norm = eval_norm(plan, n.offset, n.c, n.buffer, n.eps);
+                        quote!(#lp::core::option::Option::Some(#norm))
+                    }
+                    _ => quote!(#lp::core::option::Option::None),
+                };
+                let clamp = clamp_tokens(s.post);
+                compute(from, to, |x, y| {
+                    quote!(<#layer>::forward_fused(#w, #b, #norm, #clamp, #x, #y);)
+                })
+            }
             (
                 Op::BatchNorm {
                     c, eps, buffer, ..
@@ -766,9 +797,9 @@ fn forward_steps(plan: &Plan, exec: &[Exec], mode: Mode) -> TokenStream {
                 Exec::InPlace { buf },
                 Mode::Eval,
             ) => {
-                let [g, be, m, v] = batch_norm_slices(plan, s, c, buffer);
-                let (y, eps) = (write_tokens(buf), f32_bits(eps));
-                quote!(<#layer>::forward_eval_in_place(#g, #be, #m, #v, #eps, #y);)
+                let (norm, clamp) = (eval_norm(plan, s.offset, c, buffer, eps), clamp_tokens(s.post));
+                let y = write_tokens(buf);
+                quote!(<#layer>::forward_eval_clamped_in_place(#norm, #clamp, #y);)
             }
             (
                 Op::BatchNorm {
@@ -777,10 +808,9 @@ fn forward_steps(plan: &Plan, exec: &[Exec], mode: Mode) -> TokenStream {
                 Exec::Compute { from, to },
                 Mode::Eval,
             ) => {
-                let [g, be, m, v] = batch_norm_slices(plan, s, c, buffer);
-                let eps = f32_bits(eps);
+                let (norm, clamp) = (eval_norm(plan, s.offset, c, buffer, eps), clamp_tokens(s.post));
                 compute(from, to, |x, y| {
-                    quote!(<#layer>::forward_eval(#g, #be, #m, #v, #eps, #x, #y);)
+                    quote!(<#layer>::forward_eval_clamped(#norm, #clamp, #x, #y);)
                 })
             }
             (
@@ -938,12 +968,8 @@ fn loss_grad_block(plan: &Plan, memory: &TrainMemory) -> TokenStream {
                         lit(s.offset + s.weights + s.biases),
                     );
                     let (w, _) = weight_slices(s);
-                    let grads_of = match zero_bias(s) {
-                        Some(co) => quote!(let (__dw, __db) = (&mut grads[#a..#c], &mut [0.0f32; #co]);),
-                        None => quote!(let (__dw, __db) = grads[#a..#c].split_at_mut(#b);),
-                    };
                     quote! {
-                        #grads_of
+                        let (__dw, __db) = grads[#a..#c].split_at_mut(#b);
                         <#layer as ::lenet::__private::Layer>::backward(#w, #xs, #ys, __r2, #dx_arg, __dw, __db);
                     }
                 } else {

@@ -22,6 +22,64 @@ pub enum Post {
     Relu,
     /// `relu`, then 2×2 pooling at stride 2 to `ho × wo` (inference).
     ReluPool { pool: Pool, ho: u64, wo: u64 },
+    /// For inference, a convolution run as a matrix product stores
+    /// `clamp(norm(conv(x)))`: the batch norm that follows it, with its
+    /// running statistics, and the `relu` or `relu6` after that.
+    Epilogue { norm: Option<Norm>, clamp: Clamp },
+    /// For inference, a batch norm followed by `relu` or `relu6` clamps as
+    /// it stores.
+    Clamp(Clamp),
+}
+
+/// A batch norm folded into the step before it: where its `γ` (then `β`)
+/// and its running statistics are, and its `eps` (`f32` bits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Norm {
+    pub c: u64,
+    pub offset: u64,
+    pub buffer: u64,
+    pub eps: u32,
+}
+
+/// The clamp of an [`Post::Epilogue`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clamp {
+    None,
+    Relu,
+    Relu6,
+}
+
+impl Clamp {
+    /// The runtime's `Clamp` variant.
+    pub fn ident(self) -> &'static str {
+        match self {
+            Clamp::None => "None",
+            Clamp::Relu => "Relu",
+            Clamp::Relu6 => "Relu6",
+        }
+    }
+
+    /// The clamp an element-wise step is, if it is one.
+    fn of(op: &Op) -> Option<Clamp> {
+        match op {
+            Op::Elementwise {
+                op: Elementwise::Relu,
+                ..
+            } => Some(Clamp::Relu),
+            Op::Elementwise {
+                op: Elementwise::Relu6,
+                ..
+            } => Some(Clamp::Relu6),
+            _ => None,
+        }
+    }
+}
+
+/// Whether the step is a convolution that runs as a matrix product
+/// (`groups = 1`, not the tuned kernel): its epilogue can take a batch norm
+/// and a clamp.
+pub fn is_gemm_conv(op: &Op) -> bool {
+    matches!(op, Op::Conv { groups: 1, .. })
 }
 
 impl Post {
@@ -50,6 +108,57 @@ pub fn fuse(plan: &Plan, pass: Pass) -> Plan {
     while let Some(step) = plan.steps.get(k) {
         k += 1;
         let mut step = step.clone();
+        if let (Pass::Infer, Op::Conv { co, ho, wo, .. }) = (pass, step.op) {
+            if is_gemm_conv(&step.op) {
+                let mut norm = None;
+                if let Some(bn) = plan.steps.get(k) {
+                    if let Op::BatchNorm {
+                        c, hw, eps, buffer, ..
+                    } = bn.op
+                    {
+                        if c == co && hw == ho * wo {
+                            norm = Some(Norm {
+                                c,
+                                offset: bn.offset,
+                                buffer,
+                                eps,
+                            });
+                            step.output.clone_from(&bn.output);
+                            step.out_len = bn.out_len;
+                            k += 1;
+                        }
+                    }
+                }
+                let clamp = plan.steps.get(k).and_then(|s| Clamp::of(&s.op));
+                if let Some(act) = clamp.and_then(|_| plan.steps.get(k)) {
+                    step.output.clone_from(&act.output);
+                    step.out_len = act.out_len;
+                    k += 1;
+                }
+                if norm.is_some() || clamp.is_some() {
+                    step.post = Post::Epilogue {
+                        norm,
+                        clamp: clamp.unwrap_or(Clamp::None),
+                    };
+                }
+                steps.push(step);
+                continue;
+            }
+        }
+        if let (Pass::Infer, Op::BatchNorm { .. }) = (pass, step.op) {
+            if let Some((clamp, act)) = plan
+                .steps
+                .get(k)
+                .and_then(|s| Clamp::of(&s.op).map(|c| (c, s)))
+            {
+                step.post = Post::Clamp(clamp);
+                step.output.clone_from(&act.output);
+                step.out_len = act.out_len;
+                k += 1;
+            }
+            steps.push(step);
+            continue;
+        }
         let base = matches!(step.op, Op::Conv2d { .. } | Op::Linear { .. });
         let Some(relu) = plan.steps.get(k).filter(|s| {
             base && step.post == Post::None
@@ -264,7 +373,7 @@ mod tests {
         let p = plan(
             "input: [1, 12, 12], a: Conv2d(1, 2, 3), relu, p: MaxPool2d(3), \
              b: Conv2d(2, 2, 1), q: AvgPool2d(2), relu, \
-             c: Conv2d(2, 3, 1, padding = 1), relu, r: AvgPool2d(2)",
+             c: Conv2d(2, 3, 2, padding = 1), relu, r: AvgPool2d(2)",
         );
         let fused = fuse(&p, Pass::Infer);
         assert_eq!(
@@ -285,6 +394,64 @@ mod tests {
                 )
             ]
         );
+    }
+
+    #[test]
+    fn inference_folds_batch_norm_and_clamps_into_the_step_before() {
+        let p = plan(
+            "input: [3, 8, 8], c1: Conv2d(3, 4, 3, stride = 2, padding = 1, bias = false), \
+             b1: BatchNorm2d(4), relu6, d: Conv2d(4, 4, 3, padding = 1, groups = 4), \
+             b2: BatchNorm2d(4, eps = 0.001), relu, p: Conv2d(4, 6, 1), relu, \
+             q: Conv2d(6, 6, 1), b3: BatchNorm2d(6), flatten, fc: Linear(96, 2)",
+        );
+        let norm = |name: &str| {
+            let s = p.steps.iter().find(|s| s.name == name).unwrap();
+            let Op::BatchNorm { c, eps, buffer, .. } = s.op else {
+                panic!("{name} is not a batch norm")
+            };
+            Some(Norm {
+                c,
+                offset: s.offset,
+                buffer,
+                eps,
+            })
+        };
+        let fused = fuse(&p, Pass::Infer);
+        assert_eq!(
+            names_and_posts(&fused),
+            [
+                (
+                    "c1",
+                    Post::Epilogue {
+                        norm: norm("b1"),
+                        clamp: Clamp::Relu6
+                    }
+                ),
+                ("d", Post::None),
+                ("b2", Post::Clamp(Clamp::Relu)),
+                (
+                    "p",
+                    Post::Epilogue {
+                        norm: None,
+                        clamp: Clamp::Relu
+                    }
+                ),
+                (
+                    "q",
+                    Post::Epilogue {
+                        norm: norm("b3"),
+                        clamp: Clamp::None
+                    }
+                ),
+                ("flatten", Post::None),
+                ("fc", Post::None),
+            ]
+        );
+        assert_eq!(fused.steps[0].output, [4, 4, 4]);
+        // Training keeps every step: backward needs each output.
+        let train = fuse(&p, Pass::Train);
+        assert!(train.steps.iter().all(|s| s.post == Post::None));
+        assert_eq!(train.steps.len(), p.steps.len());
     }
 
     #[test]

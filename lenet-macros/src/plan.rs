@@ -38,8 +38,8 @@ pub enum Elementwise {
 /// One operation with every size fixed, as the runtime's layer type takes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
-    /// `Conv2d<CI, CO, K, S, P, H, W, HO, WO>`: square, undilated, one
-    /// group; a layer without bias runs it with a bias of zeros.
+    /// `Conv2d<CI, CO, K, S, P, H, W, HO, WO>`, the tuned kernel: square
+    /// (`K > 1`), stride 1, undilated, one group, with bias (LeNet's).
     Conv2d {
         ci: u64,
         co: u64,
@@ -69,8 +69,9 @@ pub enum Op {
     /// `Relu<N>`, `Tanh<N>`, `Sigmoid<N>`, `Flatten<N>`, `Relu6<N>`,
     /// `LeakyRelu<N, SLOPE>`.
     Elementwise { op: Elementwise, n: u64 },
-    /// Any convolution the tuned `Conv2d` does not cover: rectangular,
-    /// dilated, grouped (depthwise when `groups = ci`) or without bias.
+    /// Any other convolution: a matrix product when `groups = 1` (1×1,
+    /// strided, rectangular, dilated or without bias), else depthwise
+    /// (`groups = ci`) or grouped.
     Conv {
         ci: u64,
         co: u64,
@@ -262,8 +263,16 @@ impl Plan {
                         kind.push_str(", bias=False");
                     }
                     kind.push(')');
-                    // Without bias too: it then runs with a bias of zeros.
-                    let tuned = kh == kw && sh == sw && ph == pw && dh == 1 && dw == 1 && g == 1;
+                    // The tuned kernel is shaped for LeNet's layers: square,
+                    // stride 1, a bias, wider than one tap. The others run as a
+                    // matrix product (`groups = 1`) or a direct kernel.
+                    let tuned = bias_on
+                        && kh == kw
+                        && kh > 1
+                        && (sh, sw) == (1, 1)
+                        && ph == pw
+                        && (dh, dw) == (1, 1)
+                        && g == 1;
                     let op = if tuned {
                         Op::Conv2d {
                             ci,

@@ -88,10 +88,11 @@ pub mod __private {
         Forward, LayerInfo, Network, ParamInit, ParamSpec, Pass,
     };
     pub use crate::ops::{
-        AdaptiveAvgPool2dLayer, AvgPool2dLayer, BatchNormLayer, Conv2dLayer, Conv2dReluLayer,
-        Conv2dReluPoolLayer, DepthwiseConv2dLayer, DropoutLayer, FlattenLayer, GroupedConv2dLayer,
-        InPlace, Layer, LeakyReluLayer, LinearLayer, LinearReluLayer, MaxPool2dLayer,
-        PaddedAvgPool2dLayer, PaddedMaxPool2dLayer, Relu6Layer, ReluLayer, SigmoidLayer, TanhLayer,
+        AdaptiveAvgPool2dLayer, AvgPool2dLayer, BatchNormLayer, Clamp, Conv2dLayer,
+        Conv2dReluLayer, Conv2dReluPoolLayer, DepthwiseConv2dLayer, DropoutLayer, EvalNorm,
+        FlattenLayer, GemmConv2dLayer, GroupedConv2dLayer, InPlace, Layer, LeakyReluLayer,
+        LinearLayer, LinearReluLayer, MaxPool2dLayer, PaddedAvgPool2dLayer, PaddedMaxPool2dLayer,
+        Relu6Layer, ReluLayer, SigmoidLayer, TanhLayer,
     };
     pub use crate::params::Params;
     pub use crate::summary::Summary;

@@ -41,6 +41,7 @@ mod adaptive_avg_pool2d;
 mod avg_pool2d;
 mod batch_norm;
 mod conv2d;
+mod conv2d_gemm;
 mod conv2d_general;
 mod dropout;
 mod flatten;
@@ -59,8 +60,11 @@ pub(crate) mod test_support;
 pub use activation::{ReluLayer, SigmoidLayer, TanhLayer};
 pub use adaptive_avg_pool2d::AdaptiveAvgPool2dLayer;
 pub use avg_pool2d::AvgPool2dLayer;
-pub use batch_norm::{fold_into_preceding, BatchNormLayer, BatchStats, GradSums, Normalisation};
+pub use batch_norm::{
+    fold_into_preceding, BatchNormLayer, BatchStats, EvalNorm, GradSums, Normalisation,
+};
 pub use conv2d::{Conv2dLayer, Conv2dReluLayer, Conv2dReluPoolLayer};
+pub use conv2d_gemm::GemmConv2dLayer;
 pub use conv2d_general::{ConvGeometry, DepthwiseConv2dLayer, GroupedConv2dLayer};
 pub use dropout::DropoutLayer;
 pub use flatten::FlattenLayer;
@@ -68,5 +72,5 @@ pub use in_place::InPlace;
 pub use layer::Layer;
 pub use linear::{LinearLayer, LinearReluLayer};
 pub use max_pool2d::MaxPool2dLayer;
-pub use piecewise::{LeakyReluLayer, Relu6Layer};
+pub use piecewise::{Clamp, LeakyReluLayer, Relu6Layer};
 pub use pool2d_padded::{PaddedAvgPool2dLayer, PaddedMaxPool2dLayer};

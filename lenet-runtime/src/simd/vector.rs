@@ -81,6 +81,21 @@ pub(crate) trait Simd: Copy {
     /// The CPU runs this vector type's instruction set; every pointer is
     /// valid for the lanes read or written (masked lanes are never touched).
     unsafe fn keep_where<const P: i32>(a: Self::V, gate: Self::V) -> Self::V;
+    /// `a > b ? a : b` lane by lane: `b` where either is NaN, and where
+    /// both are zeros of either sign (`max(lo, x)` clamps `x` from below and
+    /// lets NaN and −0 through).
+    ///
+    /// # Safety
+    /// The CPU runs this vector type's instruction set; every pointer is
+    /// valid for the lanes read or written (masked lanes are never touched).
+    unsafe fn max(a: Self::V, b: Self::V) -> Self::V;
+    /// `a < b ? a : b` lane by lane: `b` where either is NaN, and where both
+    /// are zeros of either sign.
+    ///
+    /// # Safety
+    /// The CPU runs this vector type's instruction set; every pointer is
+    /// valid for the lanes read or written (masked lanes are never touched).
+    unsafe fn min(a: Self::V, b: Self::V) -> Self::V;
     /// Sum of the lanes.
     ///
     /// # Safety
@@ -186,6 +201,16 @@ impl Simd for Avx512 {
     unsafe fn sum(v: __m512) -> f32 {
         // SAFETY: the caller keeps this function's contract (`# Safety`).
         unsafe { _mm512_reduce_add_ps(v) }
+    }
+    #[inline(always)]
+    unsafe fn max(a: __m512, b: __m512) -> __m512 {
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe { _mm512_max_ps(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn min(a: __m512, b: __m512) -> __m512 {
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe { _mm512_min_ps(a, b) }
     }
     #[inline(always)]
     unsafe fn mul(a: __m512, b: __m512) -> __m512 {
@@ -303,6 +328,16 @@ impl Simd for Avx2 {
             let s = _mm_add_ss(s, _mm_movehdup_ps(s));
             _mm_cvtss_f32(s)
         }
+    }
+    #[inline(always)]
+    unsafe fn max(a: __m256, b: __m256) -> __m256 {
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe { _mm256_max_ps(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn min(a: __m256, b: __m256) -> __m256 {
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe { _mm256_min_ps(a, b) }
     }
     #[inline(always)]
     unsafe fn mul(a: __m256, b: __m256) -> __m256 {

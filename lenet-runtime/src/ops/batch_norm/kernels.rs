@@ -25,6 +25,7 @@ pub(super) fn affine(
     s: &[f32],
     a: &[f32],
     k: &[f32],
+    (lo, hi): (f32, f32),
     y: &mut [f32],
 ) {
     let c = a.len();
@@ -43,14 +44,18 @@ pub(super) fn affine(
     match runnable(level) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU runs AVX-512F (`runnable`); the lengths are checked above.
-        Level::Avx512 => unsafe { affine_avx512(images, c, hw, x.as_ptr(), coef, y.as_mut_ptr()) },
+        Level::Avx512 => unsafe {
+            affine_avx512(images, c, hw, x.as_ptr(), coef, (lo, hi), y.as_mut_ptr())
+        },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU runs AVX2 and FMA (`runnable`); the lengths are checked above.
-        Level::Avx2 => unsafe { affine_avx2(images, c, hw, x.as_ptr(), coef, y.as_mut_ptr()) },
+        Level::Avx2 => unsafe {
+            affine_avx2(images, c, hw, x.as_ptr(), coef, (lo, hi), y.as_mut_ptr())
+        },
         _ => {
             for (j, (y, &x)) in y.iter_mut().zip(x).enumerate() {
                 let ch = (j / hw) % c;
-                *y = a[ch] * (x + s[ch]) + k[ch];
+                *y = (a[ch] * (x + s[ch]) + k[ch]).clamp(lo, hi);
             }
         }
     }
@@ -68,6 +73,7 @@ pub(super) fn affine_in_place(
     s: &[f32],
     a: &[f32],
     k: &[f32],
+    (lo, hi): (f32, f32),
 ) {
     let c = a.len();
     assert!(
@@ -83,14 +89,14 @@ pub(super) fn affine_in_place(
         // SAFETY: the CPU runs AVX-512F (`runnable`); the length is checked
         // above; input and output are the same floats, and each vector is
         // loaded before it is stored at the same place.
-        Level::Avx512 => unsafe { affine_avx512(images, c, hw, p.cast_const(), coef, p) },
+        Level::Avx512 => unsafe { affine_avx512(images, c, hw, p.cast_const(), coef, (lo, hi), p) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above, with AVX2 and FMA.
-        Level::Avx2 => unsafe { affine_avx2(images, c, hw, p.cast_const(), coef, p) },
+        Level::Avx2 => unsafe { affine_avx2(images, c, hw, p.cast_const(), coef, (lo, hi), p) },
         _ => {
             for (j, v) in xy.iter_mut().enumerate() {
                 let ch = (j / hw) % c;
-                *v = a[ch] * (*v + s[ch]) + k[ch];
+                *v = (a[ch] * (*v + s[ch]) + k[ch]).clamp(lo, hi);
             }
         }
     }
@@ -175,10 +181,11 @@ unsafe fn affine_avx512(
     hw: usize,
     x: *const f32,
     coef: [*const f32; 3],
+    bounds: (f32, f32),
     y: *mut f32,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { affine_body::<Avx512>(images, c, hw, x, coef, y) }
+    unsafe { affine_body::<Avx512>(images, c, hw, x, coef, bounds, y) }
 }
 
 /// # Safety
@@ -192,10 +199,11 @@ unsafe fn affine_avx2(
     hw: usize,
     x: *const f32,
     coef: [*const f32; 3],
+    bounds: (f32, f32),
     y: *mut f32,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { affine_body::<Avx2>(images, c, hw, x, coef, y) }
+    unsafe { affine_body::<Avx2>(images, c, hw, x, coef, bounds, y) }
 }
 
 /// # Safety
@@ -287,9 +295,12 @@ unsafe fn affine_body<S: Simd>(
     hw: usize,
     x: *const f32,
     coef: [*const f32; 3],
+    (lo, hi): (f32, f32),
     y: *mut f32,
 ) {
     let [s, a, k] = coef;
+    // SAFETY: the CPU runs `S`'s instruction set (this function's contract).
+    let (lo, hi) = unsafe { (S::splat(lo), S::splat(hi)) };
     runs(images, c, hw, |start, len, ch, broadcast| {
         // SAFETY: a run is `len` floats from `start` inside the batch; its
         // coefficients are `a[ch]`, or `a[0..len]` with `len = c`; every
@@ -302,7 +313,7 @@ unsafe fn affine_body<S: Simd>(
                 let av = coefficient::<S>(a, ch, broadcast, j, m);
                 let kv = coefficient::<S>(k, ch, broadcast, j, m);
                 let t = S::add(S::load_masked(x.add(start + j), m), sv);
-                let v = S::fma(av, t, kv);
+                let v = S::min(hi, S::max(lo, S::fma(av, t, kv)));
                 S::store_masked(y.add(start + j), v, m);
                 j += S::LANES;
             }

@@ -11,6 +11,7 @@ pub(crate) mod scalar;
 #[cfg(test)]
 mod tests;
 
+use super::piecewise::Clamp;
 use crate::simd::{self, Level};
 
 /// Batch normalisation of `C` channels of `HW` values per image (`HW = H·W`
@@ -217,7 +218,7 @@ impl<const C: usize, const HW: usize> BatchNormLayer<C, HW> {
             s[ch] = -norm.mean[ch];
             a[ch] = gamma[ch] * norm.inv_std[ch];
         }
-        kernels::affine(level, HW, x, &s, &a, &beta[..C], y);
+        kernels::affine(level, HW, x, &s, &a, &beta[..C], Clamp::None.bounds(), y);
     }
 
     /// The running-statistics update of one training batch, as PyTorch's:
@@ -335,14 +336,47 @@ impl<const C: usize, const HW: usize> BatchNormLayer<C, HW> {
         x: &[f32],
         y: &mut [f32],
     ) {
+        let norm = EvalNorm {
+            gamma,
+            beta,
+            running_mean,
+            running_var,
+            eps,
+        };
+        Self::forward_eval_clamped_at(level, norm, Clamp::None, x, y)
+    }
+
+    /// Evaluation forward followed by a clamp (a fused `relu` or `relu6`),
+    /// in one pass: `y = clamp(norm(x))`.
+    ///
+    /// # Panics
+    /// If a parameter or buffer holds fewer than `C` floats, or `y` is
+    /// shorter than `x`.
+    pub fn forward_eval_clamped(norm: EvalNorm<'_>, clamp: Clamp, x: &[f32], y: &mut [f32]) {
+        Self::forward_eval_clamped_at(simd::level(), norm, clamp, x, y)
+    }
+
+    /// [`BatchNormLayer::forward_eval_clamped`] with the kernels of `level`.
+    #[doc(hidden)]
+    pub fn forward_eval_clamped_at(
+        level: Level,
+        norm: EvalNorm<'_>,
+        clamp: Clamp,
+        x: &[f32],
+        y: &mut [f32],
+    ) {
         let () = Self::GEOMETRY;
         let (mut s, mut a) = ([0.0f32; C], [0.0f32; C]);
-        for ch in 0..C {
-            let inv_std = scalar::inv_sqrt(running_var[ch] as f64 + eps as f64) as f32;
-            s[ch] = -running_mean[ch];
-            a[ch] = gamma[ch] * inv_std;
-        }
-        kernels::affine(level, HW, x, &s, &a, &beta[..C], y);
+        let n = norm;
+        eval_coefficients(
+            n.running_mean,
+            n.running_var,
+            n.gamma,
+            n.eps,
+            &mut s,
+            &mut a,
+        );
+        kernels::affine(level, HW, x, &s, &a, &n.beta[..C], clamp.bounds(), y);
     }
 
     /// [`BatchNormLayer::forward_eval`] over `y` in place (the same
@@ -383,14 +417,91 @@ impl<const C: usize, const HW: usize> BatchNormLayer<C, HW> {
         eps: f32,
         y: &mut [f32],
     ) {
+        let norm = EvalNorm {
+            gamma,
+            beta,
+            running_mean,
+            running_var,
+            eps,
+        };
+        Self::forward_eval_clamped_in_place_at(level, norm, Clamp::None, y)
+    }
+
+    /// [`BatchNormLayer::forward_eval_clamped`] over `y` in place (the same
+    /// arithmetic, so the same bits).
+    ///
+    /// # Panics
+    /// If a parameter or buffer holds fewer than `C` floats, or `y` does not
+    /// hold whole images.
+    pub fn forward_eval_clamped_in_place(norm: EvalNorm<'_>, clamp: Clamp, y: &mut [f32]) {
+        Self::forward_eval_clamped_in_place_at(simd::level(), norm, clamp, y)
+    }
+
+    /// [`BatchNormLayer::forward_eval_clamped_in_place`] with the kernels of
+    /// `level`.
+    #[doc(hidden)]
+    pub fn forward_eval_clamped_in_place_at(
+        level: Level,
+        norm: EvalNorm<'_>,
+        clamp: Clamp,
+        y: &mut [f32],
+    ) {
         let () = Self::GEOMETRY;
         let (mut s, mut a) = ([0.0f32; C], [0.0f32; C]);
-        for ch in 0..C {
-            let inv_std = scalar::inv_sqrt(running_var[ch] as f64 + eps as f64) as f32;
-            s[ch] = -running_mean[ch];
-            a[ch] = gamma[ch] * inv_std;
-        }
-        kernels::affine_in_place(level, HW, y, &s, &a, &beta[..C]);
+        let n = norm;
+        eval_coefficients(
+            n.running_mean,
+            n.running_var,
+            n.gamma,
+            n.eps,
+            &mut s,
+            &mut a,
+        );
+        kernels::affine_in_place(level, HW, y, &s, &a, &n.beta[..C], clamp.bounds());
+    }
+}
+
+/// A batch norm in evaluation mode: its parameters and running statistics
+/// (at least one float per channel each) and `eps`.
+#[derive(Debug, Clone, Copy)]
+pub struct EvalNorm<'a> {
+    /// `γ`.
+    pub gamma: &'a [f32],
+    /// `β`.
+    pub beta: &'a [f32],
+    /// The running mean.
+    pub running_mean: &'a [f32],
+    /// The running variance.
+    pub running_var: &'a [f32],
+    /// Added to the variance.
+    pub eps: f32,
+}
+
+/// The coefficients of evaluation mode, `y = a · (x + s) + β`, for the
+/// `s.len()` channels: `s = −running_mean`, `a = γ / √(running_var + eps)`
+/// (the square root in `f64`).
+///
+/// # Panics
+/// If a slice holds fewer floats than `s`.
+pub(crate) fn eval_coefficients(
+    running_mean: &[f32],
+    running_var: &[f32],
+    gamma: &[f32],
+    eps: f32,
+    s: &mut [f32],
+    a: &mut [f32],
+) {
+    let c = s.len();
+    let (mean, var, gamma, a) = (
+        &running_mean[..c],
+        &running_var[..c],
+        &gamma[..c],
+        &mut a[..c],
+    );
+    for ch in 0..c {
+        let inv_std = scalar::inv_sqrt(var[ch] as f64 + eps as f64) as f32;
+        s[ch] = -mean[ch];
+        a[ch] = gamma[ch] * inv_std;
     }
 }
 

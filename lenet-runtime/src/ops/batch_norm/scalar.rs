@@ -7,9 +7,25 @@
 
 use super::{BatchStats, GradSums, Normalisation};
 
-/// `1 / √v`, without `std` (Newton's iteration from the bit-level first
-/// guess, exact to f64 rounding); `+∞` at 0, NaN below 0 or at NaN, 0 at `+∞`.
+/// `1 / √v` in f64: the hardware square root with `std`, else
+/// [`inv_sqrt_newton`]. `+∞` at 0, NaN below 0 or at NaN, 0 at `+∞`.
+#[inline]
 pub fn inv_sqrt(v: f64) -> f64 {
+    #[cfg(feature = "std")]
+    {
+        1.0 / v.sqrt()
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        inv_sqrt_newton(v)
+    }
+}
+
+/// `1 / √v` without `std`: Newton's iteration from the bit-level first
+/// guess, exact to f64 rounding; `+∞` at 0, NaN below 0 or at NaN, 0 at
+/// `+∞`.
+#[cfg_attr(feature = "std", allow(dead_code))]
+pub fn inv_sqrt_newton(v: f64) -> f64 {
     if v.is_nan() || v < 0.0 {
         return f64::NAN;
     }

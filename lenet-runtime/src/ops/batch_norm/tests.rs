@@ -4,8 +4,9 @@
 
 use proptest::prelude::*;
 
-use super::{fold_into_preceding, scalar, BatchNormLayer, BatchStats, GradSums};
+use super::{fold_into_preceding, scalar, BatchNormLayer, BatchStats, EvalNorm, GradSums};
 use crate::ops::test_support::{levels, Rng};
+use crate::ops::Clamp;
 
 fn close(what: &str, got: &[f32], want: &[f32], tol: f32) {
     assert_eq!(got.len(), want.len(), "{what}: lengths");
@@ -66,6 +67,31 @@ fn check<const C: usize, const HW: usize>(seed: u64, n: usize) {
             "{}",
             what("eval in place")
         );
+        // Clamped: the clamp of the unclamped bits, out of place and in place.
+        let norm = EvalNorm {
+            gamma: &gamma,
+            beta: &beta,
+            running_mean: &rm,
+            running_var: &rv,
+            eps,
+        };
+        for clamp in [Clamp::Relu, Clamp::Relu6] {
+            let (lo, hi) = clamp.bounds();
+            let want: Vec<u32> = got.iter().map(|v| v.clamp(lo, hi).to_bits()).collect();
+            let mut clamped = vec![f32::NAN; x.len()];
+            BatchNormLayer::<C, HW>::forward_eval_clamped_at(level, norm, clamp, &x, &mut clamped);
+            let bits: Vec<u32> = clamped.iter().map(|v| v.to_bits()).collect();
+            assert_eq!(bits, want, "{}", what("eval clamped"));
+            let mut inplace = x.clone();
+            BatchNormLayer::<C, HW>::forward_eval_clamped_in_place_at(
+                level,
+                norm,
+                clamp,
+                &mut inplace,
+            );
+            let bits: Vec<u32> = inplace.iter().map(|v| v.to_bits()).collect();
+            assert_eq!(bits, want, "{}", what("eval clamped in place"));
+        }
     }
 
     // Any chunking of the batch gives the whole batch's statistics and sums.
@@ -231,17 +257,17 @@ fn folding_into_the_layer_before_gives_the_same_outputs() {
 }
 
 #[test]
-fn inv_sqrt_is_exact_to_rounding() {
+fn inv_sqrt_without_std_is_exact_to_rounding() {
     for v in [
         1e-12, 1e-5, 0.1, 0.5, 1.0, 2.0, 3.999, 4.0, 1e3, 1e30, 123.456,
     ] {
         let want = 1.0 / f64::sqrt(v);
         assert!(
-            (scalar::inv_sqrt(v) - want).abs() <= 4.0 * f64::EPSILON * want,
+            (scalar::inv_sqrt_newton(v) - want).abs() <= 4.0 * f64::EPSILON * want,
             "{v}"
         );
     }
-    assert_eq!(scalar::inv_sqrt(0.0), f64::INFINITY);
-    assert_eq!(scalar::inv_sqrt(f64::INFINITY), 0.0);
-    assert!(scalar::inv_sqrt(-1.0).is_nan() && scalar::inv_sqrt(f64::NAN).is_nan());
+    assert_eq!(scalar::inv_sqrt_newton(0.0), f64::INFINITY);
+    assert_eq!(scalar::inv_sqrt_newton(f64::INFINITY), 0.0);
+    assert!(scalar::inv_sqrt_newton(-1.0).is_nan() && scalar::inv_sqrt_newton(f64::NAN).is_nan());
 }

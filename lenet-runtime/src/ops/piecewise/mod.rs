@@ -10,6 +10,30 @@ mod tests;
 use super::layer::Layer;
 use crate::simd::Level;
 
+/// A clamp that a convolution's or a batch norm's kernel applies as it
+/// stores each output (a fused `relu` or `relu6`): `x < lo ? lo : x > hi ? hi : x`, NaN
+/// and −0 passing through (as `f32::clamp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Clamp {
+    /// None.
+    None,
+    /// `relu`: below 0, 0.
+    Relu,
+    /// `relu6`: into `[0, 6]`.
+    Relu6,
+}
+
+impl Clamp {
+    /// `(lo, hi)`.
+    pub const fn bounds(self) -> (f32, f32) {
+        match self {
+            Clamp::None => (f32::NEG_INFINITY, f32::INFINITY),
+            Clamp::Relu => (0.0, f32::INFINITY),
+            Clamp::Relu6 => (0.0, 6.0),
+        }
+    }
+}
+
 /// `LeakyReLU(negative_slope)` on `N` floats per image; the slope is
 /// `f32::from_bits(SLOPE_BITS)` (the generator passes
 /// `negative_slope.to_bits()`, e.g. `1008981770` for PyTorch's default
