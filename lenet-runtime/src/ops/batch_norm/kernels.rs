@@ -248,13 +248,22 @@ unsafe fn affine2_avx2(
 /// each image's `c` features with loaded ones when `hw = 1`.
 #[inline(always)]
 fn runs(images: usize, c: usize, hw: usize, mut f: impl FnMut(usize, usize, usize, bool)) {
+    // One call site, so that the kernel's body inlines into its
+    // `#[target_feature]` entry (a body left out of line would call its
+    // intrinsics as functions).
+    let (per_image, len, broadcast) = if hw == 1 {
+        (1, c, false)
+    } else {
+        (c, hw, true)
+    };
     for i in 0..images {
-        if hw == 1 {
-            f(i * c, c, 0, false);
-        } else {
-            for ch in 0..c {
-                f((i * c + ch) * hw, hw, ch, true);
-            }
+        for q in 0..per_image {
+            f(
+                (i * per_image + q) * len,
+                len,
+                if broadcast { q } else { 0 },
+                broadcast,
+            );
         }
     }
 }

@@ -248,69 +248,105 @@ pub(super) fn im2col_at(level: Level, g: &ConvGeometry, x: &[f32], cols: &mut [f
     }
 }
 
-/// # Safety
-/// The CPU runs AVX-512F.
+/// The most vectors of 16 in a row of [`im2col_avx512`]: its masks are
+/// computed once per tap, for rows of up to 256 outputs.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn im2col_avx512(g: &ConvGeometry, x: &[f32], cols: &mut [f32]) {
-    scalar::im2col_with(g, x, cols, |d, src, stride| {
-        // SAFETY: the CPU runs AVX-512F (this function's contract).
-        unsafe { gather_avx512(d, src, stride) }
-    })
-}
+const ROW_VECTORS: usize = 16;
 
-/// `d[c] = src[c·stride]`.
+/// [`scalar::im2col`] with AVX-512: for each tap `(ci, kr, kc)`, the output
+/// columns inside the image are one run `[lo, hi)` for every row
+/// ([`ConvGeometry::columns`]), so each vector's masks are computed once
+/// per tap; a row is then a masked load (stride 1) or two and a permute of
+/// the even lanes (stride 2) per 16 outputs, the lanes outside the run
+/// loaded as zeros. Other strides, and rows of more than 256 outputs, run
+/// the specification.
 ///
 /// # Safety
 /// The CPU runs AVX-512F.
 ///
 /// # Panics
-/// If `src` is shorter than `(d.len() − 1)·stride + 1`.
+/// If `x` or `cols` is shorter than the geometry implies.
 #[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn gather_avx512(d: &mut [f32], src: &[f32], stride: usize) {
+#[target_feature(enable = "avx512f")]
+unsafe fn im2col_avx512(g: &ConvGeometry, x: &[f32], cols: &mut [f32]) {
     use core::arch::x86_64::*;
-    let len = d.len();
-    if len == 0 {
-        return;
-    }
-    let need = (len - 1) * stride + 1;
-    let src = &src[..need];
     let l = Avx512::LANES;
-    let (dp, sp) = (d.as_mut_ptr(), src.as_ptr());
-    match stride {
-        // SAFETY: the CPU runs AVX-512F; lanes `[c, c + 16)` of `d` and
-        // `src` under the mask of the `len − c` left are inside both.
-        1 => unsafe {
-            let mut c = 0;
-            while c < len {
-                let m = Avx512::first(len - c);
-                Avx512::store_masked(dp.add(c), Avx512::load_masked(sp.add(c), m), m);
-                c += l;
-            }
-        },
-        // SAFETY: the CPU runs AVX-512F; output `c + i` reads `src[2c + 2i]`,
-        // and the two masked loads cover `[2c, min(2c + 32, need))`.
-        2 => unsafe {
-            let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-            let mut c = 0;
-            while c < len {
-                let at = 2 * c;
-                let left = need - at;
-                let lo = Avx512::load_masked(sp.add(at), Avx512::first(left));
-                let hi = if left > l {
-                    Avx512::load_masked(sp.add(at + l), Avx512::first(left - l))
+    let (p, plane) = (g.ho * g.wo, g.h * g.w);
+    let vectors = g.wo.div_ceil(l);
+    if g.sw > 2 || vectors > ROW_VECTORS {
+        return scalar::im2col(g, x, cols);
+    }
+    assert!(
+        x.len() >= g.ci * plane && cols.len() >= g.ci * g.kh * g.kw * p,
+        "conv2d_gemm: columns of {}×{}×{} do not fit",
+        g.ci,
+        g.h,
+        g.w
+    );
+    // Bits `[a, b)` of a 16-lane mask (empty when `a ≥ b`).
+    let bits = |a: usize, b: usize| -> u16 {
+        let (a, b) = (a.min(16), b.min(16));
+        if a >= b {
+            0
+        } else {
+            (((1u32 << b) - 1) & !((1u32 << a) - 1)) as u16
+        }
+    };
+    let (xp, cp) = (x.as_ptr(), cols.as_mut_ptr());
+    // SAFETY: the CPU runs AVX-512F (this function's contract). Loads: for
+    // output column `c` in the run `[lo, hi)` of tap `kc`, the input column
+    // `c·sw + kc·dw − pw` is inside the row (`columns`), and row `ir` inside
+    // the plane (`input_row`); a load's lanes are those of the run (stride 1)
+    // or span from its first to its last input (stride 2), all inside the
+    // row, and the pointer is only formed with wrapping arithmetic. Stores:
+    // row `r` of tap row `t` is `wo` floats at `(t·ho + r)·wo`, each vector
+    // masked to the row, inside `cols` (checked above).
+    unsafe {
+        let zero = Avx512::zero();
+        let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        let mut masks = [(0u16, 0u16, 0u16); ROW_VECTORS];
+        for kc in 0..g.kw {
+            let (lo, hi) = g.columns(kc);
+            for (j, m) in masks.iter_mut().enumerate().take(vectors) {
+                let (a, b) = (lo.max(j * l) - j * l, hi.max(j * l) - j * l);
+                let store = bits(0, g.wo - j * l);
+                *m = if g.sw == 1 {
+                    (bits(a, b), 0, store)
                 } else {
-                    Avx512::zero()
+                    // Inputs `2a ..= 2(b − 1)` of the 32-float window.
+                    let (ia, ib) = (2 * a, (2 * b).saturating_sub(1));
+                    (bits(ia, ib), bits(ia.max(16) - 16, ib.max(16) - 16), store)
                 };
-                let v = _mm512_permutex2var_ps(lo, even, hi);
-                Avx512::store_masked(dp.add(c), v, Avx512::first(len - c));
-                c += l;
             }
-        },
-        _ => {
-            for (c, v) in d.iter_mut().enumerate() {
-                *v = src[c * stride];
+            for ci in 0..g.ci {
+                let xc = xp.add(ci * plane);
+                for kr in 0..g.kh {
+                    let t = (ci * g.kh + kr) * g.kw + kc;
+                    let dst = cp.add(t * p);
+                    for r in 0..g.ho {
+                        let out = dst.add(r * g.wo);
+                        let Some(ir) = g.input_row(r, kr).filter(|_| lo < hi) else {
+                            for (j, m) in masks.iter().enumerate().take(vectors) {
+                                _mm512_mask_storeu_ps(out.add(j * l), m.2, zero);
+                            }
+                            continue;
+                        };
+                        // Input of output column 0 (before the row where the
+                        // padding is: never read there, by the masks).
+                        let base = xc.wrapping_add(ir * g.w + kc * g.dw).wrapping_sub(g.pw);
+                        for (j, m) in masks.iter().enumerate().take(vectors) {
+                            let v = if g.sw == 1 {
+                                _mm512_maskz_loadu_ps(m.0, base.wrapping_add(j * l))
+                            } else {
+                                let w = base.wrapping_add(2 * j * l);
+                                let a = _mm512_maskz_loadu_ps(m.0, w);
+                                let b = _mm512_maskz_loadu_ps(m.1, w.wrapping_add(l));
+                                _mm512_permutex2var_ps(a, even, b)
+                            };
+                            _mm512_mask_storeu_ps(out.add(j * l), m.2, v);
+                        }
+                    }
+                }
             }
         }
     }
@@ -505,9 +541,17 @@ unsafe fn gemm_avx512(g: &Gemm, e: &Epi) {
     // SAFETY: the caller keeps this function's contract (`# Safety`); the
     // blocks cover `[0, m) × [0, n)` once.
     unsafe {
+        // Panels of 4 vectors (6 rows a block) or of 3 (8 rows), whichever
+        // runs fewer cycles for these sizes (8 or 16 channels fill blocks of
+        // 8, not of 6).
+        let widest = if cycles(g.m, g.n, 3, 8) < cycles(g.m, g.n, 4, 6) {
+            3
+        } else {
+            4
+        };
         let mut j = 0;
         while j < g.n {
-            let width = (g.n - j).min(4 * Avx512::LANES);
+            let width = (g.n - j).min(widest * Avx512::LANES);
             match width.div_ceil(Avx512::LANES) {
                 1 => panel::<Avx512, 1, 16>(g, e, j, width),
                 2 => panel::<Avx512, 2, 12>(g, e, j, width),
@@ -517,6 +561,36 @@ unsafe fn gemm_avx512(g: &Gemm, e: &Epi) {
             j += width;
         }
     }
+}
+
+/// The cycles per step of the sum that AVX-512 panels of at most `widest`
+/// vectors take over an `m × n` product: each block of `r` rows and `v`
+/// vectors issues `r·v` multiply-adds and `r + v` loads, two of each a
+/// cycle.
+#[cfg(target_arch = "x86_64")]
+fn cycles(m: usize, n: usize, widest: usize, rows: usize) -> usize {
+    let mr = |v: usize| [16, 12, 8, 6][v - 1];
+    let block = |r: usize, v: usize| (r * v).max(r + v);
+    let mut total = 0;
+    let mut j = 0;
+    while j < n {
+        let width = (n - j).min(widest * 16);
+        let v = width.div_ceil(16);
+        let main = if v == widest { rows } else { mr(v) };
+        let mut i = 0;
+        while i + main <= m {
+            total += block(main, v);
+            i += main;
+        }
+        for r in [4, 4, 4, 2, 1] {
+            if i + r <= m {
+                total += block(r, v);
+                i += r;
+            }
+        }
+        j += width;
+    }
+    total
 }
 
 /// # Safety

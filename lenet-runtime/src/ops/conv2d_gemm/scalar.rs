@@ -63,18 +63,6 @@ pub fn gemm(
 /// holds `x[ci, r·SH + kr·DH − PH, c·SW + kc·DW − PW]`, zero outside the
 /// image.
 pub fn im2col(g: &ConvGeometry, x: &[f32], cols: &mut [f32]) {
-    im2col_with(g, x, cols, gather);
-}
-
-/// [`im2col`] with `copy(d, src, stride)` doing `d[c] = src[c·stride]`
-/// for each run of a row inside the image.
-#[inline(always)]
-pub(super) fn im2col_with(
-    g: &ConvGeometry,
-    x: &[f32],
-    cols: &mut [f32],
-    copy: impl Fn(&mut [f32], &[f32], usize),
-) {
     let p = g.ho * g.wo;
     for ci in 0..g.ci {
         let plane = &x[ci * g.h * g.w..(ci + 1) * g.h * g.w];
@@ -93,7 +81,7 @@ pub(super) fn im2col_with(
                                 *v = 0.0;
                             }
                             let first = ir * g.w + lo * g.sw + kc * g.dw - g.pw;
-                            copy(&mut d[lo..hi], &plane[first..], g.sw);
+                            gather(&mut d[lo..hi], &plane[first..], g.sw);
                         }
                         _ => {
                             for v in d.iter_mut() {
