@@ -373,7 +373,7 @@ mod tests {
         let p = plan(
             "input: [1, 12, 12], a: Conv2d(1, 2, 3), relu, p: MaxPool2d(3), \
              b: Conv2d(2, 2, 1), q: AvgPool2d(2), relu, \
-             c: Conv2d(2, 3, 2, padding = 1), relu, r: AvgPool2d(2)",
+             c: Conv2d(2, 3, 3, padding = 2), relu, r: AvgPool2d(2)",
         );
         let fused = fuse(&p, Pass::Infer);
         assert_eq!(

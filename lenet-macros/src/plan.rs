@@ -339,7 +339,12 @@ impl Plan {
                         kind.push_str(&format!(", padding={}", padding.short()));
                     }
                     kind.push(')');
-                    let op = if kh == kw && sh == sw && ph == 0 && pw == 0 {
+                    // A window over the whole unpadded map averages it all.
+                    let global =
+                        pool == Pool::Avg && (kh, kw, ph, pw, ho, wo) == (h, w, 0, 0, 1, 1);
+                    let op = if global {
+                        Op::AdaptiveAvgPool2d { c, h, w }
+                    } else if kh == kw && sh == sw && ph == 0 && pw == 0 {
                         Op::Pool2d {
                             pool,
                             c,

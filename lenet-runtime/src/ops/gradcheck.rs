@@ -8,8 +8,8 @@ use super::{
     MaxPool2dLayer, ReluLayer, SigmoidLayer, TanhLayer,
 };
 use super::{
-    BatchNormLayer, DepthwiseConv2dLayer, GroupedConv2dLayer, LeakyReluLayer, PaddedAvgPool2dLayer,
-    PaddedMaxPool2dLayer, Relu6Layer,
+    BatchNormLayer, DepthwiseConv2dLayer, GemmConv2dLayer, GroupedConv2dLayer, LeakyReluLayer,
+    PaddedAvgPool2dLayer, PaddedMaxPool2dLayer, Relu6Layer,
 };
 use crate::simd::Level;
 
@@ -152,6 +152,26 @@ fn every_layer_matches_finite_differences_at_every_level() {
         let x = r.vec(2 * 12 * 6);
         check::<GroupedConv2dLayer<1, 3, 10, 4, 2, 2, 5, 1, 1, 1, 1, false, 12, 6, 7, 3>>(
             "conv 10×4 s2 no bias",
+            level,
+            x,
+            2,
+            1.0,
+            1e-4,
+            r,
+        );
+        let x = r.vec(2 * 5 * 3 * 7);
+        check::<GemmConv2dLayer<5, 17, 1, 1, 1, 1, 0, 0, 1, 1, true, 3, 7, 3, 7>>(
+            "pointwise conv (matrix product)",
+            level,
+            x,
+            2,
+            1.0,
+            1e-4,
+            r,
+        );
+        let x = r.vec(2 * 3 * 9 * 8);
+        check::<GemmConv2dLayer<3, 6, 3, 2, 2, 1, 1, 1, 1, 2, false, 9, 8, 5, 8>>(
+            "strided dilated conv (matrix product)",
             level,
             x,
             2,
