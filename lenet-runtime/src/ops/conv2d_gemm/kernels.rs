@@ -273,6 +273,11 @@ unsafe fn im2col_avx512(g: &ConvGeometry, x: &[f32], cols: &mut [f32]) {
     let l = Avx512::LANES;
     let (p, plane) = (g.ho * g.wo, g.h * g.w);
     let vectors = g.wo.div_ceil(l);
+    if g.wo < l && p <= GATHER_POSITIONS && g.ci * plane <= i32::MAX as usize {
+        // SAFETY: the CPU runs AVX-512F (this function's contract); the
+        // sizes are those `im2col_gather_avx512` asks for.
+        return unsafe { im2col_gather_avx512(g, x, cols) };
+    }
     if g.sw > 2 || vectors > ROW_VECTORS {
         return scalar::im2col(g, x, cols);
     }
@@ -345,6 +350,94 @@ unsafe fn im2col_avx512(g: &ConvGeometry, x: &[f32], cols: &mut [f32]) {
                             };
                             _mm512_mask_storeu_ps(out.add(j * l), m.2, v);
                         }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The most output positions of [`im2col_gather_avx512`] (its position
+/// table is on the stack).
+#[cfg(target_arch = "x86_64")]
+const GATHER_POSITIONS: usize = 1024;
+
+/// [`scalar::im2col`] for maps of rows shorter than a vector (DS-CNN's 5
+/// columns): each vector of 16 output positions, across rows, is one masked
+/// gather per tap, its indices from a table of each position's first input
+/// row and column built once.
+///
+/// # Safety
+/// The CPU runs AVX-512F; `ho·wo ≤ GATHER_POSITIONS` and `ci·h·w ≤
+/// i32::MAX`.
+///
+/// # Panics
+/// If `x` or `cols` is shorter than the geometry implies.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn im2col_gather_avx512(g: &ConvGeometry, x: &[f32], cols: &mut [f32]) {
+    use core::arch::x86_64::*;
+    let l = Avx512::LANES;
+    let (p, plane) = (g.ho * g.wo, g.h * g.w);
+    assert!(
+        p <= GATHER_POSITIONS && x.len() >= g.ci * plane && cols.len() >= g.ci * g.kh * g.kw * p,
+        "conv2d_gemm: columns of {}×{}×{} do not fit",
+        g.ci,
+        g.h,
+        g.w
+    );
+    // Position `q = r·wo + c` reads input row `r·sh + kr·dh − ph` and
+    // column `c·sw + kc·dw − pw`: the first terms here, as i32 (they are
+    // below `h + sh` and `w + sw`, the sizes are below i32::MAX).
+    let mut rows = [0i32; GATHER_POSITIONS];
+    let mut columns = [0i32; GATHER_POSITIONS];
+    for q in 0..p {
+        rows[q] = ((q / g.wo) * g.sh) as i32;
+        columns[q] = ((q % g.wo) * g.sw) as i32;
+    }
+    let (h, w) = (g.h as i32, g.w as i32);
+    // SAFETY: the CPU runs AVX-512F (this function's contract). A gathered
+    // lane is read only when its row is in `[0, h)` and its column in
+    // `[0, w)`, so its index `ci·h·w + row·w + column` is inside `x`
+    // (checked above); the tables are read for whole vectors inside their
+    // `GATHER_POSITIONS` entries; each store is masked to the `p` positions
+    // of its tap row, inside `cols` (checked above).
+    unsafe {
+        let (zero, hv, wv) = (
+            _mm512_set1_epi32(0),
+            _mm512_set1_epi32(h),
+            _mm512_set1_epi32(w),
+        );
+        for ci in 0..g.ci {
+            let xc = x.as_ptr().add(ci * plane);
+            for kr in 0..g.kh {
+                let dr = _mm512_set1_epi32((kr * g.dh) as i32 - g.ph as i32);
+                for kc in 0..g.kw {
+                    let dc = _mm512_set1_epi32((kc * g.dw) as i32 - g.pw as i32);
+                    let t = (ci * g.kh + kr) * g.kw + kc;
+                    let dst = cols.as_mut_ptr().add(t * p);
+                    let mut q = 0;
+                    while q < p {
+                        let live = Avx512::first(p - q);
+                        let r =
+                            _mm512_add_epi32(_mm512_loadu_si512(rows.as_ptr().add(q).cast()), dr);
+                        let c = _mm512_add_epi32(
+                            _mm512_loadu_si512(columns.as_ptr().add(q).cast()),
+                            dc,
+                        );
+                        let inside = _mm512_mask_cmpge_epi32_mask(live, r, zero)
+                            & _mm512_cmplt_epi32_mask(r, hv)
+                            & _mm512_cmpge_epi32_mask(c, zero)
+                            & _mm512_cmplt_epi32_mask(c, wv);
+                        let index = _mm512_add_epi32(_mm512_mullo_epi32(r, wv), c);
+                        let v = _mm512_mask_i32gather_ps::<4>(
+                            _mm512_setzero_ps(),
+                            inside,
+                            index,
+                            xc.cast(),
+                        );
+                        Avx512::store_masked(dst.add(q), v, live);
+                        q += l;
                     }
                 }
             }

@@ -118,6 +118,10 @@ gemm_conv! {
     square_k5: (6, 16, (5, 5), (1, 1), (0, 0), (1, 1), true, 14, 14);
     dilated_rect: (2, 7, (3, 2), (1, 2), (2, 1), (2, 3), true, 9, 10);
     stride3_wide: (2, 3, (5, 5), (3, 3), (2, 2), (1, 1), false, 11, 40);
+    wide_rows_s1: (2, 3, (3, 3), (1, 1), (1, 1), (1, 1), true, 5, 37);
+    wide_rows_s2: (3, 4, (3, 3), (2, 2), (1, 1), (1, 1), false, 6, 70);
+    wide_rows_s2_dilated: (2, 3, (3, 2), (1, 2), (2, 1), (2, 3), true, 7, 80);
+    wide_rows_s3: (2, 2, (3, 3), (3, 3), (1, 1), (1, 1), true, 7, 60);
 }
 
 /// `c = epilogue(a · b)` with `a` through either pair of strides, against
