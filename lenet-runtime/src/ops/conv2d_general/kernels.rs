@@ -1,13 +1,18 @@
-//! The direct kernels of the general and depthwise convolutions, each
-//! instantiated per layer type ([`Sizes`]) so that every size is a
-//! constant. The portable level is the specification ([`super::scalar`]).
+//! The direct kernels of the general and depthwise convolutions, compiled
+//! once in this crate and reading the sizes at run time ([`ConvGeometry`]).
+//! Each SIMD level's kernels are specialised per shape class ([`Class`]):
+//! the kernel's size, stride and dilation are constants for the common
+//! classes (3×3 with stride 1 or 2, any undilated kernel with stride 1 or
+//! 2) so that the loops over the taps unroll and the phase arithmetic
+//! folds; the other sizes (channels, image) are read from the geometry. The
+//! portable level is the specification ([`super::scalar`]).
 //!
 //! Convolutions with one input channel per group (depthwise ones, and those
 //! of a single input channel such as DS-CNN's first) copy each input
 //! channel once into a zero-padded scratch plane split into its `SH·SW`
 //! stride phases ([`Planes`]): there, output `(r, c)` is the point `q = r·WP
 //! + c` of a stride-1, padding-free convolution, so a vector of consecutive
-//! `q` spans several rows and every tap is one unmasked load at a constant
+//! `q` spans several rows and every tap is one unmasked load at a fixed
 //! offset ([`forward_planes`], [`backward_planes`]). Depthwise forward
 //! passes with multiplier 1 on small planes (MobileNet's last 6×6 and 3×3)
 //! vectorise across channels instead ([`forward_channels`]).
@@ -24,7 +29,7 @@
 //! `std` these layers run the portable level.
 #![cfg_attr(not(feature = "std"), allow(dead_code, unused_imports))]
 
-use super::{scalar, ConvGeometry, Sizes};
+use super::{scalar, ConvGeometry};
 #[cfg(target_arch = "x86_64")]
 #[cfg(feature = "std")]
 use crate::simd::scratch;
@@ -93,16 +98,106 @@ impl Evens for Avx2 {
     }
 }
 
-/// Forward over `n` images of layer type `G`.
+/// A shape class: the kernel size, stride and dilation `(KH, KW, SH, SW,
+/// DH, DW)` that the SIMD kernels of a class read as constants (0: read
+/// from the geometry). [`Class::of`] picks the class of a geometry.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Class {
+    /// 3×3, stride 1, undilated: MobileNet's and DS-CNN's depthwise layers.
+    K3S1,
+    /// 3×3, stride 2, undilated: MobileNet's downsampling depthwise layers.
+    K3S2,
+    /// Any kernel, stride 1, undilated.
+    S1,
+    /// Any kernel, stride 2, undilated: DS-CNN's first convolution.
+    S2,
+    /// Everything else: every size read from the geometry.
+    Any,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Class {
+    /// The class whose constants `g` has.
+    fn of(g: &ConvGeometry) -> Class {
+        match (g.kh, g.kw, g.sh, g.sw, g.dh, g.dw) {
+            (3, 3, 1, 1, 1, 1) => Class::K3S1,
+            (3, 3, 2, 2, 1, 1) => Class::K3S2,
+            (_, _, 1, 1, 1, 1) => Class::S1,
+            (_, _, 2, 2, 1, 1) => Class::S2,
+            _ => Class::Any,
+        }
+    }
+}
+
+/// `g` with the kernel size, stride and dilation that are not 0 among
+/// `KH, KW, SH, SW, DH, DW` replaced by those constants: the geometry a
+/// kernel specialised for a class reads. The caller has checked that `g`
+/// is of that class ([`Class::of`]), so the values are equal and only
+/// become constants.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn fixed<
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const DH: usize,
+    const DW: usize,
+>(
+    g: &ConvGeometry,
+) -> ConvGeometry {
+    let pick = |c: usize, v: usize| if c == 0 { v } else { c };
+    debug_assert!(
+        [
+            (KH, g.kh),
+            (KW, g.kw),
+            (SH, g.sh),
+            (SW, g.sw),
+            (DH, g.dh),
+            (DW, g.dw)
+        ]
+        .iter()
+        .all(|&(c, v)| c == 0 || c == v),
+        "conv2d: a geometry outside its class"
+    );
+    ConvGeometry {
+        kh: pick(KH, g.kh),
+        kw: pick(KW, g.kw),
+        sh: pick(SH, g.sh),
+        sw: pick(SW, g.sw),
+        dh: pick(DH, g.dh),
+        dw: pick(DW, g.dw),
+        ..*g
+    }
+}
+
+/// Calls `$f::<KH, KW, SH, SW, DH, DW>($args)` with the constants of
+/// `$class`.
+#[cfg(target_arch = "x86_64")]
+macro_rules! by_class {
+    ($class:expr, $f:ident($($args:expr),* $(,)?)) => {
+        match $class {
+            Class::K3S1 => $f::<3, 3, 1, 1, 1, 1>($($args),*),
+            Class::K3S2 => $f::<3, 3, 2, 2, 1, 1>($($args),*),
+            Class::S1 => $f::<0, 0, 1, 1, 1, 1>($($args),*),
+            Class::S2 => $f::<0, 0, 2, 2, 1, 1>($($args),*),
+            Class::Any => $f::<0, 0, 0, 0, 0, 0>($($args),*),
+        }
+    };
+}
+
+/// Forward over `n` images of geometry `g`.
 ///
 /// # Safety
-/// `G::SIZES` is valid: [`ConvGeometry::assert_valid`] holds for it (the
-/// kernels index channels by group and trust that `groups` divides both
-/// counts).
+/// `g` is valid: [`ConvGeometry::assert_valid`] holds for it (the kernels
+/// index channels by group and trust that `groups` divides both counts,
+/// and the output sizes to follow from the input's).
 ///
 /// # Panics
 /// If a slice is shorter than `n` images, the weights or the biases need.
-pub(super) unsafe fn forward<G: Sizes>(
+pub(super) unsafe fn forward(
+    g: &ConvGeometry,
     level: Level,
     n: usize,
     w: &[f32],
@@ -110,7 +205,6 @@ pub(super) unsafe fn forward<G: Sizes>(
     x: &[f32],
     y: &mut [f32],
 ) {
-    let g = &G::SIZES;
     assert!(
         x.len() >= n * g.in_len()
             && y.len() >= n * g.out_len()
@@ -121,18 +215,30 @@ pub(super) unsafe fn forward<G: Sizes>(
     match runnable(level) {
         #[cfg(all(target_arch = "x86_64", feature = "std"))]
         // SAFETY: the CPU runs AVX-512F (`runnable`); the lengths are checked
-        // above and the geometry is the caller's promise; `buf` is the
-        // zeroed scratch the planes kernels ask for.
+        // above and the geometry is the caller's promise, of its class
+        // (`Class::of`); `buf` is the zeroed scratch the planes kernels ask
+        // for.
         Level::Avx512 => scratch::with_zeroed(Planes::forward_scratch(g), |buf| unsafe {
-            let buf = buf.as_mut_ptr();
-            forward_avx512::<G>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr(), buf)
+            let (buf, wp, bp, xp, yp) = (
+                buf.as_mut_ptr(),
+                w.as_ptr(),
+                b.as_ptr(),
+                x.as_ptr(),
+                y.as_mut_ptr(),
+            );
+            by_class!(Class::of(g), forward_avx512(g, n, wp, bp, xp, yp, buf))
         }),
         #[cfg(all(target_arch = "x86_64", feature = "std"))]
-        // SAFETY: the CPU runs AVX2 and FMA (`runnable`); the lengths are
-        // checked above and the geometry is the caller's promise.
+        // SAFETY: the CPU runs AVX2 and FMA (`runnable`); as for AVX-512.
         Level::Avx2 => scratch::with_zeroed(Planes::forward_scratch(g), |buf| unsafe {
-            let buf = buf.as_mut_ptr();
-            forward_avx2::<G>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr(), buf)
+            let (buf, wp, bp, xp, yp) = (
+                buf.as_mut_ptr(),
+                w.as_ptr(),
+                b.as_ptr(),
+                x.as_ptr(),
+                y.as_mut_ptr(),
+            );
+            by_class!(Class::of(g), forward_avx2(g, n, wp, bp, xp, yp, buf))
         }),
         _ => {
             let (inl, outl) = (g.in_len(), g.out_len());
@@ -149,16 +255,17 @@ pub(super) unsafe fn forward<G: Sizes>(
     }
 }
 
-/// Backward over `n` images of layer type `G`: `dx` overwritten when
-/// given, `dw` and `db` added to.
+/// Backward over `n` images of geometry `g`: `dx` overwritten when given,
+/// `dw` and `db` added to.
 ///
 /// # Safety
-/// `G::SIZES` is valid, as for [`forward`].
+/// `g` is valid, as for [`forward`].
 ///
 /// # Panics
 /// If a slice is shorter than `n` images, the weights or the biases need.
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn backward<G: Sizes>(
+pub(super) unsafe fn backward(
+    g: &ConvGeometry,
     level: Level,
     n: usize,
     w: &[f32],
@@ -168,7 +275,6 @@ pub(super) unsafe fn backward<G: Sizes>(
     dw: &mut [f32],
     db: &mut [f32],
 ) {
-    let g = &G::SIZES;
     assert!(
         x.len() >= n * g.in_len()
             && dy.len() >= n * g.out_len()
@@ -181,33 +287,27 @@ pub(super) unsafe fn backward<G: Sizes>(
     match runnable(level) {
         #[cfg(all(target_arch = "x86_64", feature = "std"))]
         // SAFETY: the CPU runs AVX-512F (`runnable`); the lengths are checked
-        // above and the geometry is the caller's promise; `buf` is the
-        // zeroed scratch the planes kernels ask for.
+        // above and the geometry is the caller's promise, of its class
+        // (`Class::of`); `buf` is the zeroed scratch the planes kernels ask
+        // for.
         Level::Avx512 => scratch::with_zeroed(Planes::backward_scratch(g), |buf| unsafe {
-            backward_avx512::<G>(
-                n,
-                w.as_ptr(),
-                x.as_ptr(),
-                dy.as_ptr(),
-                dx.map(|d| d.as_mut_ptr()),
-                dw.as_mut_ptr(),
-                db.as_mut_ptr(),
-                buf.as_mut_ptr(),
+            let (wp, xp, dyp) = (w.as_ptr(), x.as_ptr(), dy.as_ptr());
+            let (dxp, dwp, dbp) = (dx.map(|d| d.as_mut_ptr()), dw.as_mut_ptr(), db.as_mut_ptr());
+            let buf = buf.as_mut_ptr();
+            by_class!(
+                Class::of(g),
+                backward_avx512(g, n, wp, xp, dyp, dxp, dwp, dbp, buf)
             )
         }),
         #[cfg(all(target_arch = "x86_64", feature = "std"))]
-        // SAFETY: the CPU runs AVX2 and FMA (`runnable`); the lengths are
-        // checked above and the geometry is the caller's promise.
+        // SAFETY: the CPU runs AVX2 and FMA (`runnable`); as for AVX-512.
         Level::Avx2 => scratch::with_zeroed(Planes::backward_scratch(g), |buf| unsafe {
-            backward_avx2::<G>(
-                n,
-                w.as_ptr(),
-                x.as_ptr(),
-                dy.as_ptr(),
-                dx.map(|d| d.as_mut_ptr()),
-                dw.as_mut_ptr(),
-                db.as_mut_ptr(),
-                buf.as_mut_ptr(),
+            let (wp, xp, dyp) = (w.as_ptr(), x.as_ptr(), dy.as_ptr());
+            let (dxp, dwp, dbp) = (dx.map(|d| d.as_mut_ptr()), dw.as_mut_ptr(), db.as_mut_ptr());
+            let buf = buf.as_mut_ptr();
+            by_class!(
+                Class::of(g),
+                backward_avx2(g, n, wp, xp, dyp, dxp, dwp, dbp, buf)
             )
         }),
         _ => {
@@ -223,83 +323,93 @@ pub(super) unsafe fn backward<G: Sizes>(
     }
 }
 
-/// # Safety
-/// The CPU runs AVX-512F; `G::SIZES` is valid; every pointer is valid for the
-/// floats `n` images of it imply (the entry points check the lengths),
-/// `buf` for the zeroed scratch of [`Planes`].
+/// Defines the entry points of one SIMD level, `$s` being its vector type
+/// and the const parameters the shape class ([`fixed`]): forward and
+/// backward.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn forward_avx512<G: Sizes>(
-    n: usize,
-    w: *const f32,
-    b: *const f32,
-    x: *const f32,
-    y: *mut f32,
-    buf: *mut f32,
-) {
-    // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { forward_any::<Avx512>(&G::SIZES, n, w, b, x, y, buf) }
+macro_rules! level_kernels {
+    ($forward:ident, $backward:ident, $s:ty, $features:literal, $cpu:literal) => {
+        #[doc = concat!("Forward at ", $cpu, " for the shape class `KH … DW`.")]
+        ///
+        /// # Safety
+        #[doc = concat!("The CPU runs ", $cpu, ";")]
+        /// `g` is valid and of the class (every non-zero constant equals its
+        /// size); every pointer is valid for the floats `n` images of it
+        /// imply (the entry points check the lengths), `buf` for the zeroed
+        /// scratch of [`Planes`].
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $forward<
+            const KH: usize,
+            const KW: usize,
+            const SH: usize,
+            const SW: usize,
+            const DH: usize,
+            const DW: usize,
+        >(
+            g: &ConvGeometry,
+            n: usize,
+            w: *const f32,
+            b: *const f32,
+            x: *const f32,
+            y: *mut f32,
+            buf: *mut f32,
+        ) {
+            let g = &fixed::<KH, KW, SH, SW, DH, DW>(g);
+            // SAFETY: the caller keeps this function's contract (`# Safety`);
+            // `fixed` changes no size of a geometry of its class.
+            unsafe { forward_any::<$s>(g, n, w, b, x, y, buf) }
+        }
+
+        #[doc = concat!("Backward at ", $cpu, " for the shape class `KH … DW`.")]
+        ///
+        /// # Safety
+        #[doc = concat!("As for [`", stringify!($forward), "`].")]
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $backward<
+            const KH: usize,
+            const KW: usize,
+            const SH: usize,
+            const SW: usize,
+            const DH: usize,
+            const DW: usize,
+        >(
+            g: &ConvGeometry,
+            n: usize,
+            w: *const f32,
+            x: *const f32,
+            dy: *const f32,
+            dx: Option<*mut f32>,
+            dw: *mut f32,
+            db: *mut f32,
+            buf: *mut f32,
+        ) {
+            let g = &fixed::<KH, KW, SH, SW, DH, DW>(g);
+            // SAFETY: as in the forward entry point.
+            unsafe { backward_any::<$s>(g, n, w, x, dy, dx, dw, db, buf) }
+        }
+    };
 }
 
-/// # Safety
-/// The CPU runs AVX2 and FMA; `G::SIZES` is valid; every pointer is valid for the
-/// floats `n` images of it imply (the entry points check the lengths),
-/// `buf` for the zeroed scratch of [`Planes`].
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn forward_avx2<G: Sizes>(
-    n: usize,
-    w: *const f32,
-    b: *const f32,
-    x: *const f32,
-    y: *mut f32,
-    buf: *mut f32,
-) {
-    // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { forward_any::<Avx2>(&G::SIZES, n, w, b, x, y, buf) }
-}
-
-/// # Safety
-/// The CPU runs AVX-512F; `G::SIZES` is valid; every pointer is valid for the
-/// floats `n` images of it imply (the entry points check the lengths),
-/// `buf` for the zeroed scratch of [`Planes`].
+level_kernels!(
+    forward_avx512,
+    backward_avx512,
+    Avx512,
+    "avx512f",
+    "AVX-512F"
+);
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn backward_avx512<G: Sizes>(
-    n: usize,
-    w: *const f32,
-    x: *const f32,
-    dy: *const f32,
-    dx: Option<*mut f32>,
-    dw: *mut f32,
-    db: *mut f32,
-    buf: *mut f32,
-) {
-    // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { backward_any::<Avx512>(&G::SIZES, n, w, x, dy, dx, dw, db, buf) }
-}
-
-/// # Safety
-/// The CPU runs AVX2 and FMA; `G::SIZES` is valid; every pointer is valid for the
-/// floats `n` images of it imply (the entry points check the lengths),
-/// `buf` for the zeroed scratch of [`Planes`].
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn backward_avx2<G: Sizes>(
-    n: usize,
-    w: *const f32,
-    x: *const f32,
-    dy: *const f32,
-    dx: Option<*mut f32>,
-    dw: *mut f32,
-    db: *mut f32,
-    buf: *mut f32,
-) {
-    // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { backward_any::<Avx2>(&G::SIZES, n, w, x, dy, dx, dw, db, buf) }
-}
+level_kernels!(
+    forward_avx2,
+    backward_avx2,
+    Avx2,
+    "avx2,fma",
+    "AVX2 and FMA"
+);
 
 /// The run `[lo, hi)` of every kernel column (`ConvGeometry::columns`),
 /// computed once per call for the first 32.
