@@ -54,6 +54,35 @@ trait Evens: Simd {
     /// # Safety
     /// The CPU runs this vector type's instruction set.
     unsafe fn odds(a: Self::V, b: Self::V) -> Self::V;
+    /// `[e0, o0, e1, o1, …]` as two vectors: the inverse of
+    /// [`Evens::evens`] and [`Evens::odds`].
+    ///
+    /// # Safety
+    /// The CPU runs this vector type's instruction set.
+    unsafe fn interleave(e: Self::V, o: Self::V) -> (Self::V, Self::V);
+    /// Lane `k` under `m` from `p[k·stride]`, zero elsewhere (`idx` from
+    /// [`Evens::strides`]).
+    ///
+    /// # Safety
+    /// The CPU runs this vector type's instruction set; `p[k·stride]` is
+    /// valid for every lane `k` under `m`.
+    unsafe fn gather(p: *const f32, idx: Self::Idx, m: Self::Mask) -> Self::V;
+    /// Stores lane `k` under `m` to `p[k·stride]` (`idx` from
+    /// [`Evens::strides`]).
+    ///
+    /// # Safety
+    /// The CPU runs this vector type's instruction set; `p[k·stride]` is
+    /// valid for every lane `k` under `m`.
+    unsafe fn scatter(p: *mut f32, idx: Self::Idx, v: Self::V, m: Self::Mask);
+    /// The lane offsets `k·stride` of [`Evens::gather`] and
+    /// [`Evens::scatter`].
+    ///
+    /// # Safety
+    /// The CPU runs this vector type's instruction set; `stride · LANES`
+    /// fits an `i32`.
+    unsafe fn strides(stride: usize) -> Self::Idx;
+    /// The lane offsets' vector.
+    type Idx: Copy;
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -73,6 +102,40 @@ impl Evens for Avx512 {
             let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
             _mm512_permutex2var_ps(a, odd, b)
         }
+    }
+    #[inline(always)]
+    unsafe fn interleave(e: __m512, o: __m512) -> (__m512, __m512) {
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe {
+            let lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            let hi =
+                _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+            (
+                _mm512_permutex2var_ps(e, lo, o),
+                _mm512_permutex2var_ps(e, hi, o),
+            )
+        }
+    }
+    type Idx = __m512i;
+    #[inline(always)]
+    unsafe fn strides(stride: usize) -> __m512i {
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe {
+            let k = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            _mm512_mullo_epi32(k, _mm512_set1_epi32(stride as i32))
+        }
+    }
+    #[inline(always)]
+    unsafe fn gather(p: *const f32, idx: __m512i, m: __mmask16) -> __m512 {
+        // SAFETY: the caller keeps this function's contract (`# Safety`):
+        // only the lanes under `m` are read.
+        unsafe { _mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), m, idx, p) }
+    }
+    #[inline(always)]
+    unsafe fn scatter(p: *mut f32, idx: __m512i, v: __m512, m: __mmask16) {
+        // SAFETY: the caller keeps this function's contract (`# Safety`):
+        // only the lanes under `m` are written.
+        unsafe { _mm512_mask_i32scatter_ps::<4>(p, m, idx, v) }
     }
 }
 
@@ -94,6 +157,51 @@ impl Evens for Avx2 {
             // [a1 a3 b1 b3 | a5 a7 b5 b7] → 64-bit lanes 0, 2, 1, 3.
             let s = _mm256_shuffle_ps::<0b11_01_11_01>(a, b);
             _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(s)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn interleave(e: __m256, o: __m256) -> (__m256, __m256) {
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe {
+            // [e0 o0 e1 o1 | e4 o4 e5 o5] and [e2 o2 e3 o3 | e6 o6 e7 o7].
+            let (u, v) = (_mm256_unpacklo_ps(e, o), _mm256_unpackhi_ps(e, o));
+            (
+                _mm256_permute2f128_ps::<0x20>(u, v),
+                _mm256_permute2f128_ps::<0x31>(u, v),
+            )
+        }
+    }
+    type Idx = __m256i;
+    #[inline(always)]
+    unsafe fn strides(stride: usize) -> __m256i {
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe {
+            let k = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            _mm256_mullo_epi32(k, _mm256_set1_epi32(stride as i32))
+        }
+    }
+    #[inline(always)]
+    unsafe fn gather(p: *const f32, idx: __m256i, m: __m256i) -> __m256 {
+        // SAFETY: the caller keeps this function's contract (`# Safety`):
+        // only the lanes under `m` are read.
+        unsafe {
+            _mm256_mask_i32gather_ps::<4>(_mm256_setzero_ps(), p, idx, _mm256_castsi256_ps(m))
+        }
+    }
+    #[inline(always)]
+    unsafe fn scatter(p: *mut f32, idx: __m256i, v: __m256, m: __m256i) {
+        // SAFETY: the caller keeps this function's contract (`# Safety`):
+        // lane `k` is written to `p[idx[k]]` only when under `m`.
+        unsafe {
+            let (mut vs, mut is, mut ms) = ([0.0f32; 8], [0i32; 8], [0i32; 8]);
+            _mm256_storeu_ps(vs.as_mut_ptr(), v);
+            _mm256_storeu_si256(is.as_mut_ptr().cast(), idx);
+            _mm256_storeu_si256(ms.as_mut_ptr().cast(), m);
+            for k in 0..8 {
+                if ms[k] != 0 {
+                    *p.add(is[k] as usize) = vs[k];
+                }
+            }
         }
     }
 }
@@ -656,6 +764,92 @@ impl Planes {
     }
 }
 
+/// A run of `len` floats as whole vectors and a masked tail, its masks
+/// computed once for the many rows of a plane.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Span<S: Simd> {
+    /// Floats.
+    len: usize,
+    /// The floats of the whole vectors, `len` rounded down to `LANES`.
+    full: usize,
+    /// The tail's mask, `first(len − full)`.
+    tail: S::Mask,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<S: Simd> Span<S> {
+    /// # Safety
+    /// The CPU runs `S`'s instruction set.
+    #[inline(always)]
+    unsafe fn new(len: usize) -> Span<S> {
+        let full = len / S::LANES * S::LANES;
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        let tail = unsafe { S::first(len - full) };
+        Span { len, full, tail }
+    }
+
+    /// `dst[0..len] = src[0..len]`.
+    ///
+    /// # Safety
+    /// The CPU runs `S`'s instruction set; `src` and `dst` are valid for
+    /// `len` floats.
+    #[inline(always)]
+    unsafe fn copy(&self, src: *const f32, dst: *mut f32) {
+        // SAFETY: the caller keeps this function's contract (`# Safety`);
+        // the whole vectors end at `full`, the masked one touches the rest.
+        unsafe {
+            let mut j = 0;
+            while j < self.full {
+                S::store(dst.add(j), S::load(src.add(j)));
+                j += S::LANES;
+            }
+            if self.full < self.len {
+                let v = S::load_masked(src.add(j), self.tail);
+                S::store_masked(dst.add(j), v, self.tail);
+            }
+        }
+    }
+}
+
+/// A stride-2 row of `W` floats split into its `⌈W/2⌉` even and `⌊W/2⌋`
+/// odd columns, by chunks of `2·LANES` floats: `full` whole chunks, then
+/// the `rest` floats under the masks `a` and `b` (the row's two vectors)
+/// and `e` and `o` (the even and odd columns').
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Split<S: Simd> {
+    full: usize,
+    rest: usize,
+    a: S::Mask,
+    b: S::Mask,
+    e: S::Mask,
+    o: S::Mask,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<S: Simd> Split<S> {
+    /// The chunks and masks of rows of `w` floats.
+    ///
+    /// # Safety
+    /// The CPU runs `S`'s instruction set.
+    #[inline(always)]
+    unsafe fn new(w: usize) -> Split<S> {
+        let (full, rest) = (w / (2 * S::LANES), w % (2 * S::LANES));
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe {
+            Split {
+                full,
+                rest,
+                a: S::first(rest),
+                b: S::first(rest.saturating_sub(S::LANES)),
+                e: S::first(rest.div_ceil(2)),
+                o: S::first(rest / 2),
+            }
+        }
+    }
+}
+
 /// Copies input channel `xc` (`H`×`W`) into the phases at `pp`, leaving
 /// the padding as it is: one row copy with stride 1, even and odd columns
 /// split by vectors with stride 2, pixel by pixel otherwise.
@@ -671,29 +865,29 @@ unsafe fn fill_planes<S: Evens>(g: &ConvGeometry, pl: &Planes, xc: *const f32, p
     // `Planes::col`); the stride-2 vectors read the input row's `W` floats
     // and write its `⌈W/2⌉` even and `⌊W/2⌋` odd columns, masked to them.
     unsafe {
+        let span = Span::<S>::new(g.w);
+        let m = Split::<S>::new(g.w);
         for xr in 0..g.h {
             let src = xc.add(xr * g.w);
             let dst = pp.add(pl.row(g, xr));
             if g.sw == 1 {
-                copy::<S>(g.w, src, dst.add(g.pw));
+                span.copy(src, dst.add(g.pw));
             } else if g.sw == 2 {
-                let (ne, no) = (g.w.div_ceil(2), g.w / 2);
                 let even = dst.add(pl.col(g, 0));
                 // Column 1 exists when there are odd columns.
                 let odd = dst.wrapping_add(pl.col(g, 1));
                 let mut t = 0;
-                while t < ne {
-                    let left = g.w - 2 * t;
-                    let a = S::load_masked(src.add(2 * t), S::first(left));
-                    let b = S::load_masked(
-                        src.wrapping_add(2 * t + S::LANES),
-                        S::first(left.saturating_sub(S::LANES)),
-                    );
-                    S::store_masked(even.add(t), S::evens(a, b), S::first(ne - t));
-                    if t < no {
-                        S::store_masked(odd.add(t), S::odds(a, b), S::first(no - t));
-                    }
+                for _ in 0..m.full {
+                    let (a, b) = (S::load(src.add(2 * t)), S::load(src.add(2 * t + S::LANES)));
+                    S::store(even.add(t), S::evens(a, b));
+                    S::store(odd.add(t), S::odds(a, b));
                     t += S::LANES;
+                }
+                if m.rest > 0 {
+                    let a = S::load_masked(src.add(2 * t), m.a);
+                    let b = S::load_masked(src.wrapping_add(2 * t + S::LANES), m.b);
+                    S::store_masked(even.add(t), S::evens(a, b), m.e);
+                    S::store_masked(odd.wrapping_add(t), S::odds(a, b), m.o);
                 }
             } else {
                 for c in 0..g.w {
@@ -711,14 +905,33 @@ unsafe fn fill_planes<S: Evens>(g: &ConvGeometry, pl: &Planes, xc: *const f32, p
 /// As for [`fill_planes`], with `dx` valid for `H·W` floats.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn unfill_planes<S: Simd>(g: &ConvGeometry, pl: &Planes, pp: *const f32, dx: *mut f32) {
+unsafe fn unfill_planes<S: Evens>(g: &ConvGeometry, pl: &Planes, pp: *const f32, dx: *mut f32) {
     // SAFETY: the places of `fill_planes`, read instead of written.
     unsafe {
+        let span = Span::<S>::new(g.w);
+        let m = Split::<S>::new(g.w);
         for xr in 0..g.h {
             let src = pp.add(pl.row(g, xr));
             let dst = dx.add(xr * g.w);
             if g.sw == 1 {
-                copy::<S>(g.w, src.add(g.pw), dst);
+                span.copy(src.add(g.pw), dst);
+            } else if g.sw == 2 {
+                let even = src.add(pl.col(g, 0));
+                let odd = src.wrapping_add(pl.col(g, 1));
+                let mut t = 0;
+                for _ in 0..m.full {
+                    let (lo, hi) = S::interleave(S::load(even.add(t)), S::load(odd.add(t)));
+                    S::store(dst.add(2 * t), lo);
+                    S::store(dst.add(2 * t + S::LANES), hi);
+                    t += S::LANES;
+                }
+                if m.rest > 0 {
+                    let e = S::load_masked(even.add(t), m.e);
+                    let o = S::load_masked(odd.wrapping_add(t), m.o);
+                    let (lo, hi) = S::interleave(e, o);
+                    S::store_masked(dst.add(2 * t), lo, m.a);
+                    S::store_masked(dst.wrapping_add(2 * t + S::LANES), hi, m.b);
+                }
             } else {
                 for c in 0..g.w {
                     *dst.add(c) = *src.add(pl.col(g, c));
@@ -796,15 +1009,18 @@ const CHANNELS_MAX_PIXELS: usize = 64;
 /// (`CI = CO = G`) and small output planes.
 #[inline(always)]
 fn channels_apply(g: &ConvGeometry) -> bool {
-    g.ci == g.groups && g.co == g.groups && g.ho * g.wo <= CHANNELS_MAX_PIXELS
+    g.ci == g.groups
+        && g.co == g.groups
+        && g.ho * g.wo <= CHANNELS_MAX_PIXELS
+        && (g.h * g.w).max(g.kh * g.kw) * MAX_LANES <= i32::MAX as usize
 }
 
 /// Forward of a depthwise convolution with multiplier 1 on small planes,
-/// vectorised across channels: each block of `LANES` channels is copied
+/// vectorised across channels: each block of `LANES` channels is gathered
 /// into a zero-padded `HP`×`WP` scratch holding one vector of channels per
 /// pixel, each output pixel is `KH·KW` vector multiply-adds of a pixel of
-/// channels by the taps' weights of those channels, and the output pixels
-/// are copied back to their planes.
+/// channels by the taps' weights of those channels, scattered to the
+/// output planes.
 ///
 /// # Safety
 /// The CPU runs `S`'s instruction set; `g` is valid and
@@ -812,7 +1028,7 @@ fn channels_apply(g: &ConvGeometry) -> bool {
 /// `g` imply, `buf` for the zeroed scratch of [`Planes::forward_scratch`].
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn forward_channels<S: Simd>(
+unsafe fn forward_channels<S: Evens>(
     g: &ConvGeometry,
     n: usize,
     w: *const f32,
@@ -826,39 +1042,41 @@ unsafe fn forward_channels<S: Simd>(
     let taps = g.kh * g.kw;
     let (inl, outl) = (g.in_len(), g.out_len());
     let (plane_in, plane_out) = (g.h * g.w, g.ho * g.wo);
-    // SAFETY: the scratch holds `HP·WP`, `KH·KW` and `HO·WO` vectors of at
-    // most `MAX_LANES` floats (`Planes::forward_scratch`); channels `c0 +
-    // k < C` and pixels inside their planes are read and written; the
+    // SAFETY: the scratch holds `HP·WP` and `KH·KW` vectors of at most
+    // `MAX_LANES` floats (`Planes::forward_scratch`); channels `c0 + k < C`
+    // (the lanes under `m`) and pixels inside their planes are read and
+    // written, and `plane·LANES` fits an `i32` (`channels_apply`); the
     // padded pixels `(r·SH + kr·DH, c·SW + kc·DW)` of an output are inside
     // the padded plane (`g` is valid). The lanes past `cnt` of the last
-    // block hold what an earlier block left and are never written out.
+    // block are zero and never written out.
     unsafe {
         let xt = buf;
         let wt = xt.add(hp * wp * MAX_LANES);
-        let ot = wt.add(taps * MAX_LANES);
+        let (idx_in, idx_out) = (S::strides(plane_in), S::strides(plane_out));
         let mut c0 = 0;
         while c0 < g.co {
             let cnt = (g.co - c0).min(l);
-            for k in 0..cnt {
-                for t in 0..taps {
-                    *wt.add(t * l + k) = *w.add((c0 + k) * taps + t);
-                }
+            let m = S::first(cnt);
+            for t in 0..taps {
+                S::store(
+                    wt.add(t * l),
+                    S::gather(w.add(c0 * taps + t), S::strides(taps), m),
+                );
             }
             let bias = if g.bias {
-                S::load_masked(b.add(c0), S::first(cnt))
+                S::load_masked(b.add(c0), m)
             } else {
                 S::zero()
             };
             for s in 0..n {
-                for k in 0..cnt {
-                    let xc = x.add(s * inl + (c0 + k) * plane_in);
-                    for r in 0..g.h {
-                        let row = xt.add(((r + g.ph) * wp + g.pw) * l + k);
-                        for c in 0..g.w {
-                            *row.add(c * l) = *xc.add(r * g.w + c);
-                        }
+                let xc = x.add(s * inl + c0 * plane_in);
+                for r in 0..g.h {
+                    let row = xt.add(((r + g.ph) * wp + g.pw) * l);
+                    for c in 0..g.w {
+                        S::store(row.add(c * l), S::gather(xc.add(r * g.w + c), idx_in, m));
                     }
                 }
+                let yc = y.add(s * outl + c0 * plane_out);
                 for r in 0..g.ho {
                     for c in 0..g.wo {
                         let mut acc = bias;
@@ -869,13 +1087,7 @@ unsafe fn forward_channels<S: Simd>(
                                 acc = S::fma(S::load(wt.add((kr * g.kw + kc) * l)), v, acc);
                             }
                         }
-                        S::store(ot.add((r * g.wo + c) * l), acc);
-                    }
-                }
-                for k in 0..cnt {
-                    let yc = y.add(s * outl + (c0 + k) * plane_out);
-                    for p in 0..plane_out {
-                        *yc.add(p) = *ot.add(p * l + k);
+                        S::scatter(yc.add(r * g.wo + c), idx_out, acc, m);
                     }
                 }
             }
@@ -1004,10 +1216,10 @@ unsafe fn planes_block<S: Simd, const U: usize, const V: usize>(
             }
             q0 += V * S::LANES;
         }
+        let span = Span::<S>::new(g.wo);
         for u in 0..U {
             for r in 0..g.ho {
-                copy::<S>(
-                    g.wo,
+                span.copy(
                     oq.add(u * pl.q_len + r * pl.wp2),
                     yo.add((u * g.ho + r) * g.wo),
                 );
@@ -1054,6 +1266,7 @@ unsafe fn backward_planes<S: Evens>(
         {
             let xp = buf;
             let dxp = xp.add(pl.len);
+            let span = Span::<S>::new(g.wo);
             let dq = dxp.add(pl.len);
             for s in 0..n {
                 for i in 0..g.ci {
@@ -1068,7 +1281,7 @@ unsafe fn backward_planes<S: Evens>(
                             *db.add(o) += sum::<S>(plane_out, dyo);
                         }
                         for r in 0..g.ho {
-                            copy::<S>(g.wo, dyo.add(r * g.wo), dq.add(r * pl.wp2));
+                            span.copy(dyo.add(r * g.wo), dq.add(r * pl.wp2));
                         }
                         for kr in 0..g.kh {
                             for kc in 0..g.kw {
@@ -1099,29 +1312,6 @@ unsafe fn backward_planes<S: Evens>(
                     }
                 }
             }
-        }
-    }
-}
-
-/// `dst[0..len] = src[0..len]`.
-///
-/// # Safety
-/// The CPU runs `S`'s instruction set; `src` and `dst` are valid for `len`
-/// floats.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn copy<S: Simd>(len: usize, src: *const f32, dst: *mut f32) {
-    // SAFETY: the caller keeps this function's contract (`# Safety`); the
-    // full vectors end at or before `len`, the masked one touches the rest.
-    unsafe {
-        let mut j = 0;
-        while j + S::LANES <= len {
-            S::store(dst.add(j), S::load(src.add(j)));
-            j += S::LANES;
-        }
-        if j < len {
-            let m = S::first(len - j);
-            S::store_masked(dst.add(j), S::load_masked(src.add(j), m), m);
         }
     }
 }
