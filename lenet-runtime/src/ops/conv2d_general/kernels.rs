@@ -1255,6 +1255,8 @@ unsafe fn backward_planes<S: Evens>(
     let pl = Planes::new(g);
     let cog = g.co_per_group();
     let taps = g.kh * g.kw;
+    // The offset of tap `k` (row-major in the kernel).
+    let tap = |k: usize| pl.tap(g, k / g.kw, k % g.kw);
     let (inl, outl) = (g.in_len(), g.out_len());
     let (plane_in, plane_out) = (g.h * g.w, g.ho * g.wo);
     // SAFETY: the scratch holds the phases of `x` and of `dx` (`pl.len`
@@ -1283,26 +1285,46 @@ unsafe fn backward_planes<S: Evens>(
                         for r in 0..g.ho {
                             span.copy(dyo.add(r * g.wo), dq.add(r * pl.wp2));
                         }
-                        for kr in 0..g.kh {
-                            for kc in 0..g.kw {
-                                let t = o * taps + kr * g.kw + kc;
-                                let off = pl.tap(g, kr, kc);
-                                let mut acc = S::zero();
+                        // `dw`: four taps at a time, each load of `dy`
+                        // feeding four accumulators.
+                        let mut k = 0;
+                        while k + 4 <= taps {
+                            let off: [usize; 4] = core::array::from_fn(|j| tap(k + j));
+                            let mut acc = [S::zero(); 4];
+                            let mut q0 = 0;
+                            while q0 < pl.q_end {
+                                let d = S::load(dq.add(q0));
+                                for (a, &off) in acc.iter_mut().zip(&off) {
+                                    *a = S::fma(d, S::load(xp.add(off + q0)), *a);
+                                }
+                                q0 += S::LANES;
+                            }
+                            for (j, a) in acc.iter().enumerate() {
+                                *dw.add(o * taps + k + j) += S::sum(*a);
+                            }
+                            k += 4;
+                        }
+                        while k < taps {
+                            let off = tap(k);
+                            let mut acc = S::zero();
+                            let mut q0 = 0;
+                            while q0 < pl.q_end {
+                                let d = S::load(dq.add(q0));
+                                acc = S::fma(d, S::load(xp.add(off + q0)), acc);
+                                q0 += S::LANES;
+                            }
+                            *dw.add(o * taps + k) += S::sum(acc);
+                            k += 1;
+                        }
+                        if dx.is_some() {
+                            for k in 0..taps {
+                                let off = tap(k);
+                                let wv = S::splat(*w.add(o * taps + k));
                                 let mut q0 = 0;
                                 while q0 < pl.q_end {
-                                    let d = S::load(dq.add(q0));
-                                    acc = S::fma(d, S::load(xp.add(off + q0)), acc);
+                                    let p = dxp.add(off + q0);
+                                    S::store(p, S::fma(wv, S::load(dq.add(q0)), S::load(p)));
                                     q0 += S::LANES;
-                                }
-                                *dw.add(t) += S::sum(acc);
-                                if dx.is_some() {
-                                    let wv = S::splat(*w.add(t));
-                                    let mut q0 = 0;
-                                    while q0 < pl.q_end {
-                                        let p = dxp.add(off + q0);
-                                        S::store(p, S::fma(wv, S::load(dq.add(q0)), S::load(p)));
-                                        q0 += S::LANES;
-                                    }
                                 }
                             }
                         }
