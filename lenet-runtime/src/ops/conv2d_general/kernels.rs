@@ -13,9 +13,10 @@
 //! stride phases ([`Planes`]): there, output `(r, c)` is the point `q = r·WP
 //! + c` of a stride-1, padding-free convolution, so a vector of consecutive
 //! `q` spans several rows and every tap is one unmasked load at a fixed
-//! offset ([`forward_planes`], [`backward_planes`]). Depthwise forward
-//! passes with multiplier 1 on small planes (MobileNet's last 6×6 and 3×3)
-//! vectorise across channels instead ([`forward_channels`]).
+//! offset ([`forward_planes`], [`backward_planes`]). Depthwise passes
+//! with multiplier 1 on small planes (MobileNet's last 6×6 and 3×3)
+//! vectorise across channels instead ([`forward_channels`],
+//! [`backward_channels`]).
 //!
 //! The others run row by row: for each output row and each tap `(kr, kc)`
 //! of the kernel, the columns whose tap falls inside the image are one run
@@ -730,7 +731,10 @@ impl Planes {
 
     /// The scratch floats of [`backward_planes`], likewise.
     fn backward_scratch(g: &ConvGeometry) -> usize {
-        if g.ci_per_group() == 1 {
+        if backward_channels_apply(g) {
+            let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
+            (2 * hp * wp + 2 * g.kh * g.kw + g.ho * g.wo) * MAX_LANES
+        } else if g.ci_per_group() == 1 {
             let pl = Planes::new(g);
             2 * pl.len + pl.q_len
         } else {
@@ -761,6 +765,32 @@ impl Planes {
     fn col(&self, g: &ConvGeometry, xc: usize) -> usize {
         let pc = xc + g.pw;
         (pc % g.sw) * self.plane + pc / g.sw
+    }
+}
+
+/// The offsets from an output point of the first 64 taps (row-major in
+/// the kernel; [`Planes::tap`]), computed once per call.
+struct Taps {
+    table: [usize; 64],
+}
+
+impl Taps {
+    #[inline(always)]
+    fn new(g: &ConvGeometry, pl: &Planes) -> Taps {
+        let mut table = [0; 64];
+        for (k, t) in table.iter_mut().enumerate().take(g.kh * g.kw) {
+            *t = pl.tap(g, k / g.kw, k % g.kw);
+        }
+        Taps { table }
+    }
+
+    /// The offset of tap `k`.
+    #[inline(always)]
+    fn get(&self, g: &ConvGeometry, pl: &Planes, k: usize) -> usize {
+        match self.table.get(k) {
+            Some(&t) => t,
+            None => pl.tap(g, k / g.kw, k % g.kw),
+        }
     }
 }
 
@@ -973,8 +1003,9 @@ unsafe fn forward_any<S: Evens>(
     }
 }
 
-/// Backward: one input channel per group through [`backward_planes`], the
-/// others through [`backward_rows`].
+/// Backward: depthwise with multiplier 1 on small planes through
+/// [`backward_channels`], the rest with one input channel per group through
+/// [`backward_planes`], the others through [`backward_rows`].
 ///
 /// # Safety
 /// As for [`forward_any`].
@@ -994,7 +1025,9 @@ unsafe fn backward_any<S: Evens>(
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
     unsafe {
-        if g.ci_per_group() == 1 {
+        if backward_channels_apply(g) {
+            backward_channels::<S>(g, n, w, x, dy, dx, dw, db, buf)
+        } else if g.ci_per_group() == 1 {
             backward_planes::<S>(g, n, w, x, dy, dx, dw, db, buf)
         } else {
             backward_rows::<S>(g, n, w, x, dy, dx, dw, db)
@@ -1013,6 +1046,14 @@ fn channels_apply(g: &ConvGeometry) -> bool {
         && g.co == g.groups
         && g.ho * g.wo <= CHANNELS_MAX_PIXELS
         && (g.h * g.w).max(g.kh * g.kw) * MAX_LANES <= i32::MAX as usize
+}
+
+/// Whether [`backward_channels`] takes `g`: [`channels_apply`], with small
+/// input planes too (the gathers and scatters of `x` and `dx` cost more
+/// than the planes kernels on larger ones).
+#[inline(always)]
+fn backward_channels_apply(g: &ConvGeometry) -> bool {
+    channels_apply(g) && g.h * g.w <= CHANNELS_MAX_PIXELS
 }
 
 /// Forward of a depthwise convolution with multiplier 1 on small planes,
@@ -1096,6 +1137,134 @@ unsafe fn forward_channels<S: Evens>(
     }
 }
 
+/// Backward of [`forward_channels`], vectorised across channels likewise:
+/// each block of `LANES` channels of `x` and `dy` is gathered into
+/// scratches of one vector of channels per pixel; tap `t`'s weight
+/// gradient is `Σ_p dy[p] · x[p + t]` as one vector of channels, and `dx`
+/// is accumulated in a zero-padded scratch by `w_t · dy[p]` at `p + t`,
+/// then scattered to its planes.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; `g` is valid and
+/// [`backward_channels_apply`]; every pointer is valid for the floats `n`
+/// images of `g` imply, `buf` for the zeroed scratch of
+/// [`Planes::backward_scratch`].
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn backward_channels<S: Evens>(
+    g: &ConvGeometry,
+    n: usize,
+    w: *const f32,
+    x: *const f32,
+    dy: *const f32,
+    dx: Option<*mut f32>,
+    dw: *mut f32,
+    db: *mut f32,
+    buf: *mut f32,
+) {
+    let l = S::LANES;
+    let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
+    let taps = g.kh * g.kw;
+    let (inl, outl) = (g.in_len(), g.out_len());
+    let (plane_in, plane_out) = (g.h * g.w, g.ho * g.wo);
+    // SAFETY: the scratch holds `HP·WP` vectors for `x` and for `dx`,
+    // `KH·KW` for the weights and for their gradients and `HO·WO` for `dy`,
+    // of at most `MAX_LANES` floats each (`Planes::backward_scratch`);
+    // channels `c0 + k < C` (the lanes under `m`) and pixels inside their
+    // planes are read and written, and `plane·LANES` and `KH·KW·LANES` fit
+    // an `i32` (`channels_apply`); the padded pixels of every tap of an
+    // output are inside the padded plane (`g` is valid), whose padding in
+    // `xt` is never written and stays zero.
+    unsafe {
+        let xt = buf;
+        let dxt = xt.add(hp * wp * MAX_LANES);
+        let wt = dxt.add(hp * wp * MAX_LANES);
+        let dwt = wt.add(taps * MAX_LANES);
+        let dyt = dwt.add(taps * MAX_LANES);
+        let (idx_in, idx_out, idx_w) = (
+            S::strides(plane_in),
+            S::strides(plane_out),
+            S::strides(taps),
+        );
+        let mut c0 = 0;
+        while c0 < g.co {
+            let cnt = (g.co - c0).min(l);
+            let m = S::first(cnt);
+            for t in 0..taps {
+                S::store(wt.add(t * l), S::gather(w.add(c0 * taps + t), idx_w, m));
+                S::store(dwt.add(t * l), S::zero());
+            }
+            let mut dbv = S::zero();
+            for s in 0..n {
+                let xc = x.add(s * inl + c0 * plane_in);
+                for r in 0..g.h {
+                    let row = xt.add(((r + g.ph) * wp + g.pw) * l);
+                    for c in 0..g.w {
+                        S::store(row.add(c * l), S::gather(xc.add(r * g.w + c), idx_in, m));
+                    }
+                }
+                let dyc = dy.add(s * outl + c0 * plane_out);
+                for p in 0..plane_out {
+                    let d = S::gather(dyc.add(p), idx_out, m);
+                    dbv = S::add(dbv, d);
+                    S::store(dyt.add(p * l), d);
+                }
+                for kr in 0..g.kh {
+                    for kc in 0..g.kw {
+                        let t = kr * g.kw + kc;
+                        let toff = (kr * g.dh * wp + kc * g.dw) * l;
+                        let mut acc = S::load(dwt.add(t * l));
+                        for r in 0..g.ho {
+                            for c in 0..g.wo {
+                                let at = (r * g.sh * wp + c * g.sw) * l + toff;
+                                let d = S::load(dyt.add((r * g.wo + c) * l));
+                                acc = S::fma(d, S::load(xt.add(at)), acc);
+                            }
+                        }
+                        S::store(dwt.add(t * l), acc);
+                    }
+                }
+                if let Some(dx) = dx {
+                    for p in 0..hp * wp {
+                        S::store(dxt.add(p * l), S::zero());
+                    }
+                    for kr in 0..g.kh {
+                        for kc in 0..g.kw {
+                            let wv = S::load(wt.add((kr * g.kw + kc) * l));
+                            let toff = (kr * g.dh * wp + kc * g.dw) * l;
+                            for r in 0..g.ho {
+                                for c in 0..g.wo {
+                                    let at = dxt.add((r * g.sh * wp + c * g.sw) * l + toff);
+                                    let d = S::load(dyt.add((r * g.wo + c) * l));
+                                    S::store(at, S::fma(wv, d, S::load(at)));
+                                }
+                            }
+                        }
+                    }
+                    let dxc = dx.add(s * inl + c0 * plane_in);
+                    for r in 0..g.h {
+                        let row = dxt.add(((r + g.ph) * wp + g.pw) * l);
+                        for c in 0..g.w {
+                            S::scatter(dxc.add(r * g.w + c), idx_in, S::load(row.add(c * l)), m);
+                        }
+                    }
+                }
+            }
+            for t in 0..taps {
+                let p = dw.add(c0 * taps + t);
+                let v = S::add(S::gather(p, idx_w, m), S::load(dwt.add(t * l)));
+                S::scatter(p, idx_w, v, m);
+            }
+            if g.bias {
+                let v = S::add(S::load_masked(db.add(c0), m), dbv);
+                S::store_masked(db.add(c0), v, m);
+            }
+            c0 += l;
+        }
+    }
+}
+
 /// Forward with one input channel per group (`CI / G = 1`): each input
 /// channel is copied once into the phases ([`Planes`], [`fill_planes`]);
 /// its `CO / G` output channels are computed four at a time (each tap's
@@ -1119,6 +1288,7 @@ unsafe fn forward_planes<S: Evens>(
     buf: *mut f32,
 ) {
     let pl = Planes::new(g);
+    let offs = Taps::new(g, &pl);
     let cog = g.co_per_group();
     let (inl, outl) = (g.in_len(), g.out_len());
     let (plane_in, plane_out) = (g.h * g.w, g.ho * g.wo);
@@ -1138,12 +1308,12 @@ unsafe fn forward_planes<S: Evens>(
                     let mut m = 0;
                     while m + 4 <= cog {
                         let ym = yo.add(m * plane_out);
-                        planes_block::<S, 4, 1>(g, &pl, w, b, o0 + m, pp, oq, ym);
+                        planes_block::<S, 4, 1>(g, &pl, &offs, w, b, o0 + m, pp, oq, ym);
                         m += 4;
                     }
                     while m < cog {
                         let ym = yo.add(m * plane_out);
-                        planes_block::<S, 1, UNROLL>(g, &pl, w, b, o0 + m, pp, oq, ym);
+                        planes_block::<S, 1, UNROLL>(g, &pl, &offs, w, b, o0 + m, pp, oq, ym);
                         m += 1;
                     }
                 }
@@ -1168,6 +1338,7 @@ unsafe fn forward_planes<S: Evens>(
 unsafe fn planes_block<S: Simd, const U: usize, const V: usize>(
     g: &ConvGeometry,
     pl: &Planes,
+    offs: &Taps,
     w: *const f32,
     b: *const f32,
     o: usize,
@@ -1194,18 +1365,16 @@ unsafe fn planes_block<S: Simd, const U: usize, const V: usize>(
             for (a, bv) in acc.iter_mut().zip(bias) {
                 *a = [bv; V];
             }
-            for kr in 0..g.kh {
-                for kc in 0..g.kw {
-                    let src = pp.add(pl.tap(g, kr, kc) + q0);
-                    let mut xv = [S::zero(); V];
-                    for (k, v) in xv.iter_mut().enumerate() {
-                        *v = S::load(src.add(k * S::LANES));
-                    }
-                    for (u, a) in acc.iter_mut().enumerate() {
-                        let wv = S::splat(*wk.add(u * taps + kr * g.kw + kc));
-                        for (ak, v) in a.iter_mut().zip(xv) {
-                            *ak = S::fma(wv, v, *ak);
-                        }
+            for t in 0..taps {
+                let src = pp.add(offs.get(g, pl, t) + q0);
+                let mut xv = [S::zero(); V];
+                for (k, v) in xv.iter_mut().enumerate() {
+                    *v = S::load(src.add(k * S::LANES));
+                }
+                for (u, a) in acc.iter_mut().enumerate() {
+                    let wv = S::splat(*wk.add(u * taps + t));
+                    for (ak, v) in a.iter_mut().zip(xv) {
+                        *ak = S::fma(wv, v, *ak);
                     }
                 }
             }
