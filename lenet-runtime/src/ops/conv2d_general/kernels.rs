@@ -283,7 +283,7 @@ fn fixed<
 
 /// Calls `$f::<KH, KW, SH, SW, DH, DW>($args)` with the constants of
 /// `$class`.
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
 macro_rules! by_class {
     ($class:expr, $f:ident($($args:expr),* $(,)?)) => {
         match $class {
