@@ -720,7 +720,7 @@ impl Planes {
     fn forward_scratch(g: &ConvGeometry) -> usize {
         if channels_apply(g) {
             let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
-            (hp * wp + g.kh * g.kw + g.ho * g.wo) * MAX_LANES
+            (hp * wp + g.kh * g.kw) * MAX_LANES
         } else if g.ci_per_group() == 1 {
             let pl = Planes::new(g);
             pl.len + 4 * pl.q_len
