@@ -1,16 +1,22 @@
-//! The direct kernels of the general and depthwise convolutions, each
-//! instantiated per layer type ([`Sizes`]) so that every size is a
-//! constant. The portable level is the specification ([`super::scalar`]).
+//! The direct kernels of the general and depthwise convolutions, compiled
+//! once in this crate and reading the sizes at run time ([`ConvGeometry`]).
+//! Each SIMD level's kernels are specialised per shape class ([`Class`]):
+//! the kernel's size, stride and dilation are constants for the common
+//! classes (3×3 with stride 1 or 2, any undilated kernel with stride 1 or
+//! 2) so that the loops over the taps unroll and the phase arithmetic
+//! folds; the other sizes (channels, image) are read from the geometry. The
+//! portable level is the specification ([`super::scalar`]).
 //!
 //! Convolutions with one input channel per group (depthwise ones, and those
 //! of a single input channel such as DS-CNN's first) copy each input
 //! channel once into a zero-padded scratch plane split into its `SH·SW`
 //! stride phases ([`Planes`]): there, output `(r, c)` is the point `q = r·WP
 //! + c` of a stride-1, padding-free convolution, so a vector of consecutive
-//! `q` spans several rows and every tap is one unmasked load at a constant
-//! offset ([`forward_planes`], [`backward_planes`]). Depthwise forward
-//! passes with multiplier 1 on small planes (MobileNet's last 6×6 and 3×3)
-//! vectorise across channels instead ([`forward_channels`]).
+//! `q` spans several rows and every tap is one unmasked load at a fixed
+//! offset ([`forward_planes`], [`backward_planes`]). Depthwise passes
+//! with multiplier 1 on small planes (MobileNet's last 6×6 and 3×3)
+//! vectorise across channels instead ([`forward_channels`],
+//! [`backward_channels`]).
 //!
 //! The others run row by row: for each output row and each tap `(kr, kc)`
 //! of the kernel, the columns whose tap falls inside the image are one run
@@ -24,7 +30,7 @@
 //! `std` these layers run the portable level.
 #![cfg_attr(not(feature = "std"), allow(dead_code, unused_imports))]
 
-use super::{scalar, ConvGeometry, Sizes};
+use super::{scalar, ConvGeometry};
 #[cfg(target_arch = "x86_64")]
 #[cfg(feature = "std")]
 use crate::simd::scratch;
@@ -49,6 +55,35 @@ trait Evens: Simd {
     /// # Safety
     /// The CPU runs this vector type's instruction set.
     unsafe fn odds(a: Self::V, b: Self::V) -> Self::V;
+    /// `[e0, o0, e1, o1, …]` as two vectors: the inverse of
+    /// [`Evens::evens`] and [`Evens::odds`].
+    ///
+    /// # Safety
+    /// The CPU runs this vector type's instruction set.
+    unsafe fn interleave(e: Self::V, o: Self::V) -> (Self::V, Self::V);
+    /// Lane `k` under `m` from `p[k·stride]`, zero elsewhere (`idx` from
+    /// [`Evens::strides`]).
+    ///
+    /// # Safety
+    /// The CPU runs this vector type's instruction set; `p[k·stride]` is
+    /// valid for every lane `k` under `m`.
+    unsafe fn gather(p: *const f32, idx: Self::Idx, m: Self::Mask) -> Self::V;
+    /// Stores lane `k` under `m` to `p[k·stride]` (`idx` from
+    /// [`Evens::strides`]).
+    ///
+    /// # Safety
+    /// The CPU runs this vector type's instruction set; `p[k·stride]` is
+    /// valid for every lane `k` under `m`.
+    unsafe fn scatter(p: *mut f32, idx: Self::Idx, v: Self::V, m: Self::Mask);
+    /// The lane offsets `k·stride` of [`Evens::gather`] and
+    /// [`Evens::scatter`].
+    ///
+    /// # Safety
+    /// The CPU runs this vector type's instruction set; `stride · LANES`
+    /// fits an `i32`.
+    unsafe fn strides(stride: usize) -> Self::Idx;
+    /// The lane offsets' vector.
+    type Idx: Copy;
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -68,6 +103,40 @@ impl Evens for Avx512 {
             let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
             _mm512_permutex2var_ps(a, odd, b)
         }
+    }
+    #[inline(always)]
+    unsafe fn interleave(e: __m512, o: __m512) -> (__m512, __m512) {
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe {
+            let lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            let hi =
+                _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+            (
+                _mm512_permutex2var_ps(e, lo, o),
+                _mm512_permutex2var_ps(e, hi, o),
+            )
+        }
+    }
+    type Idx = __m512i;
+    #[inline(always)]
+    unsafe fn strides(stride: usize) -> __m512i {
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe {
+            let k = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            _mm512_mullo_epi32(k, _mm512_set1_epi32(stride as i32))
+        }
+    }
+    #[inline(always)]
+    unsafe fn gather(p: *const f32, idx: __m512i, m: __mmask16) -> __m512 {
+        // SAFETY: the caller keeps this function's contract (`# Safety`):
+        // only the lanes under `m` are read.
+        unsafe { _mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), m, idx, p) }
+    }
+    #[inline(always)]
+    unsafe fn scatter(p: *mut f32, idx: __m512i, v: __m512, m: __mmask16) {
+        // SAFETY: the caller keeps this function's contract (`# Safety`):
+        // only the lanes under `m` are written.
+        unsafe { _mm512_mask_i32scatter_ps::<4>(p, m, idx, v) }
     }
 }
 
@@ -91,18 +160,153 @@ impl Evens for Avx2 {
             _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(s)))
         }
     }
+    #[inline(always)]
+    unsafe fn interleave(e: __m256, o: __m256) -> (__m256, __m256) {
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe {
+            // [e0 o0 e1 o1 | e4 o4 e5 o5] and [e2 o2 e3 o3 | e6 o6 e7 o7].
+            let (u, v) = (_mm256_unpacklo_ps(e, o), _mm256_unpackhi_ps(e, o));
+            (
+                _mm256_permute2f128_ps::<0x20>(u, v),
+                _mm256_permute2f128_ps::<0x31>(u, v),
+            )
+        }
+    }
+    type Idx = __m256i;
+    #[inline(always)]
+    unsafe fn strides(stride: usize) -> __m256i {
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe {
+            let k = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            _mm256_mullo_epi32(k, _mm256_set1_epi32(stride as i32))
+        }
+    }
+    #[inline(always)]
+    unsafe fn gather(p: *const f32, idx: __m256i, m: __m256i) -> __m256 {
+        // SAFETY: the caller keeps this function's contract (`# Safety`):
+        // only the lanes under `m` are read.
+        unsafe {
+            _mm256_mask_i32gather_ps::<4>(_mm256_setzero_ps(), p, idx, _mm256_castsi256_ps(m))
+        }
+    }
+    #[inline(always)]
+    unsafe fn scatter(p: *mut f32, idx: __m256i, v: __m256, m: __m256i) {
+        // SAFETY: the caller keeps this function's contract (`# Safety`):
+        // lane `k` is written to `p[idx[k]]` only when under `m`.
+        unsafe {
+            let (mut vs, mut is, mut ms) = ([0.0f32; 8], [0i32; 8], [0i32; 8]);
+            _mm256_storeu_ps(vs.as_mut_ptr(), v);
+            _mm256_storeu_si256(is.as_mut_ptr().cast(), idx);
+            _mm256_storeu_si256(ms.as_mut_ptr().cast(), m);
+            for k in 0..8 {
+                if ms[k] != 0 {
+                    *p.add(is[k] as usize) = vs[k];
+                }
+            }
+        }
+    }
 }
 
-/// Forward over `n` images of layer type `G`.
+/// A shape class: the kernel size, stride and dilation `(KH, KW, SH, SW,
+/// DH, DW)` that the SIMD kernels of a class read as constants (0: read
+/// from the geometry). [`Class::of`] picks the class of a geometry.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Class {
+    /// 3×3, stride 1, undilated: MobileNet's and DS-CNN's depthwise layers.
+    K3S1,
+    /// 3×3, stride 2, undilated: MobileNet's downsampling depthwise layers.
+    K3S2,
+    /// Any kernel, stride 1, undilated.
+    S1,
+    /// Any kernel, stride 2, undilated: DS-CNN's first convolution.
+    S2,
+    /// Everything else: every size read from the geometry.
+    Any,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Class {
+    /// The class whose constants `g` has.
+    fn of(g: &ConvGeometry) -> Class {
+        match (g.kh, g.kw, g.sh, g.sw, g.dh, g.dw) {
+            (3, 3, 1, 1, 1, 1) => Class::K3S1,
+            (3, 3, 2, 2, 1, 1) => Class::K3S2,
+            (_, _, 1, 1, 1, 1) => Class::S1,
+            (_, _, 2, 2, 1, 1) => Class::S2,
+            _ => Class::Any,
+        }
+    }
+}
+
+/// `g` with the kernel size, stride and dilation that are not 0 among
+/// `KH, KW, SH, SW, DH, DW` replaced by those constants: the geometry a
+/// kernel specialised for a class reads. The caller has checked that `g`
+/// is of that class ([`Class::of`]), so the values are equal and only
+/// become constants.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn fixed<
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const DH: usize,
+    const DW: usize,
+>(
+    g: &ConvGeometry,
+) -> ConvGeometry {
+    let pick = |c: usize, v: usize| if c == 0 { v } else { c };
+    debug_assert!(
+        [
+            (KH, g.kh),
+            (KW, g.kw),
+            (SH, g.sh),
+            (SW, g.sw),
+            (DH, g.dh),
+            (DW, g.dw)
+        ]
+        .iter()
+        .all(|&(c, v)| c == 0 || c == v),
+        "conv2d: a geometry outside its class"
+    );
+    ConvGeometry {
+        kh: pick(KH, g.kh),
+        kw: pick(KW, g.kw),
+        sh: pick(SH, g.sh),
+        sw: pick(SW, g.sw),
+        dh: pick(DH, g.dh),
+        dw: pick(DW, g.dw),
+        ..*g
+    }
+}
+
+/// Calls `$f::<KH, KW, SH, SW, DH, DW>($args)` with the constants of
+/// `$class`.
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+macro_rules! by_class {
+    ($class:expr, $f:ident($($args:expr),* $(,)?)) => {
+        match $class {
+            Class::K3S1 => $f::<3, 3, 1, 1, 1, 1>($($args),*),
+            Class::K3S2 => $f::<3, 3, 2, 2, 1, 1>($($args),*),
+            Class::S1 => $f::<0, 0, 1, 1, 1, 1>($($args),*),
+            Class::S2 => $f::<0, 0, 2, 2, 1, 1>($($args),*),
+            Class::Any => $f::<0, 0, 0, 0, 0, 0>($($args),*),
+        }
+    };
+}
+
+/// Forward over `n` images of geometry `g`.
 ///
 /// # Safety
-/// `G::SIZES` is valid: [`ConvGeometry::assert_valid`] holds for it (the
-/// kernels index channels by group and trust that `groups` divides both
-/// counts).
+/// `g` is valid: [`ConvGeometry::assert_valid`] holds for it (the kernels
+/// index channels by group and trust that `groups` divides both counts,
+/// and the output sizes to follow from the input's).
 ///
 /// # Panics
 /// If a slice is shorter than `n` images, the weights or the biases need.
-pub(super) unsafe fn forward<G: Sizes>(
+pub(super) unsafe fn forward(
+    g: &ConvGeometry,
     level: Level,
     n: usize,
     w: &[f32],
@@ -110,7 +314,6 @@ pub(super) unsafe fn forward<G: Sizes>(
     x: &[f32],
     y: &mut [f32],
 ) {
-    let g = &G::SIZES;
     assert!(
         x.len() >= n * g.in_len()
             && y.len() >= n * g.out_len()
@@ -121,18 +324,30 @@ pub(super) unsafe fn forward<G: Sizes>(
     match runnable(level) {
         #[cfg(all(target_arch = "x86_64", feature = "std"))]
         // SAFETY: the CPU runs AVX-512F (`runnable`); the lengths are checked
-        // above and the geometry is the caller's promise; `buf` is the
-        // zeroed scratch the planes kernels ask for.
+        // above and the geometry is the caller's promise, of its class
+        // (`Class::of`); `buf` is the zeroed scratch the planes kernels ask
+        // for.
         Level::Avx512 => scratch::with_zeroed(Planes::forward_scratch(g), |buf| unsafe {
-            let buf = buf.as_mut_ptr();
-            forward_avx512::<G>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr(), buf)
+            let (buf, wp, bp, xp, yp) = (
+                buf.as_mut_ptr(),
+                w.as_ptr(),
+                b.as_ptr(),
+                x.as_ptr(),
+                y.as_mut_ptr(),
+            );
+            by_class!(Class::of(g), forward_avx512(g, n, wp, bp, xp, yp, buf))
         }),
         #[cfg(all(target_arch = "x86_64", feature = "std"))]
-        // SAFETY: the CPU runs AVX2 and FMA (`runnable`); the lengths are
-        // checked above and the geometry is the caller's promise.
+        // SAFETY: the CPU runs AVX2 and FMA (`runnable`); as for AVX-512.
         Level::Avx2 => scratch::with_zeroed(Planes::forward_scratch(g), |buf| unsafe {
-            let buf = buf.as_mut_ptr();
-            forward_avx2::<G>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr(), buf)
+            let (buf, wp, bp, xp, yp) = (
+                buf.as_mut_ptr(),
+                w.as_ptr(),
+                b.as_ptr(),
+                x.as_ptr(),
+                y.as_mut_ptr(),
+            );
+            by_class!(Class::of(g), forward_avx2(g, n, wp, bp, xp, yp, buf))
         }),
         _ => {
             let (inl, outl) = (g.in_len(), g.out_len());
@@ -149,16 +364,17 @@ pub(super) unsafe fn forward<G: Sizes>(
     }
 }
 
-/// Backward over `n` images of layer type `G`: `dx` overwritten when
-/// given, `dw` and `db` added to.
+/// Backward over `n` images of geometry `g`: `dx` overwritten when given,
+/// `dw` and `db` added to.
 ///
 /// # Safety
-/// `G::SIZES` is valid, as for [`forward`].
+/// `g` is valid, as for [`forward`].
 ///
 /// # Panics
 /// If a slice is shorter than `n` images, the weights or the biases need.
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn backward<G: Sizes>(
+pub(super) unsafe fn backward(
+    g: &ConvGeometry,
     level: Level,
     n: usize,
     w: &[f32],
@@ -168,7 +384,6 @@ pub(super) unsafe fn backward<G: Sizes>(
     dw: &mut [f32],
     db: &mut [f32],
 ) {
-    let g = &G::SIZES;
     assert!(
         x.len() >= n * g.in_len()
             && dy.len() >= n * g.out_len()
@@ -181,33 +396,27 @@ pub(super) unsafe fn backward<G: Sizes>(
     match runnable(level) {
         #[cfg(all(target_arch = "x86_64", feature = "std"))]
         // SAFETY: the CPU runs AVX-512F (`runnable`); the lengths are checked
-        // above and the geometry is the caller's promise; `buf` is the
-        // zeroed scratch the planes kernels ask for.
+        // above and the geometry is the caller's promise, of its class
+        // (`Class::of`); `buf` is the zeroed scratch the planes kernels ask
+        // for.
         Level::Avx512 => scratch::with_zeroed(Planes::backward_scratch(g), |buf| unsafe {
-            backward_avx512::<G>(
-                n,
-                w.as_ptr(),
-                x.as_ptr(),
-                dy.as_ptr(),
-                dx.map(|d| d.as_mut_ptr()),
-                dw.as_mut_ptr(),
-                db.as_mut_ptr(),
-                buf.as_mut_ptr(),
+            let (wp, xp, dyp) = (w.as_ptr(), x.as_ptr(), dy.as_ptr());
+            let (dxp, dwp, dbp) = (dx.map(|d| d.as_mut_ptr()), dw.as_mut_ptr(), db.as_mut_ptr());
+            let buf = buf.as_mut_ptr();
+            by_class!(
+                Class::of(g),
+                backward_avx512(g, n, wp, xp, dyp, dxp, dwp, dbp, buf)
             )
         }),
         #[cfg(all(target_arch = "x86_64", feature = "std"))]
-        // SAFETY: the CPU runs AVX2 and FMA (`runnable`); the lengths are
-        // checked above and the geometry is the caller's promise.
+        // SAFETY: the CPU runs AVX2 and FMA (`runnable`); as for AVX-512.
         Level::Avx2 => scratch::with_zeroed(Planes::backward_scratch(g), |buf| unsafe {
-            backward_avx2::<G>(
-                n,
-                w.as_ptr(),
-                x.as_ptr(),
-                dy.as_ptr(),
-                dx.map(|d| d.as_mut_ptr()),
-                dw.as_mut_ptr(),
-                db.as_mut_ptr(),
-                buf.as_mut_ptr(),
+            let (wp, xp, dyp) = (w.as_ptr(), x.as_ptr(), dy.as_ptr());
+            let (dxp, dwp, dbp) = (dx.map(|d| d.as_mut_ptr()), dw.as_mut_ptr(), db.as_mut_ptr());
+            let buf = buf.as_mut_ptr();
+            by_class!(
+                Class::of(g),
+                backward_avx2(g, n, wp, xp, dyp, dxp, dwp, dbp, buf)
             )
         }),
         _ => {
@@ -223,83 +432,93 @@ pub(super) unsafe fn backward<G: Sizes>(
     }
 }
 
-/// # Safety
-/// The CPU runs AVX-512F; `G::SIZES` is valid; every pointer is valid for the
-/// floats `n` images of it imply (the entry points check the lengths),
-/// `buf` for the zeroed scratch of [`Planes`].
+/// Defines the entry points of one SIMD level, `$s` being its vector type
+/// and the const parameters the shape class ([`fixed`]): forward and
+/// backward.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn forward_avx512<G: Sizes>(
-    n: usize,
-    w: *const f32,
-    b: *const f32,
-    x: *const f32,
-    y: *mut f32,
-    buf: *mut f32,
-) {
-    // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { forward_any::<Avx512>(&G::SIZES, n, w, b, x, y, buf) }
+macro_rules! level_kernels {
+    ($forward:ident, $backward:ident, $s:ty, $features:literal, $cpu:literal) => {
+        #[doc = concat!("Forward at ", $cpu, " for the shape class `KH … DW`.")]
+        ///
+        /// # Safety
+        #[doc = concat!("The CPU runs ", $cpu, ";")]
+        /// `g` is valid and of the class (every non-zero constant equals its
+        /// size); every pointer is valid for the floats `n` images of it
+        /// imply (the entry points check the lengths), `buf` for the zeroed
+        /// scratch of [`Planes`].
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $forward<
+            const KH: usize,
+            const KW: usize,
+            const SH: usize,
+            const SW: usize,
+            const DH: usize,
+            const DW: usize,
+        >(
+            g: &ConvGeometry,
+            n: usize,
+            w: *const f32,
+            b: *const f32,
+            x: *const f32,
+            y: *mut f32,
+            buf: *mut f32,
+        ) {
+            let g = &fixed::<KH, KW, SH, SW, DH, DW>(g);
+            // SAFETY: the caller keeps this function's contract (`# Safety`);
+            // `fixed` changes no size of a geometry of its class.
+            unsafe { forward_any::<$s>(g, n, w, b, x, y, buf) }
+        }
+
+        #[doc = concat!("Backward at ", $cpu, " for the shape class `KH … DW`.")]
+        ///
+        /// # Safety
+        #[doc = concat!("As for [`", stringify!($forward), "`].")]
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $backward<
+            const KH: usize,
+            const KW: usize,
+            const SH: usize,
+            const SW: usize,
+            const DH: usize,
+            const DW: usize,
+        >(
+            g: &ConvGeometry,
+            n: usize,
+            w: *const f32,
+            x: *const f32,
+            dy: *const f32,
+            dx: Option<*mut f32>,
+            dw: *mut f32,
+            db: *mut f32,
+            buf: *mut f32,
+        ) {
+            let g = &fixed::<KH, KW, SH, SW, DH, DW>(g);
+            // SAFETY: as in the forward entry point.
+            unsafe { backward_any::<$s>(g, n, w, x, dy, dx, dw, db, buf) }
+        }
+    };
 }
 
-/// # Safety
-/// The CPU runs AVX2 and FMA; `G::SIZES` is valid; every pointer is valid for the
-/// floats `n` images of it imply (the entry points check the lengths),
-/// `buf` for the zeroed scratch of [`Planes`].
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn forward_avx2<G: Sizes>(
-    n: usize,
-    w: *const f32,
-    b: *const f32,
-    x: *const f32,
-    y: *mut f32,
-    buf: *mut f32,
-) {
-    // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { forward_any::<Avx2>(&G::SIZES, n, w, b, x, y, buf) }
-}
-
-/// # Safety
-/// The CPU runs AVX-512F; `G::SIZES` is valid; every pointer is valid for the
-/// floats `n` images of it imply (the entry points check the lengths),
-/// `buf` for the zeroed scratch of [`Planes`].
+level_kernels!(
+    forward_avx512,
+    backward_avx512,
+    Avx512,
+    "avx512f",
+    "AVX-512F"
+);
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn backward_avx512<G: Sizes>(
-    n: usize,
-    w: *const f32,
-    x: *const f32,
-    dy: *const f32,
-    dx: Option<*mut f32>,
-    dw: *mut f32,
-    db: *mut f32,
-    buf: *mut f32,
-) {
-    // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { backward_any::<Avx512>(&G::SIZES, n, w, x, dy, dx, dw, db, buf) }
-}
-
-/// # Safety
-/// The CPU runs AVX2 and FMA; `G::SIZES` is valid; every pointer is valid for the
-/// floats `n` images of it imply (the entry points check the lengths),
-/// `buf` for the zeroed scratch of [`Planes`].
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn backward_avx2<G: Sizes>(
-    n: usize,
-    w: *const f32,
-    x: *const f32,
-    dy: *const f32,
-    dx: Option<*mut f32>,
-    dw: *mut f32,
-    db: *mut f32,
-    buf: *mut f32,
-) {
-    // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { backward_any::<Avx2>(&G::SIZES, n, w, x, dy, dx, dw, db, buf) }
-}
+level_kernels!(
+    forward_avx2,
+    backward_avx2,
+    Avx2,
+    "avx2,fma",
+    "AVX2 and FMA"
+);
 
 /// The run `[lo, hi)` of every kernel column (`ConvGeometry::columns`),
 /// computed once per call for the first 32.
@@ -501,7 +720,7 @@ impl Planes {
     fn forward_scratch(g: &ConvGeometry) -> usize {
         if channels_apply(g) {
             let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
-            (hp * wp + g.kh * g.kw + g.ho * g.wo) * MAX_LANES
+            (hp * wp + g.kh * g.kw) * MAX_LANES
         } else if g.ci_per_group() == 1 {
             let pl = Planes::new(g);
             pl.len + 4 * pl.q_len
@@ -512,7 +731,10 @@ impl Planes {
 
     /// The scratch floats of [`backward_planes`], likewise.
     fn backward_scratch(g: &ConvGeometry) -> usize {
-        if g.ci_per_group() == 1 {
+        if backward_channels_apply(g) {
+            let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
+            (2 * hp * wp + 2 * g.kh * g.kw + g.ho * g.wo) * MAX_LANES
+        } else if g.ci_per_group() == 1 {
             let pl = Planes::new(g);
             2 * pl.len + pl.q_len
         } else {
@@ -546,6 +768,118 @@ impl Planes {
     }
 }
 
+/// The offsets from an output point of the first 64 taps (row-major in
+/// the kernel; [`Planes::tap`]), computed once per call.
+struct Taps {
+    table: [usize; 64],
+}
+
+impl Taps {
+    #[inline(always)]
+    fn new(g: &ConvGeometry, pl: &Planes) -> Taps {
+        let mut table = [0; 64];
+        for (k, t) in table.iter_mut().enumerate().take(g.kh * g.kw) {
+            *t = pl.tap(g, k / g.kw, k % g.kw);
+        }
+        Taps { table }
+    }
+
+    /// The offset of tap `k`.
+    #[inline(always)]
+    fn get(&self, g: &ConvGeometry, pl: &Planes, k: usize) -> usize {
+        match self.table.get(k) {
+            Some(&t) => t,
+            None => pl.tap(g, k / g.kw, k % g.kw),
+        }
+    }
+}
+
+/// A run of `len` floats as whole vectors and a masked tail, its masks
+/// computed once for the many rows of a plane.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Span<S: Simd> {
+    /// Floats.
+    len: usize,
+    /// The floats of the whole vectors, `len` rounded down to `LANES`.
+    full: usize,
+    /// The tail's mask, `first(len − full)`.
+    tail: S::Mask,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<S: Simd> Span<S> {
+    /// # Safety
+    /// The CPU runs `S`'s instruction set.
+    #[inline(always)]
+    unsafe fn new(len: usize) -> Span<S> {
+        let full = len / S::LANES * S::LANES;
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        let tail = unsafe { S::first(len - full) };
+        Span { len, full, tail }
+    }
+
+    /// `dst[0..len] = src[0..len]`.
+    ///
+    /// # Safety
+    /// The CPU runs `S`'s instruction set; `src` and `dst` are valid for
+    /// `len` floats.
+    #[inline(always)]
+    unsafe fn copy(&self, src: *const f32, dst: *mut f32) {
+        // SAFETY: the caller keeps this function's contract (`# Safety`);
+        // the whole vectors end at `full`, the masked one touches the rest.
+        unsafe {
+            let mut j = 0;
+            while j < self.full {
+                S::store(dst.add(j), S::load(src.add(j)));
+                j += S::LANES;
+            }
+            if self.full < self.len {
+                let v = S::load_masked(src.add(j), self.tail);
+                S::store_masked(dst.add(j), v, self.tail);
+            }
+        }
+    }
+}
+
+/// A stride-2 row of `W` floats split into its `⌈W/2⌉` even and `⌊W/2⌋`
+/// odd columns, by chunks of `2·LANES` floats: `full` whole chunks, then
+/// the `rest` floats under the masks `a` and `b` (the row's two vectors)
+/// and `e` and `o` (the even and odd columns').
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Split<S: Simd> {
+    full: usize,
+    rest: usize,
+    a: S::Mask,
+    b: S::Mask,
+    e: S::Mask,
+    o: S::Mask,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<S: Simd> Split<S> {
+    /// The chunks and masks of rows of `w` floats.
+    ///
+    /// # Safety
+    /// The CPU runs `S`'s instruction set.
+    #[inline(always)]
+    unsafe fn new(w: usize) -> Split<S> {
+        let (full, rest) = (w / (2 * S::LANES), w % (2 * S::LANES));
+        // SAFETY: the caller keeps this function's contract (`# Safety`).
+        unsafe {
+            Split {
+                full,
+                rest,
+                a: S::first(rest),
+                b: S::first(rest.saturating_sub(S::LANES)),
+                e: S::first(rest.div_ceil(2)),
+                o: S::first(rest / 2),
+            }
+        }
+    }
+}
+
 /// Copies input channel `xc` (`H`×`W`) into the phases at `pp`, leaving
 /// the padding as it is: one row copy with stride 1, even and odd columns
 /// split by vectors with stride 2, pixel by pixel otherwise.
@@ -561,29 +895,29 @@ unsafe fn fill_planes<S: Evens>(g: &ConvGeometry, pl: &Planes, xc: *const f32, p
     // `Planes::col`); the stride-2 vectors read the input row's `W` floats
     // and write its `⌈W/2⌉` even and `⌊W/2⌋` odd columns, masked to them.
     unsafe {
+        let span = Span::<S>::new(g.w);
+        let m = Split::<S>::new(g.w);
         for xr in 0..g.h {
             let src = xc.add(xr * g.w);
             let dst = pp.add(pl.row(g, xr));
             if g.sw == 1 {
-                copy::<S>(g.w, src, dst.add(g.pw));
+                span.copy(src, dst.add(g.pw));
             } else if g.sw == 2 {
-                let (ne, no) = (g.w.div_ceil(2), g.w / 2);
                 let even = dst.add(pl.col(g, 0));
                 // Column 1 exists when there are odd columns.
                 let odd = dst.wrapping_add(pl.col(g, 1));
                 let mut t = 0;
-                while t < ne {
-                    let left = g.w - 2 * t;
-                    let a = S::load_masked(src.add(2 * t), S::first(left));
-                    let b = S::load_masked(
-                        src.wrapping_add(2 * t + S::LANES),
-                        S::first(left.saturating_sub(S::LANES)),
-                    );
-                    S::store_masked(even.add(t), S::evens(a, b), S::first(ne - t));
-                    if t < no {
-                        S::store_masked(odd.add(t), S::odds(a, b), S::first(no - t));
-                    }
+                for _ in 0..m.full {
+                    let (a, b) = (S::load(src.add(2 * t)), S::load(src.add(2 * t + S::LANES)));
+                    S::store(even.add(t), S::evens(a, b));
+                    S::store(odd.add(t), S::odds(a, b));
                     t += S::LANES;
+                }
+                if m.rest > 0 {
+                    let a = S::load_masked(src.add(2 * t), m.a);
+                    let b = S::load_masked(src.wrapping_add(2 * t + S::LANES), m.b);
+                    S::store_masked(even.add(t), S::evens(a, b), m.e);
+                    S::store_masked(odd.wrapping_add(t), S::odds(a, b), m.o);
                 }
             } else {
                 for c in 0..g.w {
@@ -601,14 +935,33 @@ unsafe fn fill_planes<S: Evens>(g: &ConvGeometry, pl: &Planes, xc: *const f32, p
 /// As for [`fill_planes`], with `dx` valid for `H·W` floats.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn unfill_planes<S: Simd>(g: &ConvGeometry, pl: &Planes, pp: *const f32, dx: *mut f32) {
+unsafe fn unfill_planes<S: Evens>(g: &ConvGeometry, pl: &Planes, pp: *const f32, dx: *mut f32) {
     // SAFETY: the places of `fill_planes`, read instead of written.
     unsafe {
+        let span = Span::<S>::new(g.w);
+        let m = Split::<S>::new(g.w);
         for xr in 0..g.h {
             let src = pp.add(pl.row(g, xr));
             let dst = dx.add(xr * g.w);
             if g.sw == 1 {
-                copy::<S>(g.w, src.add(g.pw), dst);
+                span.copy(src.add(g.pw), dst);
+            } else if g.sw == 2 {
+                let even = src.add(pl.col(g, 0));
+                let odd = src.wrapping_add(pl.col(g, 1));
+                let mut t = 0;
+                for _ in 0..m.full {
+                    let (lo, hi) = S::interleave(S::load(even.add(t)), S::load(odd.add(t)));
+                    S::store(dst.add(2 * t), lo);
+                    S::store(dst.add(2 * t + S::LANES), hi);
+                    t += S::LANES;
+                }
+                if m.rest > 0 {
+                    let e = S::load_masked(even.add(t), m.e);
+                    let o = S::load_masked(odd.wrapping_add(t), m.o);
+                    let (lo, hi) = S::interleave(e, o);
+                    S::store_masked(dst.add(2 * t), lo, m.a);
+                    S::store_masked(dst.wrapping_add(2 * t + S::LANES), hi, m.b);
+                }
             } else {
                 for c in 0..g.w {
                     *dst.add(c) = *src.add(pl.col(g, c));
@@ -650,8 +1003,9 @@ unsafe fn forward_any<S: Evens>(
     }
 }
 
-/// Backward: one input channel per group through [`backward_planes`], the
-/// others through [`backward_rows`].
+/// Backward: depthwise with multiplier 1 on small planes through
+/// [`backward_channels`], the rest with one input channel per group through
+/// [`backward_planes`], the others through [`backward_rows`].
 ///
 /// # Safety
 /// As for [`forward_any`].
@@ -671,7 +1025,9 @@ unsafe fn backward_any<S: Evens>(
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
     unsafe {
-        if g.ci_per_group() == 1 {
+        if backward_channels_apply(g) {
+            backward_channels::<S>(g, n, w, x, dy, dx, dw, db, buf)
+        } else if g.ci_per_group() == 1 {
             backward_planes::<S>(g, n, w, x, dy, dx, dw, db, buf)
         } else {
             backward_rows::<S>(g, n, w, x, dy, dx, dw, db)
@@ -686,15 +1042,26 @@ const CHANNELS_MAX_PIXELS: usize = 64;
 /// (`CI = CO = G`) and small output planes.
 #[inline(always)]
 fn channels_apply(g: &ConvGeometry) -> bool {
-    g.ci == g.groups && g.co == g.groups && g.ho * g.wo <= CHANNELS_MAX_PIXELS
+    g.ci == g.groups
+        && g.co == g.groups
+        && g.ho * g.wo <= CHANNELS_MAX_PIXELS
+        && (g.h * g.w).max(g.kh * g.kw) * MAX_LANES <= i32::MAX as usize
+}
+
+/// Whether [`backward_channels`] takes `g`: [`channels_apply`], with small
+/// input planes too (the gathers and scatters of `x` and `dx` cost more
+/// than the planes kernels on larger ones).
+#[inline(always)]
+fn backward_channels_apply(g: &ConvGeometry) -> bool {
+    channels_apply(g) && g.h * g.w <= CHANNELS_MAX_PIXELS
 }
 
 /// Forward of a depthwise convolution with multiplier 1 on small planes,
-/// vectorised across channels: each block of `LANES` channels is copied
+/// vectorised across channels: each block of `LANES` channels is gathered
 /// into a zero-padded `HP`×`WP` scratch holding one vector of channels per
 /// pixel, each output pixel is `KH·KW` vector multiply-adds of a pixel of
-/// channels by the taps' weights of those channels, and the output pixels
-/// are copied back to their planes.
+/// channels by the taps' weights of those channels, scattered to the
+/// output planes.
 ///
 /// # Safety
 /// The CPU runs `S`'s instruction set; `g` is valid and
@@ -702,7 +1069,7 @@ fn channels_apply(g: &ConvGeometry) -> bool {
 /// `g` imply, `buf` for the zeroed scratch of [`Planes::forward_scratch`].
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn forward_channels<S: Simd>(
+unsafe fn forward_channels<S: Evens>(
     g: &ConvGeometry,
     n: usize,
     w: *const f32,
@@ -716,39 +1083,41 @@ unsafe fn forward_channels<S: Simd>(
     let taps = g.kh * g.kw;
     let (inl, outl) = (g.in_len(), g.out_len());
     let (plane_in, plane_out) = (g.h * g.w, g.ho * g.wo);
-    // SAFETY: the scratch holds `HP·WP`, `KH·KW` and `HO·WO` vectors of at
-    // most `MAX_LANES` floats (`Planes::forward_scratch`); channels `c0 +
-    // k < C` and pixels inside their planes are read and written; the
+    // SAFETY: the scratch holds `HP·WP` and `KH·KW` vectors of at most
+    // `MAX_LANES` floats (`Planes::forward_scratch`); channels `c0 + k < C`
+    // (the lanes under `m`) and pixels inside their planes are read and
+    // written, and `plane·LANES` fits an `i32` (`channels_apply`); the
     // padded pixels `(r·SH + kr·DH, c·SW + kc·DW)` of an output are inside
     // the padded plane (`g` is valid). The lanes past `cnt` of the last
-    // block hold what an earlier block left and are never written out.
+    // block are zero and never written out.
     unsafe {
         let xt = buf;
         let wt = xt.add(hp * wp * MAX_LANES);
-        let ot = wt.add(taps * MAX_LANES);
+        let (idx_in, idx_out) = (S::strides(plane_in), S::strides(plane_out));
         let mut c0 = 0;
         while c0 < g.co {
             let cnt = (g.co - c0).min(l);
-            for k in 0..cnt {
-                for t in 0..taps {
-                    *wt.add(t * l + k) = *w.add((c0 + k) * taps + t);
-                }
+            let m = S::first(cnt);
+            for t in 0..taps {
+                S::store(
+                    wt.add(t * l),
+                    S::gather(w.add(c0 * taps + t), S::strides(taps), m),
+                );
             }
             let bias = if g.bias {
-                S::load_masked(b.add(c0), S::first(cnt))
+                S::load_masked(b.add(c0), m)
             } else {
                 S::zero()
             };
             for s in 0..n {
-                for k in 0..cnt {
-                    let xc = x.add(s * inl + (c0 + k) * plane_in);
-                    for r in 0..g.h {
-                        let row = xt.add(((r + g.ph) * wp + g.pw) * l + k);
-                        for c in 0..g.w {
-                            *row.add(c * l) = *xc.add(r * g.w + c);
-                        }
+                let xc = x.add(s * inl + c0 * plane_in);
+                for r in 0..g.h {
+                    let row = xt.add(((r + g.ph) * wp + g.pw) * l);
+                    for c in 0..g.w {
+                        S::store(row.add(c * l), S::gather(xc.add(r * g.w + c), idx_in, m));
                     }
                 }
+                let yc = y.add(s * outl + c0 * plane_out);
                 for r in 0..g.ho {
                     for c in 0..g.wo {
                         let mut acc = bias;
@@ -759,15 +1128,137 @@ unsafe fn forward_channels<S: Simd>(
                                 acc = S::fma(S::load(wt.add((kr * g.kw + kc) * l)), v, acc);
                             }
                         }
-                        S::store(ot.add((r * g.wo + c) * l), acc);
+                        S::scatter(yc.add(r * g.wo + c), idx_out, acc, m);
                     }
                 }
-                for k in 0..cnt {
-                    let yc = y.add(s * outl + (c0 + k) * plane_out);
-                    for p in 0..plane_out {
-                        *yc.add(p) = *ot.add(p * l + k);
+            }
+            c0 += l;
+        }
+    }
+}
+
+/// Backward of [`forward_channels`], vectorised across channels likewise:
+/// each block of `LANES` channels of `x` and `dy` is gathered into
+/// scratches of one vector of channels per pixel; tap `t`'s weight
+/// gradient is `Σ_p dy[p] · x[p + t]` as one vector of channels, and `dx`
+/// is accumulated in a zero-padded scratch by `w_t · dy[p]` at `p + t`,
+/// then scattered to its planes.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; `g` is valid and
+/// [`backward_channels_apply`]; every pointer is valid for the floats `n`
+/// images of `g` imply, `buf` for the zeroed scratch of
+/// [`Planes::backward_scratch`].
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn backward_channels<S: Evens>(
+    g: &ConvGeometry,
+    n: usize,
+    w: *const f32,
+    x: *const f32,
+    dy: *const f32,
+    dx: Option<*mut f32>,
+    dw: *mut f32,
+    db: *mut f32,
+    buf: *mut f32,
+) {
+    let l = S::LANES;
+    let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
+    let taps = g.kh * g.kw;
+    let (inl, outl) = (g.in_len(), g.out_len());
+    let (plane_in, plane_out) = (g.h * g.w, g.ho * g.wo);
+    // SAFETY: the scratch holds `HP·WP` vectors for `x` and for `dx`,
+    // `KH·KW` for the weights and for their gradients and `HO·WO` for `dy`,
+    // of at most `MAX_LANES` floats each (`Planes::backward_scratch`);
+    // channels `c0 + k < C` (the lanes under `m`) and pixels inside their
+    // planes are read and written, and `plane·LANES` and `KH·KW·LANES` fit
+    // an `i32` (`channels_apply`); the padded pixels of every tap of an
+    // output are inside the padded plane (`g` is valid), whose padding in
+    // `xt` is never written and stays zero.
+    unsafe {
+        let xt = buf;
+        let dxt = xt.add(hp * wp * MAX_LANES);
+        let wt = dxt.add(hp * wp * MAX_LANES);
+        let dwt = wt.add(taps * MAX_LANES);
+        let dyt = dwt.add(taps * MAX_LANES);
+        let (idx_in, idx_out, idx_w) = (
+            S::strides(plane_in),
+            S::strides(plane_out),
+            S::strides(taps),
+        );
+        let mut c0 = 0;
+        while c0 < g.co {
+            let cnt = (g.co - c0).min(l);
+            let m = S::first(cnt);
+            for t in 0..taps {
+                S::store(wt.add(t * l), S::gather(w.add(c0 * taps + t), idx_w, m));
+                S::store(dwt.add(t * l), S::zero());
+            }
+            let mut dbv = S::zero();
+            for s in 0..n {
+                let xc = x.add(s * inl + c0 * plane_in);
+                for r in 0..g.h {
+                    let row = xt.add(((r + g.ph) * wp + g.pw) * l);
+                    for c in 0..g.w {
+                        S::store(row.add(c * l), S::gather(xc.add(r * g.w + c), idx_in, m));
                     }
                 }
+                let dyc = dy.add(s * outl + c0 * plane_out);
+                for p in 0..plane_out {
+                    let d = S::gather(dyc.add(p), idx_out, m);
+                    dbv = S::add(dbv, d);
+                    S::store(dyt.add(p * l), d);
+                }
+                for kr in 0..g.kh {
+                    for kc in 0..g.kw {
+                        let t = kr * g.kw + kc;
+                        let toff = (kr * g.dh * wp + kc * g.dw) * l;
+                        let mut acc = S::load(dwt.add(t * l));
+                        for r in 0..g.ho {
+                            for c in 0..g.wo {
+                                let at = (r * g.sh * wp + c * g.sw) * l + toff;
+                                let d = S::load(dyt.add((r * g.wo + c) * l));
+                                acc = S::fma(d, S::load(xt.add(at)), acc);
+                            }
+                        }
+                        S::store(dwt.add(t * l), acc);
+                    }
+                }
+                if let Some(dx) = dx {
+                    for p in 0..hp * wp {
+                        S::store(dxt.add(p * l), S::zero());
+                    }
+                    for kr in 0..g.kh {
+                        for kc in 0..g.kw {
+                            let wv = S::load(wt.add((kr * g.kw + kc) * l));
+                            let toff = (kr * g.dh * wp + kc * g.dw) * l;
+                            for r in 0..g.ho {
+                                for c in 0..g.wo {
+                                    let at = dxt.add((r * g.sh * wp + c * g.sw) * l + toff);
+                                    let d = S::load(dyt.add((r * g.wo + c) * l));
+                                    S::store(at, S::fma(wv, d, S::load(at)));
+                                }
+                            }
+                        }
+                    }
+                    let dxc = dx.add(s * inl + c0 * plane_in);
+                    for r in 0..g.h {
+                        let row = dxt.add(((r + g.ph) * wp + g.pw) * l);
+                        for c in 0..g.w {
+                            S::scatter(dxc.add(r * g.w + c), idx_in, S::load(row.add(c * l)), m);
+                        }
+                    }
+                }
+            }
+            for t in 0..taps {
+                let p = dw.add(c0 * taps + t);
+                let v = S::add(S::gather(p, idx_w, m), S::load(dwt.add(t * l)));
+                S::scatter(p, idx_w, v, m);
+            }
+            if g.bias {
+                let v = S::add(S::load_masked(db.add(c0), m), dbv);
+                S::store_masked(db.add(c0), v, m);
             }
             c0 += l;
         }
@@ -797,6 +1288,7 @@ unsafe fn forward_planes<S: Evens>(
     buf: *mut f32,
 ) {
     let pl = Planes::new(g);
+    let offs = Taps::new(g, &pl);
     let cog = g.co_per_group();
     let (inl, outl) = (g.in_len(), g.out_len());
     let (plane_in, plane_out) = (g.h * g.w, g.ho * g.wo);
@@ -816,12 +1308,12 @@ unsafe fn forward_planes<S: Evens>(
                     let mut m = 0;
                     while m + 4 <= cog {
                         let ym = yo.add(m * plane_out);
-                        planes_block::<S, 4, 1>(g, &pl, w, b, o0 + m, pp, oq, ym);
+                        planes_block::<S, 4, 1>(g, &pl, &offs, w, b, o0 + m, pp, oq, ym);
                         m += 4;
                     }
                     while m < cog {
                         let ym = yo.add(m * plane_out);
-                        planes_block::<S, 1, UNROLL>(g, &pl, w, b, o0 + m, pp, oq, ym);
+                        planes_block::<S, 1, UNROLL>(g, &pl, &offs, w, b, o0 + m, pp, oq, ym);
                         m += 1;
                     }
                 }
@@ -846,6 +1338,7 @@ unsafe fn forward_planes<S: Evens>(
 unsafe fn planes_block<S: Simd, const U: usize, const V: usize>(
     g: &ConvGeometry,
     pl: &Planes,
+    offs: &Taps,
     w: *const f32,
     b: *const f32,
     o: usize,
@@ -872,18 +1365,16 @@ unsafe fn planes_block<S: Simd, const U: usize, const V: usize>(
             for (a, bv) in acc.iter_mut().zip(bias) {
                 *a = [bv; V];
             }
-            for kr in 0..g.kh {
-                for kc in 0..g.kw {
-                    let src = pp.add(pl.tap(g, kr, kc) + q0);
-                    let mut xv = [S::zero(); V];
-                    for (k, v) in xv.iter_mut().enumerate() {
-                        *v = S::load(src.add(k * S::LANES));
-                    }
-                    for (u, a) in acc.iter_mut().enumerate() {
-                        let wv = S::splat(*wk.add(u * taps + kr * g.kw + kc));
-                        for (ak, v) in a.iter_mut().zip(xv) {
-                            *ak = S::fma(wv, v, *ak);
-                        }
+            for t in 0..taps {
+                let src = pp.add(offs.get(g, pl, t) + q0);
+                let mut xv = [S::zero(); V];
+                for (k, v) in xv.iter_mut().enumerate() {
+                    *v = S::load(src.add(k * S::LANES));
+                }
+                for (u, a) in acc.iter_mut().enumerate() {
+                    let wv = S::splat(*wk.add(u * taps + t));
+                    for (ak, v) in a.iter_mut().zip(xv) {
+                        *ak = S::fma(wv, v, *ak);
                     }
                 }
             }
@@ -894,10 +1385,10 @@ unsafe fn planes_block<S: Simd, const U: usize, const V: usize>(
             }
             q0 += V * S::LANES;
         }
+        let span = Span::<S>::new(g.wo);
         for u in 0..U {
             for r in 0..g.ho {
-                copy::<S>(
-                    g.wo,
+                span.copy(
                     oq.add(u * pl.q_len + r * pl.wp2),
                     yo.add((u * g.ho + r) * g.wo),
                 );
@@ -933,6 +1424,8 @@ unsafe fn backward_planes<S: Evens>(
     let pl = Planes::new(g);
     let cog = g.co_per_group();
     let taps = g.kh * g.kw;
+    // The offset of tap `k` (row-major in the kernel).
+    let tap = |k: usize| pl.tap(g, k / g.kw, k % g.kw);
     let (inl, outl) = (g.in_len(), g.out_len());
     let (plane_in, plane_out) = (g.h * g.w, g.ho * g.wo);
     // SAFETY: the scratch holds the phases of `x` and of `dx` (`pl.len`
@@ -944,6 +1437,7 @@ unsafe fn backward_planes<S: Evens>(
         {
             let xp = buf;
             let dxp = xp.add(pl.len);
+            let span = Span::<S>::new(g.wo);
             let dq = dxp.add(pl.len);
             for s in 0..n {
                 for i in 0..g.ci {
@@ -958,28 +1452,48 @@ unsafe fn backward_planes<S: Evens>(
                             *db.add(o) += sum::<S>(plane_out, dyo);
                         }
                         for r in 0..g.ho {
-                            copy::<S>(g.wo, dyo.add(r * g.wo), dq.add(r * pl.wp2));
+                            span.copy(dyo.add(r * g.wo), dq.add(r * pl.wp2));
                         }
-                        for kr in 0..g.kh {
-                            for kc in 0..g.kw {
-                                let t = o * taps + kr * g.kw + kc;
-                                let off = pl.tap(g, kr, kc);
-                                let mut acc = S::zero();
+                        // `dw`: four taps at a time, each load of `dy`
+                        // feeding four accumulators.
+                        let mut k = 0;
+                        while k + 4 <= taps {
+                            let off: [usize; 4] = core::array::from_fn(|j| tap(k + j));
+                            let mut acc = [S::zero(); 4];
+                            let mut q0 = 0;
+                            while q0 < pl.q_end {
+                                let d = S::load(dq.add(q0));
+                                for (a, &off) in acc.iter_mut().zip(&off) {
+                                    *a = S::fma(d, S::load(xp.add(off + q0)), *a);
+                                }
+                                q0 += S::LANES;
+                            }
+                            for (j, a) in acc.iter().enumerate() {
+                                *dw.add(o * taps + k + j) += S::sum(*a);
+                            }
+                            k += 4;
+                        }
+                        while k < taps {
+                            let off = tap(k);
+                            let mut acc = S::zero();
+                            let mut q0 = 0;
+                            while q0 < pl.q_end {
+                                let d = S::load(dq.add(q0));
+                                acc = S::fma(d, S::load(xp.add(off + q0)), acc);
+                                q0 += S::LANES;
+                            }
+                            *dw.add(o * taps + k) += S::sum(acc);
+                            k += 1;
+                        }
+                        if dx.is_some() {
+                            for k in 0..taps {
+                                let off = tap(k);
+                                let wv = S::splat(*w.add(o * taps + k));
                                 let mut q0 = 0;
                                 while q0 < pl.q_end {
-                                    let d = S::load(dq.add(q0));
-                                    acc = S::fma(d, S::load(xp.add(off + q0)), acc);
+                                    let p = dxp.add(off + q0);
+                                    S::store(p, S::fma(wv, S::load(dq.add(q0)), S::load(p)));
                                     q0 += S::LANES;
-                                }
-                                *dw.add(t) += S::sum(acc);
-                                if dx.is_some() {
-                                    let wv = S::splat(*w.add(t));
-                                    let mut q0 = 0;
-                                    while q0 < pl.q_end {
-                                        let p = dxp.add(off + q0);
-                                        S::store(p, S::fma(wv, S::load(dq.add(q0)), S::load(p)));
-                                        q0 += S::LANES;
-                                    }
                                 }
                             }
                         }
@@ -989,29 +1503,6 @@ unsafe fn backward_planes<S: Evens>(
                     }
                 }
             }
-        }
-    }
-}
-
-/// `dst[0..len] = src[0..len]`.
-///
-/// # Safety
-/// The CPU runs `S`'s instruction set; `src` and `dst` are valid for `len`
-/// floats.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn copy<S: Simd>(len: usize, src: *const f32, dst: *mut f32) {
-    // SAFETY: the caller keeps this function's contract (`# Safety`); the
-    // full vectors end at or before `len`, the masked one touches the rest.
-    unsafe {
-        let mut j = 0;
-        while j + S::LANES <= len {
-            S::store(dst.add(j), S::load(src.add(j)));
-            j += S::LANES;
-        }
-        if j < len {
-            let m = S::first(len - j);
-            S::store_masked(dst.add(j), S::load_masked(src.add(j), m), m);
         }
     }
 }

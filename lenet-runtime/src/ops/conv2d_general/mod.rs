@@ -14,8 +14,8 @@ use crate::simd::Level;
 
 /// The sizes of a general convolution, at run time: what the scalar
 /// specification and the kernels read. The layer types build it from their
-/// const parameters and prove it consistent at compile time
-/// ([`ConvGeometry::assert_valid`]).
+/// const parameters, prove it consistent at compile time
+/// ([`ConvGeometry::assert_valid`]) and pass it to the kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ConvGeometry {
     /// Input channels.
@@ -165,14 +165,6 @@ impl ConvGeometry {
     }
 }
 
-/// A layer type's sizes as a constant: the kernels are instantiated per
-/// layer type and read every size as a constant, so that their loops over
-/// the kernel's taps unroll and their offsets fold.
-pub(crate) trait Sizes {
-    /// The sizes; [`ConvGeometry::assert_valid`] holds for them.
-    const SIZES: ConvGeometry;
-}
-
 /// A depthwise convolution, PyTorch's
 /// `Conv2d(C, C·M, (KH, KW), stride = (SH, SW), padding = (PH, PW),
 /// dilation = (DH, DW), groups = C, bias = BIAS)` on a `C`×`H`×`W` input
@@ -202,8 +194,9 @@ pub(crate) trait Sizes {
 /// assert_eq!(y[5], 9.0);
 /// ```
 ///
-/// Two layer types share the direct kernels, instantiated per layer type
-/// with every size a constant: [`DepthwiseConv2dLayer`] (`groups =
+/// Two layer types share the direct kernels, compiled once in this crate
+/// and specialised per shape class (kernel size, stride and dilation), not
+/// per layer: [`DepthwiseConv2dLayer`] (`groups =
 /// in_channels`, one input channel per output channel, channel multiplier
 /// `M`: MobileNet's and DS-CNN's depthwise convolutions) and
 /// [`GroupedConv2dLayer`] for everything else that the tuned [`super::Conv2dLayer`]
@@ -376,17 +369,11 @@ impl<
     const GEOMETRY: () = Self::GEOM.assert_valid();
 }
 
-/// The `Layer` impl of a layer type with a `GEOM` and a `GEOMETRY`: both
-/// run the one kernel.
+/// The `Layer` impl of a layer type with a `GEOM` and a `GEOMETRY`: a thin
+/// shim that proves its geometry at compile time and passes it to the
+/// kernels, which are not generic.
 macro_rules! conv_layer {
     ($ty:ident < $($p:ident : $t:ty),* >) => {
-        impl<$(const $p: $t),*> Sizes for $ty<$($p),*> {
-            const SIZES: ConvGeometry = {
-                let () = Self::GEOMETRY;
-                Self::GEOM
-            };
-        }
-
         impl<$(const $p: $t),*> Layer for $ty<$($p),*> {
             const IN: usize = Self::GEOM.in_len();
             const OUT: usize = Self::GEOM.out_len();
@@ -398,10 +385,9 @@ macro_rules! conv_layer {
                 let () = Self::GEOMETRY;
                 let n = batch_len(x.len(), Self::IN);
                 // SAFETY: `Self::GEOMETRY`, evaluated above at compile time,
-                // proves `Self::SIZES` (`Self::GEOM`) valid (`assert_valid`);
-                // the kernel checks the slices' lengths against `n` images
-                // itself.
-                unsafe { kernels::forward::<Self>(level, n, w, b, x, y) }
+                // proves `Self::GEOM` valid (`assert_valid`); the kernel
+                // checks the slices' lengths against `n` images itself.
+                unsafe { kernels::forward(&Self::GEOM, level, n, w, b, x, y) }
             }
 
             #[allow(unsafe_code)]
@@ -419,7 +405,7 @@ macro_rules! conv_layer {
                 let n = batch_len(x.len(), Self::IN);
                 // SAFETY: as in `forward_at`: `Self::GEOMETRY` proves the
                 // sizes, the kernel checks the lengths.
-                unsafe { kernels::backward::<Self>(level, n, w, x, dy, dx, dw, db) }
+                unsafe { kernels::backward(&Self::GEOM, level, n, w, x, dy, dx, dw, db) }
             }
         }
     };
