@@ -22,9 +22,10 @@ pub enum Post {
     Relu,
     /// `relu`, then 2×2 pooling at stride 2 to `ho × wo` (inference).
     ReluPool { pool: Pool, ho: u64, wo: u64 },
-    /// For inference, a convolution run as a matrix product stores
-    /// `clamp(norm(conv(x)))`: the batch norm that follows it, with its
-    /// running statistics, and the `relu` or `relu6` after that.
+    /// For inference, a convolution run as a matrix product or a depthwise
+    /// one stores `clamp(norm(conv(x)))`: the batch norm that follows it,
+    /// with its running statistics, and the `relu` or `relu6` after that
+    /// (either may be absent).
     Epilogue { norm: Option<Norm>, clamp: Clamp },
     /// For inference, a batch norm followed by `relu` or `relu6` clamps as
     /// it stores.
@@ -75,11 +76,11 @@ impl Clamp {
     }
 }
 
-/// Whether the step is a convolution that runs as a matrix product
-/// (`groups = 1`, not the tuned kernel): its epilogue can take a batch norm
-/// and a clamp.
-pub fn is_gemm_conv(op: &Op) -> bool {
-    matches!(op, Op::Conv { groups: 1, .. })
+/// Whether the step is a convolution whose layer stores through an
+/// epilogue (`forward_fused`): one run as a matrix product (`groups = 1`,
+/// not the tuned kernel) or a depthwise one (`groups = ci`).
+pub fn takes_epilogue(op: &Op) -> bool {
+    matches!(op, Op::Conv { groups, ci, .. } if *groups == 1 || groups == ci)
 }
 
 impl Post {
@@ -109,7 +110,7 @@ pub fn fuse(plan: &Plan, pass: Pass) -> Plan {
         k += 1;
         let mut step = step.clone();
         if let (Pass::Infer, Op::Conv { co, ho, wo, .. }) = (pass, step.op) {
-            if is_gemm_conv(&step.op) {
+            if takes_epilogue(&step.op) {
                 let mut norm = None;
                 if let Some(bn) = plan.steps.get(k) {
                     if let Op::BatchNorm {
@@ -135,12 +136,10 @@ pub fn fuse(plan: &Plan, pass: Pass) -> Plan {
                     step.out_len = act.out_len;
                     k += 1;
                 }
-                if norm.is_some() || clamp.is_some() {
-                    step.post = Post::Epilogue {
-                        norm,
-                        clamp: clamp.unwrap_or(Clamp::None),
-                    };
-                }
+                step.post = Post::Epilogue {
+                    norm,
+                    clamp: clamp.unwrap_or(Clamp::None),
+                };
                 steps.push(step);
                 continue;
             }
@@ -381,7 +380,13 @@ mod tests {
             [
                 ("a", Post::Relu),
                 ("p", Post::None),
-                ("b", Post::None),
+                (
+                    "b",
+                    Post::Epilogue {
+                        norm: None,
+                        clamp: Clamp::None
+                    }
+                ),
                 ("q", Post::None),
                 ("relu", Post::None),
                 (
@@ -427,8 +432,13 @@ mod tests {
                         clamp: Clamp::Relu6
                     }
                 ),
-                ("d", Post::None),
-                ("b2", Post::Clamp(Clamp::Relu)),
+                (
+                    "d",
+                    Post::Epilogue {
+                        norm: norm("b2"),
+                        clamp: Clamp::Relu
+                    }
+                ),
                 (
                     "p",
                     Post::Epilogue {

@@ -1,4 +1,5 @@
-//! Forward time of the convolutions that run as a matrix product in
+//! Inference time of the depthwise layers and of the convolutions that run
+//! as a matrix product in
 //! MobileNetV1-0.25 (96×96×3) and DS-CNN (1×49×10), at batch 1: µs per call
 //! (the fastest of 25 windows of 0.01 s) and GFLOP/s (2 per multiply-add), to
 //! compare with the machine's fused multiply-add peak.
@@ -12,7 +13,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use lenet_runtime::ops::{GemmConv2dLayer, Layer};
+use lenet_runtime::ops::{Clamp, DepthwiseConv2dLayer, GemmConv2dLayer, Layer};
 
 fn rng_vec(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed;
@@ -62,7 +63,32 @@ fn layer<L: Layer>(name: &str, macs: usize) {
     );
 }
 
+/// A depthwise layer's inference (`forward_fused`, with neither batch norm
+/// nor clamp).
+fn depthwise<const C: usize, const H: usize, const W: usize>(name: &str) {
+    if std::env::args().nth(1).is_some_and(|f| !name.contains(&f)) {
+        return;
+    }
+    type L<const C: usize, const H: usize, const W: usize> =
+        DepthwiseConv2dLayer<C, 1, 3, 3, 1, 1, 1, 1, 1, 1, false, H, W, H, W>;
+    let (w, x) = (rng_vec(C * 9, 1), rng_vec(C * H * W, 3));
+    let mut y = vec![0.0; C * H * W];
+    let us = time(&mut || {
+        L::<C, H, W>::forward_fused(black_box(&w), &[], None, Clamp::None, black_box(&x), &mut y)
+    });
+    let macs = C * H * W * 9;
+    println!(
+        "{name:<28} {us:>9.2} µs  {:>6.1} GFLOP/s",
+        2.0 * macs as f64 / us / 1e3
+    );
+}
+
 fn main() {
+    depthwise::<64, 25, 5>("ds-cnn dw 64 25×5");
+    depthwise::<8, 48, 48>("mobilenet dw1 8 48×48");
+    depthwise::<32, 24, 24>("mobilenet dw3 32 24×24");
+    depthwise::<128, 6, 6>("mobilenet dw7 128 6×6");
+    depthwise::<256, 3, 3>("mobilenet dw13 256 3×3");
     layer::<GemmConv2dLayer<3, 8, 3, 3, 2, 2, 1, 1, 1, 1, false, 96, 96, 48, 48>>(
         "mobilenet conv1 3→8 s2",
         8 * 27 * 48 * 48,

@@ -44,6 +44,8 @@ mod conv2d;
 mod conv2d_gemm;
 mod conv2d_general;
 mod dropout;
+#[allow(unsafe_code)]
+mod epilogue;
 mod flatten;
 mod in_place;
 mod layer;

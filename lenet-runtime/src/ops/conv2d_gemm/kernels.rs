@@ -16,6 +16,7 @@
 
 use super::{scalar, Epilogue};
 use crate::ops::conv2d_general::{scalar as direct, ConvGeometry};
+use crate::ops::epilogue::Raw;
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
 use crate::simd::scratch;
 use crate::simd::{runnable, Level};
@@ -43,33 +44,6 @@ struct Gemm {
     ldb: usize,
     c: *mut f32,
     ldc: usize,
-}
-
-/// The epilogue as the kernels read it: null pointers for what is absent.
-#[derive(Clone, Copy)]
-struct Epi {
-    bias: *const f32,
-    s: *const f32,
-    a: *const f32,
-    k: *const f32,
-    lo: f32,
-    hi: f32,
-}
-
-impl Epi {
-    fn new(epi: &Epilogue) -> Epi {
-        let null = core::ptr::null();
-        let (lo, hi) = epi.clamp.bounds();
-        let [s, a, k] = epi.norm.map_or([null; 3], |n| n.map(<[f32]>::as_ptr));
-        Epi {
-            bias: epi.bias.map_or(null, <[f32]>::as_ptr),
-            s,
-            a,
-            k,
-            lo,
-            hi,
-        }
-    }
 }
 
 /// `c[i·ldc + j] = epilogue_i(Σ_k a[i·rs + k·cs] · b[k·ldb + j])` for
@@ -116,7 +90,7 @@ pub(super) fn gemm_at(
         c: c.as_mut_ptr(),
         ldc,
     };
-    let e = Epi::new(epi);
+    let e = Raw::new(epi);
     match runnable(level) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU runs AVX-512F (`runnable`); every index the kernel
@@ -630,7 +604,7 @@ struct Dots {
 /// and strides imply, `e`'s for `g.m` floats (as [`gemm_at`] checks).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn gemm_avx512(g: &Gemm, e: &Epi) {
+unsafe fn gemm_avx512(g: &Gemm, e: &Raw) {
     // SAFETY: the caller keeps this function's contract (`# Safety`); the
     // blocks cover `[0, m) × [0, n)` once.
     unsafe {
@@ -690,7 +664,7 @@ fn cycles(m: usize, n: usize, widest: usize, rows: usize) -> usize {
 /// The CPU runs AVX2 and FMA; otherwise as [`gemm_avx512`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn gemm_avx2(g: &Gemm, e: &Epi) {
+unsafe fn gemm_avx2(g: &Gemm, e: &Raw) {
     // SAFETY: the caller keeps this function's contract (`# Safety`); the
     // blocks cover `[0, m) × [0, n)` once.
     unsafe {
@@ -715,7 +689,7 @@ unsafe fn gemm_avx2(g: &Gemm, e: &Epi) {
 #[inline(always)]
 unsafe fn panel<S: Simd, const NV: usize, const MR: usize>(
     g: &Gemm,
-    e: &Epi,
+    e: &Raw,
     j: usize,
     width: usize,
 ) {
@@ -752,7 +726,7 @@ unsafe fn panel<S: Simd, const NV: usize, const MR: usize>(
 #[inline(always)]
 unsafe fn block<S: Simd, const MR: usize, const NV: usize>(
     g: &Gemm,
-    e: &Epi,
+    e: &Raw,
     i: usize,
     j: usize,
     mask: S::Mask,
@@ -783,27 +757,12 @@ unsafe fn block<S: Simd, const MR: usize, const NV: usize>(
             ap = ap.add(g.cs);
             bp = bp.add(g.ldb);
         }
-        let (lo, hi) = (S::splat(e.lo), S::splat(e.hi));
         for (r, acc) in acc.iter().enumerate() {
             let row = i + r;
-            let bias = (!e.bias.is_null()).then(|| S::splat(*e.bias.add(row)));
-            let norm = (!e.a.is_null()).then(|| {
-                (
-                    S::splat(*e.s.add(row)),
-                    S::splat(*e.a.add(row)),
-                    S::splat(*e.k.add(row)),
-                )
-            });
+            let ch = e.channel::<S>(row);
             let cp = g.c.add(row * g.ldc + j);
             for (v, &t) in acc.iter().enumerate() {
-                let mut t = t;
-                if let Some(b) = bias {
-                    t = S::add(t, b);
-                }
-                if let Some((s, a, k)) = norm {
-                    t = S::fma(a, S::add(t, s), k);
-                }
-                t = S::min(hi, S::max(lo, t));
+                let t = ch.apply(t);
                 if v + 1 < NV {
                     S::store(cp.add(v * l), t);
                 } else {

@@ -23,37 +23,12 @@ pub(crate) mod scalar;
 #[cfg(test)]
 mod tests;
 
-use super::batch_norm::{self, EvalNorm};
+use super::batch_norm::EvalNorm;
 use super::conv2d_general::ConvGeometry;
+pub(crate) use super::epilogue::Epilogue;
 use super::layer::{batch_len, Layer};
 pub use super::piecewise::Clamp;
 use crate::simd::{self, Level};
-
-/// What happens to output channel `o`'s sum `t` as it is stored:
-/// `t += bias[o]` (with a bias), then `t = a[o] · (t + s[o]) + k[o]` (with a
-/// normalisation: the batch norm's arithmetic, `s = −mean`, `a = γ / √(var
-/// + eps)`, `k = β`), then the clamp.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Epilogue<'a> {
-    pub bias: Option<&'a [f32]>,
-    pub norm: Option<[&'a [f32]; 3]>,
-    pub clamp: Clamp,
-}
-
-impl Epilogue<'_> {
-    /// Nothing: the sums as they are.
-    pub const NONE: Epilogue<'static> = Epilogue {
-        bias: None,
-        norm: None,
-        clamp: Clamp::None,
-    };
-
-    /// Whether every slice holds `m` floats.
-    fn covers(&self, m: usize) -> bool {
-        self.bias.is_none_or(|b| b.len() >= m)
-            && self.norm.is_none_or(|n| n.iter().all(|v| v.len() >= m))
-    }
-}
 
 /// A convolution with `groups = 1` as a matrix product (any kernel, stride,
 /// padding and dilation; `BIAS` or not), on a `CI`×`H`×`W` input giving
@@ -172,22 +147,8 @@ impl<
     ) {
         let () = Self::GEOMETRY;
         let (mut s, mut a) = ([0.0f32; CO], [0.0f32; CO]);
-        let norm = norm.map(|n| {
-            batch_norm::eval_coefficients(
-                n.running_mean,
-                n.running_var,
-                n.gamma,
-                n.eps,
-                &mut s,
-                &mut a,
-            );
-            [&s[..], &a[..], &n.beta[..CO]]
-        });
-        let epi = Epilogue {
-            bias: if BIAS { Some(&b[..CO]) } else { None },
-            norm,
-            clamp,
-        };
+        let bias = if BIAS { Some(&b[..CO]) } else { None };
+        let epi = Epilogue::for_inference(bias, norm, clamp, &mut s, &mut a);
         let n = batch_len(x.len(), Self::GEOM.in_len());
         kernels::forward(level, &Self::GEOM, n, w, x, y, &epi);
     }

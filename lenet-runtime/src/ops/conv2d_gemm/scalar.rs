@@ -6,22 +6,6 @@
 use super::Epilogue;
 use crate::ops::conv2d_general::{scalar as direct, ConvGeometry};
 
-/// The epilogue over the `n` sums of output channel `o`, as the kernels
-/// apply it: `+ bias[o]`, then `a[o] · (t + s[o]) + k[o]`, then the clamp.
-pub fn apply(epi: &Epilogue, o: usize, row: &mut [f32]) {
-    let (lo, hi) = epi.clamp.bounds();
-    for t in row {
-        let mut v = *t;
-        if let Some(b) = epi.bias {
-            v += b[o];
-        }
-        if let Some([s, a, k]) = epi.norm {
-            v = a[o] * (v + s[o]) + k[o];
-        }
-        *t = v.clamp(lo, hi);
-    }
-}
-
 /// One image: `y = epilogue(conv(x))`, the convolution without its bias
 /// (the epilogue adds it).
 pub fn forward(g: &ConvGeometry, w: &[f32], x: &[f32], y: &mut [f32], epi: &Epilogue) {
@@ -29,7 +13,7 @@ pub fn forward(g: &ConvGeometry, w: &[f32], x: &[f32], y: &mut [f32], epi: &Epil
     direct::forward(&plain, w, &[], x, y);
     let p = g.ho * g.wo;
     for o in 0..g.co {
-        apply(epi, o, &mut y[o * p..(o + 1) * p]);
+        epi.apply(o, &mut y[o * p..(o + 1) * p]);
     }
 }
 
@@ -55,7 +39,7 @@ pub fn gemm(
                 *t += av * bv;
             }
         }
-        apply(epi, i, row);
+        epi.apply(i, row);
     }
 }
 

@@ -4,13 +4,18 @@
 //! (OIHW), bias `[CO]` when `BIAS`, zero padding.
 
 #[allow(unsafe_code)]
+mod flat;
+#[allow(unsafe_code)]
 mod kernels;
 pub(crate) mod scalar;
 #[cfg(test)]
 mod tests;
 
+use super::batch_norm::EvalNorm;
+use super::epilogue::{self, Epilogue};
 use super::layer::{batch_len, Layer};
-use crate::simd::Level;
+use super::piecewise::Clamp;
+use crate::simd::{self, Level};
 
 /// The sizes of a general convolution, at run time: what the scalar
 /// specification and the kernels read. The layer types build it from their
@@ -270,6 +275,60 @@ impl<
         );
         Self::GEOM.assert_valid();
     };
+
+    /// Inference with what follows folded into the store: `y =
+    /// clamp(norm(conv(x)))`, the batch norm (when given) with its running
+    /// statistics, the clamp `relu`, `relu6` or none. Stride-1 layers as
+    /// wide as their input run a kernel that applies it before each store
+    /// (on AVX-512); the others apply it in a pass over each finished map.
+    ///
+    /// # Panics
+    /// If a slice is shorter than the sizes require.
+    pub fn forward_fused(
+        w: &[f32],
+        b: &[f32],
+        norm: Option<EvalNorm<'_>>,
+        clamp: Clamp,
+        x: &[f32],
+        y: &mut [f32],
+    ) {
+        Self::forward_fused_at(simd::level(), w, b, norm, clamp, x, y)
+    }
+
+    /// [`DepthwiseConv2dLayer::forward_fused`] with the kernels of `level`.
+    #[doc(hidden)]
+    #[allow(unsafe_code)]
+    pub fn forward_fused_at(
+        level: Level,
+        w: &[f32],
+        b: &[f32],
+        norm: Option<EvalNorm<'_>>,
+        clamp: Clamp,
+        x: &[f32],
+        y: &mut [f32],
+    ) {
+        let () = Self::GEOMETRY;
+        let g = &Self::GEOM;
+        let (mut s, mut a) = ([[0.0f32; M]; C], [[0.0f32; M]; C]);
+        let bias = if BIAS { Some(&b[..C * M]) } else { None };
+        let epi = Epilogue::for_inference(
+            bias,
+            norm,
+            clamp,
+            s.as_flattened_mut(),
+            a.as_flattened_mut(),
+        );
+        let n = batch_len(x.len(), g.in_len());
+        if flat::forward(level, g, n, w, x, y, &epi) {
+            return;
+        }
+        // SAFETY: `Self::GEOMETRY`, evaluated above at compile time, proves
+        // `Self::GEOM` valid (`assert_valid`); the kernel checks the slices'
+        // lengths against `n` images itself.
+        unsafe { kernels::forward(g, level, n, w, b, x, y) };
+        let out = &mut y[..n * g.out_len()];
+        epilogue::apply_in_place(level, &epi.without_bias(), g.co, HO * WO, out);
+    }
 }
 
 /// A general convolution, PyTorch's

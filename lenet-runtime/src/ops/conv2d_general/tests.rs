@@ -7,7 +7,8 @@ use proptest::prelude::*;
 
 use super::{scalar, ConvGeometry, DepthwiseConv2dLayer, GroupedConv2dLayer};
 use crate::ops::test_support::{abs, assert_close, levels, Rng};
-use crate::ops::Layer;
+use crate::ops::{Clamp, EvalNorm, Layer};
+use crate::simd::Level;
 
 /// The scalar specification over `n` images: `y`, and `dw`, `db`, `dx`
 /// starting from `dw0`, `db0`.
@@ -163,4 +164,115 @@ fn out_size_is_pytorchs() {
     assert_eq!(ConvGeometry::out_size(96, 3, 2, 1, 1), Some(48));
     assert_eq!(ConvGeometry::out_size(4, 3, 1, 0, 2), None);
     assert_eq!(ConvGeometry::out_size(4, 3, 0, 0, 1), None);
+}
+
+/// `forward_fused` of a depthwise layer (the flat kernel where it applies,
+/// the general kernels and a pass elsewhere) against the specification
+/// followed by the batch norm's and the clamp's, at every level.
+fn check_fused<const C: usize, const HO: usize, const WO: usize>(
+    run: impl Fn(Level, &[f32], &[f32], Option<EvalNorm<'_>>, Clamp, &[f32], &mut [f32]),
+    g: &ConvGeometry,
+    seed: u64,
+) {
+    let mut rng = Rng::new(seed);
+    let n = 3;
+    let (w, b) = (rng.vec(g.weights()), rng.vec(g.biases()));
+    let x = rng.vec(n * g.in_len());
+    let (gamma, beta, mean) = (rng.vec(g.co), rng.vec(g.co), rng.vec(g.co));
+    let var: Vec<f32> = rng.vec(g.co).iter().map(|v| v.abs() + 0.2).collect();
+    let norm = EvalNorm {
+        gamma: &gamma,
+        beta: &beta,
+        running_mean: &mean,
+        running_var: &var,
+        eps: 1e-5,
+    };
+    let (inl, outl) = (g.in_len(), g.out_len());
+    let mut conv = vec![0.0; n * outl];
+    let mut bound = vec![0.0; n * outl];
+    let (aw, ab, ax) = (abs(&w), abs(&b), abs(&x));
+    for s in 0..n {
+        scalar::forward(
+            g,
+            &w,
+            &b,
+            &x[s * inl..][..inl],
+            &mut conv[s * outl..][..outl],
+        );
+        scalar::forward(
+            g,
+            &aw,
+            &ab,
+            &ax[s * inl..][..inl],
+            &mut bound[s * outl..][..outl],
+        );
+    }
+    for clamp in [Clamp::None, Clamp::Relu6] {
+        for with_norm in [false, true] {
+            let (lo, hi) = clamp.bounds();
+            let (want, wbound): (Vec<f32>, Vec<f32>) = conv
+                .iter()
+                .zip(&bound)
+                .enumerate()
+                .map(|(j, (&v, &bd))| {
+                    let o = (j / (HO * WO)) % C;
+                    if with_norm {
+                        let a = gamma[o] / (var[o] + 1e-5).sqrt();
+                        (
+                            (a * (v - mean[o]) + beta[o]).clamp(lo, hi),
+                            a.abs() * (bd + mean[o].abs()) + 1.0,
+                        )
+                    } else {
+                        (v.clamp(lo, hi), bd)
+                    }
+                })
+                .unzip();
+            for level in levels("depthwise_conv2d fused") {
+                let mut got = vec![f32::NAN; n * outl];
+                run(
+                    level,
+                    &w,
+                    &b,
+                    with_norm.then_some(norm),
+                    clamp,
+                    &x,
+                    &mut got,
+                );
+                let what = format!("{level:?} {g:?} {clamp:?} norm {with_norm}");
+                assert_close(&what, &got, &want, &wbound, 2e-5);
+            }
+        }
+    }
+}
+
+macro_rules! depthwise_fused {
+    ($($name:ident: ($c:literal, $m:literal, ($kh:literal, $kw:literal), ($sh:literal, $sw:literal),
+        ($ph:literal, $pw:literal), ($dh:literal, $dw:literal), $bias:literal, $h:literal, $w:literal);)*) => {
+        $(
+            #[test]
+            fn $name() {
+                const HO: usize = out($h, $kh, $sh, $ph, $dh);
+                const WO: usize = out($w, $kw, $sw, $pw, $dw);
+                type L = DepthwiseConv2dLayer<$c, $m, $kh, $kw, $sh, $sw, $ph, $pw, $dh, $dw, $bias,
+                    $h, $w, HO, WO>;
+                check_fused::<{ $c * $m }, HO, WO>(
+                    |level, w, b, norm, clamp, x, y| L::forward_fused_at(level, w, b, norm, clamp, x, y),
+                    &L::GEOM,
+                    17,
+                );
+            }
+        )*
+    };
+}
+
+depthwise_fused! {
+    fused_dscnn: (64, 1, (3, 3), (1, 1), (1, 1), (1, 1), true, 25, 5);
+    fused_mobilenet_s1: (8, 1, (3, 3), (1, 1), (1, 1), (1, 1), false, 20, 20);
+    fused_mobilenet_tiny: (33, 1, (3, 3), (1, 1), (1, 1), (1, 1), false, 3, 3);
+    fused_multiplier: (3, 2, (3, 3), (1, 1), (1, 1), (1, 1), true, 7, 9);
+    fused_rect_dilated_same: (2, 1, (3, 5), (1, 1), (2, 4), (2, 2), true, 9, 11);
+    fused_taller_output: (2, 1, (1, 3), (1, 1), (2, 1), (1, 1), true, 4, 6);
+    fused_wide_plane: (2, 1, (3, 3), (1, 1), (1, 1), (1, 1), true, 30, 61);
+    fused_stride2_pass: (4, 1, (3, 3), (2, 2), (1, 1), (1, 1), true, 9, 8);
+    fused_not_same_width: (2, 1, (3, 3), (1, 1), (0, 0), (1, 1), false, 8, 8);
 }
