@@ -13,6 +13,9 @@
 //! - [`row_sums_at`]: the bias gradient.
 //!
 //! The portable level runs the specification's loops ([`super::scalar`]).
+//! Without `std` (no thread scratch for the columns), only 1×1 layers take
+//! the product; the others run the direct specification.
+#![cfg_attr(not(feature = "std"), allow(dead_code, unused_variables))]
 
 use super::{scalar, Epilogue};
 use crate::ops::conv2d_general::{scalar as direct, ConvGeometry};

@@ -3,6 +3,7 @@
 //! are made of (the matrix product, the columns of an image), which the
 //! portable level runs.
 
+#![cfg_attr(not(feature = "std"), allow(dead_code))]
 use super::Epilogue;
 use crate::ops::conv2d_general::{scalar as direct, ConvGeometry};
 
