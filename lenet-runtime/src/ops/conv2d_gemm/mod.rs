@@ -24,7 +24,7 @@ pub(crate) mod scalar;
 mod tests;
 
 use super::batch_norm::EvalNorm;
-use super::conv2d_general::ConvGeometry;
+use super::conv2d_general::{ConvGeometry, GroupedConv2dLayer};
 pub(crate) use super::epilogue::Epilogue;
 use super::layer::{batch_len, Layer};
 pub use super::piecewise::Clamp;
@@ -94,25 +94,10 @@ impl<
         const WO: usize,
     > GemmConv2dLayer<CI, CO, KH, KW, SH, SW, PH, PW, DH, DW, BIAS, H, W, HO, WO>
 {
-    /// The sizes, as the kernels read them.
-    pub const GEOM: ConvGeometry = ConvGeometry {
-        ci: CI,
-        co: CO,
-        groups: 1,
-        kh: KH,
-        kw: KW,
-        sh: SH,
-        sw: SW,
-        ph: PH,
-        pw: PW,
-        dh: DH,
-        dw: DW,
-        bias: BIAS,
-        h: H,
-        w: W,
-        ho: HO,
-        wo: WO,
-    };
+    /// The sizes, as the kernels read them: those of the general
+    /// convolution with one group.
+    pub const GEOM: ConvGeometry =
+        GroupedConv2dLayer::<CI, CO, KH, KW, SH, SW, PH, PW, DH, DW, 1, BIAS, H, W, HO, WO>::GEOM;
 
     /// The geometry the kernels' contract asks for, proved at compile time.
     const GEOMETRY: () = Self::GEOM.assert_valid();

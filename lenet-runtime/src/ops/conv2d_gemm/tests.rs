@@ -8,84 +8,9 @@ use proptest::prelude::*;
 
 use super::kernels::{dots_at, gemm_at, row_sums_at};
 use super::{scalar, Clamp, Epilogue, EvalNorm, GemmConv2dLayer};
-use crate::ops::conv2d_general::{scalar as direct, ConvGeometry};
-use crate::ops::test_support::{abs, assert_close, levels, Rng};
+use crate::ops::conv2d_general::tests::{check, out};
+use crate::ops::test_support::{assert_close, levels, Rng};
 use crate::ops::{BatchNormLayer, Layer};
-
-/// The direct specification over `n` images: `y`, and `dw`, `db`, `dx`
-/// starting from `dw0`, `db0`.
-#[allow(clippy::type_complexity, clippy::too_many_arguments)]
-fn reference(
-    g: &ConvGeometry,
-    n: usize,
-    w: &[f32],
-    b: &[f32],
-    x: &[f32],
-    dy: &[f32],
-    dw0: &[f32],
-    db0: &[f32],
-) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
-    let (inp, out) = (g.in_len(), g.out_len());
-    let mut y = vec![0.0; n * out];
-    let (mut dw, mut db, mut dx) = (dw0.to_vec(), db0.to_vec(), vec![0.0; n * inp]);
-    for s in 0..n {
-        let (xs, dys) = (&x[s * inp..(s + 1) * inp], &dy[s * out..(s + 1) * out]);
-        direct::forward(g, w, b, xs, &mut y[s * out..(s + 1) * out]);
-        direct::backward_params(g, xs, dys, &mut dw, &mut db);
-        direct::backward_input(g, w, dys, &mut dx[s * inp..(s + 1) * inp]);
-    }
-    (y, dw, db, dx)
-}
-
-/// Layer `L` (whose sizes are `g`) against the specification.
-fn check<L: Layer>(g: &ConvGeometry, seed: u64, n: usize) {
-    assert_eq!(
-        (L::IN, L::OUT, L::WEIGHTS, L::BIASES),
-        (g.in_len(), g.out_len(), g.weights(), g.biases())
-    );
-    let mut rng = Rng::new(seed);
-    let w = rng.vec(g.weights());
-    let b = rng.vec(g.biases());
-    let x = rng.vec(n * g.in_len());
-    let dy = rng.vec(n * g.out_len());
-    let dw0 = rng.vec(w.len());
-    let db0 = rng.vec(b.len());
-    let (y, dw, db, dx) = reference(g, n, &w, &b, &x, &dy, &dw0, &db0);
-    let (ya, dwa, dba, dxa) = reference(
-        g,
-        n,
-        &abs(&w),
-        &abs(&b),
-        &abs(&x),
-        &abs(&dy),
-        &abs(&dw0),
-        &abs(&db0),
-    );
-    for level in levels("conv2d_gemm") {
-        let what = |t: &str| format!("{level:?} {g:?}, n = {n}: {t}");
-        let mut got = vec![f32::NAN; y.len()];
-        L::forward_at(level, &w, &b, &x, &mut got);
-        assert_close(&what("y"), &got, &y, &ya, 2e-5);
-
-        let (mut gdw, mut gdb, mut gdx) = (dw0.clone(), db0.clone(), vec![f32::NAN; dx.len()]);
-        L::backward_at(level, &w, &x, &[], &dy, Some(&mut gdx), &mut gdw, &mut gdb);
-        assert_close(&what("dw"), &gdw, &dw, &dwa, 2e-5);
-        assert_close(&what("db"), &gdb, &db, &dba, 2e-5);
-        assert_close(&what("dx"), &gdx, &dx, &dxa, 2e-5);
-
-        let (mut gdw, mut gdb) = (dw0.clone(), db0.clone());
-        L::backward_at(level, &w, &x, &[], &dy, None, &mut gdw, &mut gdb);
-        assert_close(&what("dw without dx"), &gdw, &dw, &dwa, 2e-5);
-        assert_close(&what("db without dx"), &gdb, &db, &dba, 2e-5);
-    }
-}
-
-const fn out(size: usize, k: usize, s: usize, p: usize, d: usize) -> usize {
-    match ConvGeometry::out_size(size, k, s, p, d) {
-        Some(o) => o,
-        None => panic!("bad test geometry"),
-    }
-}
 
 macro_rules! gemm_conv {
     ($($name:ident: ($ci:literal, $co:literal, ($kh:literal, $kw:literal), ($sh:literal, $sw:literal),
@@ -97,7 +22,7 @@ macro_rules! gemm_conv {
                 fn $name(seed in any::<u64>(), n in 1usize..5) {
                     type L = GemmConv2dLayer<$ci, $co, $kh, $kw, $sh, $sw, $ph, $pw, $dh, $dw, $bias,
                         $h, $w, { out($h, $kh, $sh, $ph, $dh) }, { out($w, $kw, $sw, $pw, $dw) }>;
-                    check::<L>(&L::GEOM, seed, n);
+                    check::<L>("conv2d_gemm", &L::GEOM, seed, n);
                 }
             )*
         }

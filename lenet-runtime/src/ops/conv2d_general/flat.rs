@@ -102,16 +102,17 @@ unsafe fn forward_avx512(
         let lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         let wo = _mm512_set1_epi32(g.wo as i32);
         let (hv, wv) = (_mm512_set1_epi32(g.h as i32), _mm512_set1_epi32(g.w as i32));
-        // Row and column of each lane's position, kept as counters.
+        // Row and column of each lane's position, kept as counters: the
+        // column advances by 16 a vector and carries into the row.
         let mut r = _mm512_setzero_si512();
         let mut c = lane;
-        let mut wrap = _mm512_cmpge_epi32_mask(c, wo);
-        while wrap != 0 {
-            c = _mm512_mask_sub_epi32(c, wrap, c, wo);
-            r = _mm512_mask_add_epi32(r, wrap, r, _mm512_set1_epi32(1));
-            wrap = _mm512_cmpge_epi32_mask(c, wo);
-        }
         for j in 0..vectors {
+            let mut wrap = _mm512_cmpge_epi32_mask(c, wo);
+            while wrap != 0 {
+                c = _mm512_mask_sub_epi32(c, wrap, c, wo);
+                r = _mm512_mask_add_epi32(r, wrap, r, _mm512_set1_epi32(1));
+                wrap = _mm512_cmpge_epi32_mask(c, wo);
+            }
             let live = Avx512::first(p - j * l);
             for (kr, m) in rows[j].iter_mut().enumerate().take(g.kh) {
                 let ir = _mm512_add_epi32(r, _mm512_set1_epi32((kr * g.dh) as i32 - g.ph as i32));
@@ -124,12 +125,6 @@ unsafe fn forward_avx512(
                     & _mm512_cmplt_epi32_mask(ic, wv);
             }
             c = _mm512_add_epi32(c, _mm512_set1_epi32(l as i32));
-            let mut wrap = _mm512_cmpge_epi32_mask(c, wo);
-            while wrap != 0 {
-                c = _mm512_mask_sub_epi32(c, wrap, c, wo);
-                r = _mm512_mask_add_epi32(r, wrap, r, _mm512_set1_epi32(1));
-                wrap = _mm512_cmpge_epi32_mask(c, wo);
-            }
         }
     }
     // The offset of each tap from the position, in the flat input plane.

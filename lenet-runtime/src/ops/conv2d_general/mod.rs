@@ -9,7 +9,7 @@ mod flat;
 mod kernels;
 pub(crate) mod scalar;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use super::batch_norm::EvalNorm;
 use super::epilogue::{self, Epilogue};

@@ -35,8 +35,10 @@ fn reference(
     (y, dw, db, dx)
 }
 
-/// Layer `L` (whose sizes are `g`) against the specification.
-fn check<L: Layer>(op: &'static str, g: &ConvGeometry, seed: u64, n: usize) {
+/// Layer `L` (whose sizes are `g`) against the specification, forward
+/// and backward, at every level (reported as `op`'s); any layer type with
+/// a convolution's geometry (the matrix product's too).
+pub(crate) fn check<L: Layer>(op: &'static str, g: &ConvGeometry, seed: u64, n: usize) {
     assert_eq!(
         (L::IN, L::OUT, L::WEIGHTS, L::BIASES),
         (g.in_len(), g.out_len(), g.weights(), g.biases())
@@ -78,7 +80,8 @@ fn check<L: Layer>(op: &'static str, g: &ConvGeometry, seed: u64, n: usize) {
     }
 }
 
-const fn out(size: usize, k: usize, s: usize, p: usize, d: usize) -> usize {
+/// The output size, for the test geometries.
+pub(crate) const fn out(size: usize, k: usize, s: usize, p: usize, d: usize) -> usize {
     match ConvGeometry::out_size(size, k, s, p, d) {
         Some(o) => o,
         None => panic!("bad test geometry"),
