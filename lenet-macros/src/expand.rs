@@ -786,32 +786,30 @@ fn forward_steps(plan: &Plan, exec: &[Exec], mode: Mode) -> TokenStream {
                     _ => quote!(#lp::core::option::Option::None),
                 };
                 let clamp = clamp_tokens(s.post);
-                compute(from, to, |x, y| {
-                    quote!(<#layer>::forward_fused(#w, #b, #norm, #clamp, #x, #y);)
-                })
+                compute(
+                    from,
+                    to,
+                    |x, y| quote!(<#layer>::forward_fused(#w, #b, #norm, #clamp, #x, #y);),
+                )
             }
-            (
-                Op::BatchNorm {
-                    c, eps, buffer, ..
-                },
-                Exec::InPlace { buf },
-                Mode::Eval,
-            ) => {
-                let (norm, clamp) = (eval_norm(plan, s.offset, c, buffer, eps), clamp_tokens(s.post));
+            (Op::BatchNorm { c, eps, buffer, .. }, Exec::InPlace { buf }, Mode::Eval) => {
+                let (norm, clamp) = (
+                    eval_norm(plan, s.offset, c, buffer, eps),
+                    clamp_tokens(s.post),
+                );
                 let y = write_tokens(buf);
                 quote!(<#layer>::forward_eval_clamped_in_place(#norm, #clamp, #y);)
             }
-            (
-                Op::BatchNorm {
-                    c, eps, buffer, ..
-                },
-                Exec::Compute { from, to },
-                Mode::Eval,
-            ) => {
-                let (norm, clamp) = (eval_norm(plan, s.offset, c, buffer, eps), clamp_tokens(s.post));
-                compute(from, to, |x, y| {
-                    quote!(<#layer>::forward_eval_clamped(#norm, #clamp, #x, #y);)
-                })
+            (Op::BatchNorm { c, eps, buffer, .. }, Exec::Compute { from, to }, Mode::Eval) => {
+                let (norm, clamp) = (
+                    eval_norm(plan, s.offset, c, buffer, eps),
+                    clamp_tokens(s.post),
+                );
+                compute(
+                    from,
+                    to,
+                    |x, y| quote!(<#layer>::forward_eval_clamped(#norm, #clamp, #x, #y);),
+                )
             }
             (
                 Op::BatchNorm {
@@ -828,31 +826,32 @@ fn forward_steps(plan: &Plan, exec: &[Exec], mode: Mode) -> TokenStream {
                 let [g, be, _, _] = batch_norm_slices(plan, s, c, buffer);
                 let norm = local("norm", k);
                 let (eps, momentum) = (f32_bits(eps), f32_bits(momentum));
-                let (r0, r1, cl, ci) = (lit(buffer), lit(buffer + 2 * c), lit(c), lit(counter));
+                let (r0, r1, ci) = (lit(buffer), lit(buffer + 2 * c), lit(counter));
                 let xs = read_tokens(from);
-                let run = compute(from, to, |x, y| {
-                    quote!(<#layer>::forward_train(&#norm, #g, #be, #x, #y);)
-                });
+                let run = compute(
+                    from,
+                    to,
+                    |x, y| quote!(<#layer>::forward_train(&#norm, #g, #be, #x, #y);),
+                );
                 quote! {
-                    let #norm = {
-                        let __stats = <#layer>::stats(#xs);
-                        if let (#lp::core::option::Option::Some(__running), #lp::core::option::Option::Some(__tracked)) =
-                            (__block.buffers.get_mut(#r0..#r1), __block.counters.get_mut(#ci))
-                        {
-                            let (__mean, __var) = __running.split_at_mut(#cl);
-                            <#layer>::update_running(&__stats, #momentum, __mean, __var, __tracked);
-                        }
-                        __stats.normalisation(#eps)
-                    };
+                    let #norm = <#layer>::train_statistics(
+                        #xs,
+                        __block.buffers.get_mut(#r0..#r1),
+                        __block.counters.get_mut(#ci),
+                        #momentum,
+                        #eps,
+                    );
                     #run
                 }
             }
             (Op::Dropout { p, index, .. }, Exec::Compute { from, to }, Mode::Train) => {
                 let seed = local("seed", k);
                 let (p, index) = (f32_bits(p), lit(index));
-                let run = compute(from, to, |x, y| {
-                    quote!(<#layer>::forward_train(#p, #seed, __block.first_image, #x, #y);)
-                });
+                let run = compute(
+                    from,
+                    to,
+                    |x, y| quote!(<#layer>::forward_train(#p, #seed, __block.first_image, #x, #y);),
+                );
                 quote! {
                     let #seed = <#layer>::seed(
                         #lp::Network::dropout_seed(self),
@@ -866,9 +865,11 @@ fn forward_steps(plan: &Plan, exec: &[Exec], mode: Mode) -> TokenStream {
                 let y = write_tokens(buf);
                 quote!(<#layer as #lp::InPlace>::forward_in_place(#y);)
             }
-            (_, Exec::Compute { from, to }, _) => compute(from, to, |x, y| {
-                quote!(<#layer as #lp::Layer>::forward(#w, #b, #x, #y);)
-            }),
+            (_, Exec::Compute { from, to }, _) => compute(
+                from,
+                to,
+                |x, y| quote!(<#layer as #lp::Layer>::forward(#w, #b, #x, #y);),
+            ),
         });
     }
     body
@@ -1041,16 +1042,14 @@ fn back_special(
             let norm = local("norm", step);
             let [g, _, _, _] = batch_norm_slices(plan, s, c, buffer);
             let (a, b, e) = (lit(s.offset), lit(c), lit(s.offset + 2 * c));
-            let input =
-                dx.map(|_| quote!(<#layer>::backward_input(&#norm, #g, &__sums, #xs, __r2, __dx);));
+            let dx_arg = match dx {
+                Some(_) => quote!(::lenet::__private::core::option::Option::Some(__dx)),
+                None => quote!(::lenet::__private::core::option::Option::None),
+            };
             Some(quote! {{
                 #split
-                let __sums = <#layer>::grad_sums(&#norm, #xs, __r2);
-                {
-                    let (__dw, __db) = grads[#a..#e].split_at_mut(#b);
-                    __sums.add_param_grads(__dw, __db);
-                }
-                #input
+                let (__dw, __db) = grads[#a..#e].split_at_mut(#b);
+                <#layer>::backward_train(&#norm, #g, #xs, __r2, #dx_arg, __dw, __db);
             }})
         }
         Op::Dropout { p, .. } => {
@@ -1069,20 +1068,26 @@ fn back_special(
 }
 
 /// The type-level proof: the runtime's typenum layers re-derive every shape
-/// and must agree with the macro's numbers.
+/// and must agree with the macro's numbers. Each step is proved from the
+/// shape the macro gives its input to the shape it gives its output, and
+/// the output of one step is, as a type, the input of the next: the chain
+/// is proved link by link. (Proving it as one nested projection, each
+/// shape the previous one's `Stage::Out`, makes the trait solver re-walk
+/// the whole chain at every link: seconds of type checking for a
+/// MobileNet.)
 fn shape_proof(name: &syn::Ident, plan: &Plan) -> TokenStream {
     let input = shape_type(&plan.input);
     let output = shape_type(&plan.output);
-    let mut aliases = TokenStream::new();
     let mut bounds = Vec::new();
-    for (k, s) in plan.steps.iter().enumerate() {
-        let prev = format_ident!("S{}", k);
-        let this = format_ident!("S{}", k + 1);
+    let mut prev = input.clone();
+    for s in &plan.steps {
         let stage = stage_type(&s.op);
         let declared = shape_type(&s.output);
-        aliases
-            .extend(quote!(type #this = <#stage as ::lenet::__private::shape::Stage<#prev>>::Out;));
-        bounds.push(quote!(#this: ::lenet::__private::shape::SameShape<#declared>));
+        bounds.push(quote!(
+            <#stage as ::lenet::__private::shape::Stage<#prev>>::Out:
+                ::lenet::__private::shape::SameShape<#declared>
+        ));
+        prev = declared;
     }
     quote! {
         impl ::lenet::__private::shape::NetworkShapes for #name {
@@ -1092,8 +1097,6 @@ fn shape_proof(name: &syn::Ident, plan: &Plan) -> TokenStream {
 
         #[allow(dead_code)]
         const _: () = {
-            type S0 = #input;
-            #aliases
             fn __lenet_shapes_agree() where #(#bounds),* {}
         };
     }

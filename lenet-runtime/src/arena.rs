@@ -18,21 +18,35 @@ pub fn split<'a, const K: usize>(
     reads: [Range<usize>; K],
     write: Range<usize>,
 ) -> ([&'a [f32]; K], &'a mut [f32]) {
+    let mut out: [&'a [f32]; K] = [&[]; K];
+    let w = split_slices(arena, &reads, write, &mut out);
+    (out, w)
+}
+
+/// [`split`] with the reads as slices, compiled once here: a network's
+/// generated code makes one call per step and instantiates nothing.
+#[inline(never)]
+fn split_slices<'a>(
+    arena: &'a mut [f32],
+    reads: &[Range<usize>],
+    write: Range<usize>,
+    out: &mut [&'a [f32]],
+) -> &'a mut [f32] {
     let (lo, rest) = arena.split_at_mut(write.start);
     let (w, hi) = rest.split_at_mut(write.end - write.start);
     let (lo, hi): (&'a [f32], &'a [f32]) = (lo, hi);
-    let reads = reads.map(|r| {
-        if r.start == r.end {
+    for (out, r) in out.iter_mut().zip(reads) {
+        *out = if r.start == r.end {
             &[][..]
         } else if r.end <= write.start {
-            &lo[r]
+            &lo[r.clone()]
         } else if r.start >= write.end {
             &hi[r.start - write.end..r.end - write.end]
         } else {
             panic!("memory plan: a read overlaps the write")
-        }
-    });
-    (reads, w)
+        };
+    }
+    w
 }
 
 #[cfg(feature = "std")]
@@ -47,6 +61,20 @@ std::thread_local! {
 /// passes allocate only the first time.
 #[cfg(feature = "std")]
 pub fn with_workspace<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    let (mut f, mut out) = (Some(f), None);
+    in_workspace(len, &mut |ws| {
+        if let Some(f) = f.take() {
+            out = Some(f(ws));
+        }
+    });
+    out.expect("the workspace runs its pass once")
+}
+
+/// [`with_workspace`] with the pass behind a reference, compiled once here
+/// (not once per network and closure).
+#[cfg(feature = "std")]
+#[inline(never)]
+fn in_workspace(len: usize, f: &mut dyn FnMut(&mut [f32])) {
     WORKSPACE.with(|cell| match cell.try_borrow_mut() {
         Ok(mut ws) => {
             if ws.len() < len {

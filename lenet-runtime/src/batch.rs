@@ -90,10 +90,23 @@ pub fn forward_batch_into<N: Batched>(
     let x = images.as_standard_layout();
     let x = x.as_slice().expect("standard layout is contiguous");
     let chunk = chunk_len(n, 8);
-    out.par_chunks_mut(chunk * N::OUTPUT_LEN)
-        .zip(x.par_chunks(chunk * N::INPUT_LEN))
-        .for_each(|(y, x)| net.forward_slice(x, y));
+    let sizes = (chunk * N::INPUT_LEN, chunk * N::OUTPUT_LEN);
+    in_parallel(x, out, sizes, &|x, y| net.forward_slice(x, y));
     Ok(())
+}
+
+/// `f` on each pair of chunks of `x` and `out` (of `sizes.0` and `sizes.1`
+/// floats), in parallel; compiled once here, not once per network.
+#[inline(never)]
+fn in_parallel(
+    x: &[f32],
+    out: &mut [f32],
+    (in_chunk, out_chunk): (usize, usize),
+    f: &(dyn Fn(&[f32], &mut [f32]) + Sync),
+) {
+    out.par_chunks_mut(out_chunk.max(1))
+        .zip(x.par_chunks(in_chunk.max(1)))
+        .for_each(|(y, x)| f(x, y));
 }
 
 /// Mean softmax cross-entropy over the batch and the gradient of every
@@ -155,8 +168,58 @@ pub(crate) fn loss_grad_pass<N: Batched>(
     let x = x.as_slice().expect("standard layout is contiguous");
     let scale = 1.0 / n as f32;
     let chunk = if N::WHOLE_BATCH { n } else { chunk_len(n, 1) };
+    let cut = Cut {
+        n,
+        chunk,
+        input_len: N::INPUT_LEN,
+        param_count: N::PARAM_COUNT,
+        scale,
+    };
+    let slice = |x: &[f32], labels: &[usize], block: TrainBlock<'_>, g: &mut [f32]| {
+        net.loss_grad_slice(x, labels, block, g)
+    };
+    Ok(run_chunks(
+        cut,
+        (x, labels),
+        grads,
+        (buffers, counters),
+        &slice,
+    ))
+}
+
+/// How a training batch is cut: `n` images, `chunk` per thread, each of
+/// `input_len` floats; gradients of `param_count` floats; each image's loss
+/// scaled by `scale`.
+#[derive(Clone, Copy)]
+struct Cut {
+    n: usize,
+    chunk: usize,
+    input_len: usize,
+    param_count: usize,
+    scale: f32,
+}
+
+/// A network's [`Batched::loss_grad_slice`], behind a reference.
+type SliceFn<'n> = dyn Fn(&[f32], &[usize], TrainBlock<'_>, &mut [f32]) -> Pass + Sync + 'n;
+
+/// The chunks of [`loss_grad_pass`], each on a thread, summed in order;
+/// compiled once here, not once per network.
+#[inline(never)]
+fn run_chunks(
+    cut: Cut,
+    (x, labels): (&[f32], &[usize]),
+    grads: &mut [f32],
+    (buffers, counters): (&mut [f32], &mut [i64]),
+    slice: &SliceFn<'_>,
+) -> (f32, usize) {
+    let Cut {
+        n,
+        chunk,
+        input_len,
+        param_count: pc,
+        scale,
+    } = cut;
     let chunks = n.div_ceil(chunk);
-    let pc = N::PARAM_COUNT;
     let mut run = |passes: &mut Vec<Pass>, partials: &mut Vec<f32>| {
         passes.clear();
         passes.resize(chunks, Pass::default());
@@ -171,13 +234,13 @@ pub(crate) fn loss_grad_pass<N: Batched>(
                 buffers: &mut *buffers,
                 counters: &mut *counters,
             };
-            passes[0] = net.loss_grad_slice(x, labels, block, grads);
+            passes[0] = slice(x, labels, block, grads);
         } else {
             let dests = rayon::iter::once(&mut *grads).chain(partials.par_chunks_mut(pc.max(1)));
             passes
                 .par_iter_mut()
                 .zip(dests)
-                .zip(x.par_chunks(chunk * N::INPUT_LEN))
+                .zip(x.par_chunks(chunk * input_len))
                 .zip(labels.par_chunks(chunk))
                 .enumerate()
                 .for_each(|(k, (((pass, g), x), labels))| {
@@ -189,7 +252,7 @@ pub(crate) fn loss_grad_pass<N: Batched>(
                         buffers: &mut [],
                         counters: &mut [],
                     };
-                    *pass = net.loss_grad_slice(x, labels, block, g);
+                    *pass = slice(x, labels, block, g);
                 });
         }
         for p in partials.chunks_exact(pc.max(1)) {
@@ -204,11 +267,11 @@ pub(crate) fn loss_grad_pass<N: Batched>(
         }
         ((loss / n as f64) as f32, correct)
     };
-    Ok(PARTIALS.with(|cell| match cell.try_borrow_mut() {
+    PARTIALS.with(|cell| match cell.try_borrow_mut() {
         Ok(mut kept) => {
             let (passes, partials) = &mut *kept;
             run(passes, partials)
         }
         Err(_) => run(&mut Vec::new(), &mut Vec::new()),
-    }))
+    })
 }

@@ -23,25 +23,44 @@ const WINDOW: usize = 512;
 pub trait InPlace: Layer {
     /// `y = layer(y)` for every image of the batch.
     fn forward_in_place(y: &mut [f32]) {
-        let level = simd::level();
-        let mut window = [0.0f32; WINDOW];
-        for chunk in y.chunks_mut(WINDOW) {
-            let x = &mut window[..chunk.len()];
-            x.copy_from_slice(chunk);
-            Self::forward_at(level, &[], &[], x, chunk);
-        }
+        forward_through_window(Self::forward_at, y)
     }
 
     /// `d = dlayer(y) ⊙ d`: the gradient of the output (`d`) becomes the
     /// gradient of the input, from the forward output `y`.
     fn backward_in_place(y: &[f32], d: &mut [f32]) {
-        let level = simd::level();
-        let mut window = [0.0f32; WINDOW];
-        for (y, chunk) in y.chunks(WINDOW).zip(d.chunks_mut(WINDOW)) {
-            let dy = &mut window[..chunk.len()];
-            dy.copy_from_slice(chunk);
-            Self::backward_at(level, &[], y, y, dy, Some(chunk), &mut [], &mut []);
-        }
+        backward_through_window(Self::backward_at, y, d)
+    }
+}
+
+/// A layer's `forward_at`.
+type ForwardAt = fn(simd::Level, &[f32], &[f32], &[f32], &mut [f32]);
+/// A layer's `backward_at`.
+type BackwardAt =
+    fn(simd::Level, &[f32], &[f32], &[f32], &[f32], Option<&mut [f32]>, &mut [f32], &mut [f32]);
+
+/// [`InPlace::forward_in_place`] through the window, compiled once here
+/// (each layer lends its `forward_at`).
+#[inline(never)]
+fn forward_through_window(forward_at: ForwardAt, y: &mut [f32]) {
+    let level = simd::level();
+    let mut window = [0.0f32; WINDOW];
+    for chunk in y.chunks_mut(WINDOW) {
+        let x = &mut window[..chunk.len()];
+        x.copy_from_slice(chunk);
+        forward_at(level, &[], &[], x, chunk);
+    }
+}
+
+/// [`InPlace::backward_in_place`] through the window, compiled once here.
+#[inline(never)]
+fn backward_through_window(backward_at: BackwardAt, y: &[f32], d: &mut [f32]) {
+    let level = simd::level();
+    let mut window = [0.0f32; WINDOW];
+    for (y, chunk) in y.chunks(WINDOW).zip(d.chunks_mut(WINDOW)) {
+        let dy = &mut window[..chunk.len()];
+        dy.copy_from_slice(chunk);
+        backward_at(level, &[], y, y, dy, Some(chunk), &mut [], &mut []);
     }
 }
 

@@ -7,6 +7,7 @@
 
 #[allow(unsafe_code)]
 mod kernels;
+mod passes;
 pub(crate) mod scalar;
 #[cfg(test)]
 mod tests;
@@ -134,11 +135,13 @@ impl<const C: usize> BatchStats<C> {
             mean: [0.0; C],
             inv_std: [0.0; C],
         };
-        for ch in 0..C {
-            n.mean[ch] = self.mean[ch] as f32;
-            n.inv_std[ch] = scalar::inv_sqrt(self.var(ch) + eps as f64) as f32;
-        }
+        passes::normalisation(self.parts(), eps, &mut n.mean, &mut n.inv_std);
         n
+    }
+
+    /// The count, means and squared deviations, as slices.
+    fn parts(&self) -> (usize, &[f64], &[f64]) {
+        (self.count, &self.mean, &self.m2)
     }
 }
 
@@ -164,10 +167,7 @@ impl<const C: usize> GradSums<C> {
     /// # Panics
     /// If either holds fewer than `C` floats.
     pub fn add_param_grads(&self, dgamma: &mut [f32], dbeta: &mut [f32]) {
-        for ch in 0..C {
-            dgamma[ch] += self.sum_dy_xhat[ch] as f32;
-            dbeta[ch] += self.sum_dy[ch] as f32;
-        }
+        passes::add_param_grads((&self.sum_dy, &self.sum_dy_xhat), dgamma, dbeta);
     }
 }
 
@@ -182,7 +182,9 @@ impl<const C: usize, const HW: usize> BatchNormLayer<C, HW> {
     /// part of it, to [`BatchStats::combine`]).
     pub fn stats(x: &[f32]) -> BatchStats<C> {
         let () = Self::GEOMETRY;
-        scalar::stats::<C>(HW, x)
+        let mut s = BatchStats::EMPTY;
+        s.count = scalar::stats(HW, x, &mut s.mean, &mut s.m2);
+        s
     }
 
     /// Training forward: `y = (x − mean) · inv_std · γ + β` with the batch's
@@ -204,6 +206,7 @@ impl<const C: usize, const HW: usize> BatchNormLayer<C, HW> {
 
     /// [`BatchNormLayer::forward_train`] with the kernels of `level`.
     #[doc(hidden)]
+    #[inline(never)]
     pub fn forward_train_at(
         level: Level,
         norm: &Normalisation<C>,
@@ -214,11 +217,8 @@ impl<const C: usize, const HW: usize> BatchNormLayer<C, HW> {
     ) {
         let () = Self::GEOMETRY;
         let (mut s, mut a) = ([0.0f32; C], [0.0f32; C]);
-        for ch in 0..C {
-            s[ch] = -norm.mean[ch];
-            a[ch] = gamma[ch] * norm.inv_std[ch];
-        }
-        kernels::affine(level, HW, x, &s, &a, &beta[..C], Clamp::None.bounds(), y);
+        let stats = (&norm.mean[..], &norm.inv_std[..]);
+        passes::forward_train(level, HW, stats, (gamma, beta), (&mut s, &mut a), x, y);
     }
 
     /// The running-statistics update of one training batch, as PyTorch's:
@@ -235,12 +235,7 @@ impl<const C: usize, const HW: usize> BatchNormLayer<C, HW> {
         running_var: &mut [f32],
         num_batches_tracked: &mut i64,
     ) {
-        let m = momentum as f64;
-        for ch in 0..C {
-            running_mean[ch] = (m * stats.mean[ch] + (1.0 - m) * running_mean[ch] as f64) as f32;
-            running_var[ch] =
-                (m * stats.var_unbiased(ch) + (1.0 - m) * running_var[ch] as f64) as f32;
-        }
+        passes::update_running(stats.parts(), momentum, running_mean, running_var);
         *num_batches_tracked += 1;
     }
 
@@ -248,7 +243,17 @@ impl<const C: usize, const HW: usize> BatchNormLayer<C, HW> {
     /// one thread's part, to [`GradSums::combine`]).
     pub fn grad_sums(norm: &Normalisation<C>, x: &[f32], dy: &[f32]) -> GradSums<C> {
         let () = Self::GEOMETRY;
-        scalar::grad_sums::<C>(HW, norm, x, dy)
+        let mut g = GradSums::ZERO;
+        let (mean, inv_std) = (&norm.mean[..], &norm.inv_std[..]);
+        scalar::grad_sums(
+            HW,
+            (mean, inv_std),
+            x,
+            dy,
+            &mut g.sum_dy,
+            &mut g.sum_dy_xhat,
+        );
+        g
     }
 
     /// Backward through the batch statistics:
@@ -271,6 +276,7 @@ impl<const C: usize, const HW: usize> BatchNormLayer<C, HW> {
 
     /// [`BatchNormLayer::backward_input`] with the kernels of `level`.
     #[doc(hidden)]
+    #[inline(never)]
     pub fn backward_input_at(
         level: Level,
         norm: &Normalisation<C>,
@@ -281,18 +287,67 @@ impl<const C: usize, const HW: usize> BatchNormLayer<C, HW> {
         dx: &mut [f32],
     ) {
         let () = Self::GEOMETRY;
-        // dx = a·dy + b·(x − mean) + k, per channel.
-        let (mut s, mut a, mut b, mut k) = ([0.0f32; C], [0.0f32; C], [0.0f32; C], [0.0f32; C]);
-        let m = norm.count as f64;
-        for ch in 0..C {
-            let inv_std = norm.inv_std[ch] as f64;
-            let ac = gamma[ch] as f64 * inv_std;
-            s[ch] = -norm.mean[ch];
-            a[ch] = ac as f32;
-            b[ch] = (-ac * inv_std * sums.sum_dy_xhat[ch] / m) as f32;
-            k[ch] = (-ac * sums.sum_dy[ch] / m) as f32;
+        let mut coef = [[0.0f32; C]; 4];
+        let [s, a, b, k] = &mut coef;
+        passes::backward_input(
+            level,
+            HW,
+            (norm.count, &norm.mean, &norm.inv_std),
+            gamma,
+            (&sums.sum_dy, &sums.sum_dy_xhat),
+            [s, a, b, k],
+            x,
+            dy,
+            dx,
+        );
+    }
+
+    /// The statistics step of training forward, in one call: the batch
+    /// statistics of `x` (the whole batch), the running-statistics update
+    /// when both `running` (`running_mean` then `running_var`, `2·C` floats)
+    /// and `num_batches_tracked` are given, and the normalisation with `eps`
+    /// that [`BatchNormLayer::forward_train`] and backward take.
+    ///
+    /// # Panics
+    /// If `running` holds fewer than `2·C` floats.
+    #[inline(never)]
+    pub fn train_statistics(
+        x: &[f32],
+        running: Option<&mut [f32]>,
+        num_batches_tracked: Option<&mut i64>,
+        momentum: f32,
+        eps: f32,
+    ) -> Normalisation<C> {
+        let stats = Self::stats(x);
+        if let (Some(running), Some(tracked)) = (running, num_batches_tracked) {
+            let (mean, var) = running[..2 * C].split_at_mut(C);
+            Self::update_running(&stats, momentum, mean, var, tracked);
         }
-        kernels::affine2(level, HW, dy, x, &s, &a, &b, &k, dx);
+        stats.normalisation(eps)
+    }
+
+    /// Backward of a whole batch, in one call: adds `dγ` and `dβ` to
+    /// `dgamma` and `dbeta` ([`BatchNormLayer::grad_sums`],
+    /// [`GradSums::add_param_grads`]) and, when `dx` is given, writes
+    /// [`BatchNormLayer::backward_input`] to it.
+    ///
+    /// # Panics
+    /// As those functions.
+    #[inline(never)]
+    pub fn backward_train(
+        norm: &Normalisation<C>,
+        gamma: &[f32],
+        x: &[f32],
+        dy: &[f32],
+        dx: Option<&mut [f32]>,
+        dgamma: &mut [f32],
+        dbeta: &mut [f32],
+    ) {
+        let sums = Self::grad_sums(norm, x, dy);
+        sums.add_param_grads(dgamma, dbeta);
+        if let Some(dx) = dx {
+            Self::backward_input(norm, gamma, &sums, x, dy, dx);
+        }
     }
 
     /// Evaluation forward with the running statistics:
@@ -358,6 +413,7 @@ impl<const C: usize, const HW: usize> BatchNormLayer<C, HW> {
 
     /// [`BatchNormLayer::forward_eval_clamped`] with the kernels of `level`.
     #[doc(hidden)]
+    #[inline(never)]
     pub fn forward_eval_clamped_at(
         level: Level,
         norm: EvalNorm<'_>,
@@ -367,16 +423,7 @@ impl<const C: usize, const HW: usize> BatchNormLayer<C, HW> {
     ) {
         let () = Self::GEOMETRY;
         let (mut s, mut a) = ([0.0f32; C], [0.0f32; C]);
-        let n = norm;
-        eval_coefficients(
-            n.running_mean,
-            n.running_var,
-            n.gamma,
-            n.eps,
-            &mut s,
-            &mut a,
-        );
-        kernels::affine(level, HW, x, &s, &a, &n.beta[..C], clamp.bounds(), y);
+        passes::forward_eval(level, HW, norm, clamp, (&mut s, &mut a), Some(x), y);
     }
 
     /// [`BatchNormLayer::forward_eval`] over `y` in place (the same
@@ -440,6 +487,7 @@ impl<const C: usize, const HW: usize> BatchNormLayer<C, HW> {
     /// [`BatchNormLayer::forward_eval_clamped_in_place`] with the kernels of
     /// `level`.
     #[doc(hidden)]
+    #[inline(never)]
     pub fn forward_eval_clamped_in_place_at(
         level: Level,
         norm: EvalNorm<'_>,
@@ -448,16 +496,7 @@ impl<const C: usize, const HW: usize> BatchNormLayer<C, HW> {
     ) {
         let () = Self::GEOMETRY;
         let (mut s, mut a) = ([0.0f32; C], [0.0f32; C]);
-        let n = norm;
-        eval_coefficients(
-            n.running_mean,
-            n.running_var,
-            n.gamma,
-            n.eps,
-            &mut s,
-            &mut a,
-        );
-        kernels::affine_in_place(level, HW, y, &s, &a, &n.beta[..C], clamp.bounds());
+        passes::forward_eval(level, HW, norm, clamp, (&mut s, &mut a), None, y);
     }
 }
 

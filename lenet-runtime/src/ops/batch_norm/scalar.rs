@@ -5,7 +5,7 @@
 //! element-wise passes here are the oracle of the kernels' tests; the
 //! statistics and sums are what the layer runs.
 
-use super::{BatchStats, GradSums, Normalisation};
+use super::{GradSums, Normalisation};
 
 /// `1 / √v` in f64: the hardware square root with `std`, else
 /// [`inv_sqrt_newton`]. `+∞` at 0, NaN below 0 or at NaN, 0 at `+∞`.
@@ -53,24 +53,24 @@ pub fn inv_sqrt_newton(v: f64) -> f64 {
 }
 
 /// Mean and sum of squared deviations of each channel over `x`'s images
-/// (`c` channels of `hw` values each), two passes.
-pub fn stats<const C: usize>(hw: usize, x: &[f32]) -> BatchStats<C> {
-    let n = x.len() / (C * hw);
+/// (`mean.len()` channels of `hw` values each), two passes, written to
+/// `mean` and `m2`; returns the values per channel (left unwritten when
+/// there are none).
+#[inline(never)]
+pub fn stats(hw: usize, x: &[f32], mean: &mut [f64], m2: &mut [f64]) -> usize {
+    let c = mean.len();
+    let n = x.len() / (c * hw);
     let count = n * hw;
-    let mut s = BatchStats::<C>::EMPTY;
-    s.count = count;
     if count == 0 {
-        return s;
+        return count;
     }
-    for ch in 0..C {
-        let values = || (0..n).flat_map(move |i| &x[(i * C + ch) * hw..][..hw]);
-        let mean = values().map(|&v| v as f64).sum::<f64>() / count as f64;
-        s.mean[ch] = mean;
-        s.m2[ch] = values()
-            .map(|&v| (v as f64 - mean) * (v as f64 - mean))
-            .sum();
+    for ch in 0..c {
+        let values = || (0..n).flat_map(move |i| &x[(i * c + ch) * hw..][..hw]);
+        let mu = values().map(|&v| v as f64).sum::<f64>() / count as f64;
+        mean[ch] = mu;
+        m2[ch] = values().map(|&v| (v as f64 - mu) * (v as f64 - mu)).sum();
     }
-    s
+    count
 }
 
 /// `y = (x − mean) · inv_std · γ + β`, channel by channel.
@@ -89,21 +89,24 @@ pub fn forward<const C: usize>(
     }
 }
 
-/// `Σ dy` and `Σ dy · x̂` of each channel, `x̂ = (x − mean) · inv_std`.
-pub fn grad_sums<const C: usize>(
+/// `Σ dy` and `Σ dy · x̂` of each channel, `x̂ = (x − mean) · inv_std`,
+/// added to `sum_dy` and `sum_dy_xhat` (`sum_dy.len()` channels).
+#[inline(never)]
+pub fn grad_sums(
     hw: usize,
-    norm: &Normalisation<C>,
+    (mean, inv_std): (&[f32], &[f32]),
     x: &[f32],
     dy: &[f32],
-) -> GradSums<C> {
-    let mut s = GradSums::<C>::ZERO;
+    sum_dy: &mut [f64],
+    sum_dy_xhat: &mut [f64],
+) {
+    let c = sum_dy.len();
     for (j, (&x, &dy)) in x.iter().zip(dy).enumerate() {
-        let ch = (j / hw) % C;
-        let xhat = (x as f64 - norm.mean[ch] as f64) * norm.inv_std[ch] as f64;
-        s.sum_dy[ch] += dy as f64;
-        s.sum_dy_xhat[ch] += dy as f64 * xhat;
+        let ch = (j / hw) % c;
+        let xhat = (x as f64 - mean[ch] as f64) * inv_std[ch] as f64;
+        sum_dy[ch] += dy as f64;
+        sum_dy_xhat[ch] += dy as f64 * xhat;
     }
-    s
 }
 
 /// `dx = γ · inv_std · (dy − Σdy / M − x̂ · Σ(dy·x̂) / M)`, `M` the values per

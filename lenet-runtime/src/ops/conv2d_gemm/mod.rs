@@ -121,6 +121,7 @@ impl<
 
     /// [`GemmConv2dLayer::forward_fused`] with the kernels of `level`.
     #[doc(hidden)]
+    #[inline(never)]
     pub fn forward_fused_at(
         level: Level,
         w: &[f32],
@@ -162,10 +163,12 @@ impl<
     const WEIGHTS: usize = Self::GEOM.weights();
     const BIASES: usize = Self::GEOM.biases();
 
+    #[inline(never)]
     fn forward_at(level: Level, w: &[f32], b: &[f32], x: &[f32], y: &mut [f32]) {
         Self::forward_fused_at(level, w, b, None, Clamp::None, x, y)
     }
 
+    #[inline(never)]
     fn backward_at(
         level: Level,
         w: &[f32],

@@ -298,6 +298,7 @@ impl<
     /// [`DepthwiseConv2dLayer::forward_fused`] with the kernels of `level`.
     #[doc(hidden)]
     #[allow(unsafe_code)]
+    #[inline(never)]
     pub fn forward_fused_at(
         level: Level,
         w: &[f32],
@@ -440,6 +441,7 @@ macro_rules! conv_layer {
             const BIASES: usize = Self::GEOM.biases();
 
             #[allow(unsafe_code)]
+            #[inline(never)]
             fn forward_at(level: Level, w: &[f32], b: &[f32], x: &[f32], y: &mut [f32]) {
                 let () = Self::GEOMETRY;
                 let n = batch_len(x.len(), Self::IN);
@@ -450,6 +452,7 @@ macro_rules! conv_layer {
             }
 
             #[allow(unsafe_code)]
+            #[inline(never)]
             fn backward_at(
                 level: Level,
                 w: &[f32],

@@ -23,8 +23,10 @@ use crate::simd::vector::{Avx2, Avx512, Simd};
 ///
 /// # Panics
 /// If a slice is shorter than the sizes require.
-pub(super) fn forward<const I: usize, const O: usize>(
+pub(super) fn forward(
     level: Level,
+    fan_in: usize,
+    fan_out: usize,
     n: usize,
     w: &[f32],
     b: &[f32],
@@ -33,29 +35,47 @@ pub(super) fn forward<const I: usize, const O: usize>(
     relu: bool,
 ) {
     assert!(
-        w.len() >= O * I && b.len() >= O,
-        "linear: {O}×{I} weights and {O} biases expected"
+        w.len() >= fan_out * fan_in && b.len() >= fan_out,
+        "linear: {fan_out}×{fan_in} weights and {fan_out} biases expected"
     );
     assert!(
-        x.len() >= n * I && y.len() >= n * O,
-        "linear: {n} images of {I} in, {O} out"
+        x.len() >= n * fan_in && y.len() >= n * fan_out,
+        "linear: {n} images of {fan_in} in, {fan_out} out"
     );
     match runnable(level) {
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => {
             // SAFETY: the CPU runs AVX-512F (`runnable`); lengths checked above.
             unsafe {
-                forward_avx512::<I, O>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr(), relu)
+                forward_avx512(
+                    fan_in,
+                    fan_out,
+                    n,
+                    w.as_ptr(),
+                    b.as_ptr(),
+                    x.as_ptr(),
+                    y.as_mut_ptr(),
+                    relu,
+                )
             }
         }
         #[cfg(target_arch = "x86_64")]
         Level::Avx2 => {
             // SAFETY: the CPU runs AVX2 and FMA (`runnable`); lengths checked above.
             unsafe {
-                forward_avx2::<I, O>(n, w.as_ptr(), b.as_ptr(), x.as_ptr(), y.as_mut_ptr(), relu)
+                forward_avx2(
+                    fan_in,
+                    fan_out,
+                    n,
+                    w.as_ptr(),
+                    b.as_ptr(),
+                    x.as_ptr(),
+                    y.as_mut_ptr(),
+                    relu,
+                )
             }
         }
-        _ => portable::<I, O>(n, w, b, x, y, relu),
+        _ => portable(fan_in, fan_out, n, w, b, x, y, relu),
     }
 }
 
@@ -71,7 +91,9 @@ pub(super) fn forward<const I: usize, const O: usize>(
 /// fuse these sums into `vfma.f32`, one rounding fewer; LLVM fuses only
 /// where the target has the instruction. The kernel tests compare with the
 /// specification within a rounding tolerance that covers both.
-fn portable<const I: usize, const O: usize>(
+fn portable(
+    fan_in: usize,
+    fan_out: usize,
     n: usize,
     w: &[f32],
     b: &[f32],
@@ -80,36 +102,37 @@ fn portable<const I: usize, const O: usize>(
     relu: bool,
 ) {
     for s in 0..n {
-        let (x, y) = (&x[s * I..][..I], &mut y[s * O..][..O]);
+        let (x, y) = (&x[s * fan_in..][..fan_in], &mut y[s * fan_out..][..fan_out]);
         let mut o = 0;
-        for _ in 0..O / 4 {
-            rows::<I, 4>(&w[o * I..], &b[o..], x, &mut y[o..], relu);
+        for _ in 0..fan_out / 4 {
+            rows::<4>(fan_in, &w[o * fan_in..], &b[o..], x, &mut y[o..], relu);
             o += 4;
         }
-        if O % 4 >= 2 {
-            rows::<I, 2>(&w[o * I..], &b[o..], x, &mut y[o..], relu);
+        if fan_out % 4 >= 2 {
+            rows::<2>(fan_in, &w[o * fan_in..], &b[o..], x, &mut y[o..], relu);
             o += 2;
         }
-        if O % 2 == 1 {
-            rows::<I, 1>(&w[o * I..], &b[o..], x, &mut y[o..], relu);
+        if fan_out % 2 == 1 {
+            rows::<1>(fan_in, &w[o * fan_in..], &b[o..], x, &mut y[o..], relu);
         }
     }
 }
 
 /// `y[m] = b[m] + Σ_i w[m, i] · x[i]` for the first `MR` rows of `w`.
 #[inline(always)]
-fn rows<const I: usize, const MR: usize>(
+fn rows<const MR: usize>(
+    fan_in: usize,
     w: &[f32],
     b: &[f32],
     x: &[f32],
     y: &mut [f32],
     relu: bool,
 ) {
-    let w: [&[f32]; MR] = core::array::from_fn(|m| &w[m * I..][..I]);
+    let w: [&[f32]; MR] = core::array::from_fn(|m| &w[m * fan_in..][..fan_in]);
     let mut acc: [f32; MR] = core::array::from_fn(|m| b[m]);
     // Four inputs at a time: one address per row and group, the four
     // weights at fixed offsets from it.
-    let (xs, rest) = x[..I].as_chunks::<4>();
+    let (xs, rest) = x[..fan_in].as_chunks::<4>();
     for (g, xs) in xs.iter().enumerate() {
         for (acc, w) in acc.iter_mut().zip(&w) {
             let w = &w[4 * g..][..4];
@@ -118,7 +141,7 @@ fn rows<const I: usize, const MR: usize>(
             }
         }
     }
-    let done = I - rest.len();
+    let done = fan_in - rest.len();
     for (i, &xv) in rest.iter().enumerate() {
         for (acc, w) in acc.iter_mut().zip(&w) {
             *acc += w[done + i] * xv;
@@ -138,8 +161,10 @@ fn rows<const I: usize, const MR: usize>(
 /// # Panics
 /// If a slice is shorter than the sizes require.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn backward<const I: usize, const O: usize>(
+pub(super) fn backward(
     level: Level,
+    fan_in: usize,
+    fan_out: usize,
     n: usize,
     w: &[f32],
     x: &[f32],
@@ -150,24 +175,30 @@ pub(super) fn backward<const I: usize, const O: usize>(
     db: &mut [f32],
 ) {
     assert!(
-        w.len() >= O * I && dw.len() >= O * I && db.len() >= O,
-        "linear: {O}×{I} weights"
+        w.len() >= fan_out * fan_in && dw.len() >= fan_out * fan_in && db.len() >= fan_out,
+        "linear: {fan_out}×{fan_in} weights"
     );
     if let Some(g) = gate {
-        assert!(g.len() >= n * O, "linear: y holds {n} images of {O}");
+        assert!(
+            g.len() >= n * fan_out,
+            "linear: y holds {n} images of {fan_out}"
+        );
     }
     assert!(
-        x.len() >= n * I && dy.len() >= n * O,
-        "linear: {n} images of {I} in, {O} out"
+        x.len() >= n * fan_in && dy.len() >= n * fan_out,
+        "linear: {n} images of {fan_in} in, {fan_out} out"
     );
     if let Some(dx) = &dx {
-        assert!(dx.len() >= n * I, "linear: dx holds {n} images of {I}");
+        assert!(
+            dx.len() >= n * fan_in,
+            "linear: dx holds {n} images of {fan_in}"
+        );
     }
     let level = runnable(level);
     if level == Level::Portable {
-        scalar::backward_params::<I, O>(n, x, gate, dy, dw, db);
+        scalar::backward_params(fan_in, fan_out, n, x, gate, dy, dw, db);
         if let Some(dx) = dx {
-            scalar::backward_input::<I, O>(n, w, gate, dy, dx);
+            scalar::backward_input(fan_in, fan_out, n, w, gate, dy, dx);
         }
         return;
     }
@@ -176,31 +207,51 @@ pub(super) fn backward<const I: usize, const O: usize>(
     // without, the products read `dy` through the gate.
     #[cfg(feature = "std")]
     if let Some(y) = gate {
-        crate::simd::scratch::with_reused(n * O, |g| {
-            for ((g, &y), &d) in g.iter_mut().zip(&y[..n * O]).zip(&dy[..n * O]) {
+        crate::simd::scratch::with_reused(n * fan_out, |g| {
+            for ((g, &y), &d) in g.iter_mut().zip(&y[..n * fan_out]).zip(&dy[..n * fan_out]) {
                 *g = scalar::relu_grad(y, d);
             }
             for s in 0..n {
-                for (d, g) in db[..O].iter_mut().zip(&g[s * O..(s + 1) * O]) {
+                for (d, g) in db[..fan_out]
+                    .iter_mut()
+                    .zip(&g[s * fan_out..(s + 1) * fan_out])
+                {
                     *d += g;
                 }
             }
             // SAFETY: `g` holds `n · O` floats, the lengths of the others were
             // checked above, and `level` runs on this CPU (`runnable`).
-            unsafe { products::<I, O>(level, n, w, x, core::ptr::null(), g.as_ptr(), dx, dw) }
+            unsafe {
+                products(
+                    level,
+                    fan_in,
+                    fan_out,
+                    n,
+                    w,
+                    x,
+                    core::ptr::null(),
+                    g.as_ptr(),
+                    dx,
+                    dw,
+                )
+            }
         });
         return;
     }
     for s in 0..n {
-        let dys = &dy[s * O..(s + 1) * O];
+        let dys = &dy[s * fan_out..(s + 1) * fan_out];
         match gate {
             None => {
-                for (d, g) in db[..O].iter_mut().zip(dys) {
+                for (d, g) in db[..fan_out].iter_mut().zip(dys) {
                     *d += g;
                 }
             }
             Some(y) => {
-                for ((d, &g), &y) in db[..O].iter_mut().zip(dys).zip(&y[s * O..(s + 1) * O]) {
+                for ((d, &g), &y) in db[..fan_out]
+                    .iter_mut()
+                    .zip(dys)
+                    .zip(&y[s * fan_out..(s + 1) * fan_out])
+                {
                     *d += scalar::relu_grad(y, g);
                 }
             }
@@ -209,7 +260,7 @@ pub(super) fn backward<const I: usize, const O: usize>(
     let gate = gate.map_or(core::ptr::null(), |g| g.as_ptr());
     // SAFETY: the lengths were checked above (the gate's, when not null,
     // holds `n · O`), and `level` runs on this CPU (`runnable`).
-    unsafe { products::<I, O>(level, n, w, x, gate, dy.as_ptr(), dx, dw) }
+    unsafe { products(level, fan_in, fan_out, n, w, x, gate, dy.as_ptr(), dx, dw) }
 }
 
 /// `dW += dYᵀ·X` and, when `dx` is given, `dX = dY·W`, `dY` read through
@@ -220,8 +271,10 @@ pub(super) fn backward<const I: usize, const O: usize>(
 /// hold the floats [`backward`] checks, `dy` and `gate` (unless null)
 /// `n · O` floats.
 #[allow(clippy::too_many_arguments)]
-unsafe fn products<const I: usize, const O: usize>(
+unsafe fn products(
     level: Level,
+    fan_in: usize,
+    fan_out: usize,
     n: usize,
     w: &[f32],
     x: &[f32],
@@ -236,7 +289,17 @@ unsafe fn products<const I: usize, const O: usize>(
             // SAFETY: the caller keeps this function's contract (`# Safety`).
             unsafe {
                 let dx = dx.map_or(core::ptr::null_mut(), |d| d.as_mut_ptr());
-                backward_avx512::<I, O>(n, w.as_ptr(), x.as_ptr(), gate, dy, dx, dw.as_mut_ptr())
+                backward_avx512(
+                    fan_in,
+                    fan_out,
+                    n,
+                    w.as_ptr(),
+                    x.as_ptr(),
+                    gate,
+                    dy,
+                    dx,
+                    dw.as_mut_ptr(),
+                )
             }
         }
         #[cfg(target_arch = "x86_64")]
@@ -244,7 +307,17 @@ unsafe fn products<const I: usize, const O: usize>(
             // SAFETY: the caller keeps this function's contract (`# Safety`).
             unsafe {
                 let dx = dx.map_or(core::ptr::null_mut(), |d| d.as_mut_ptr());
-                backward_avx2::<I, O>(n, w.as_ptr(), x.as_ptr(), gate, dy, dx, dw.as_mut_ptr())
+                backward_avx2(
+                    fan_in,
+                    fan_out,
+                    n,
+                    w.as_ptr(),
+                    x.as_ptr(),
+                    gate,
+                    dy,
+                    dx,
+                    dw.as_mut_ptr(),
+                )
             }
         }
         _ => unreachable!("the portable level returned above"),
@@ -257,7 +330,9 @@ unsafe fn products<const I: usize, const O: usize>(
 /// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn forward_avx512<const I: usize, const O: usize>(
+unsafe fn forward_avx512(
+    fan_in: usize,
+    fan_out: usize,
     n: usize,
     w: *const f32,
     b: *const f32,
@@ -266,7 +341,7 @@ unsafe fn forward_avx512<const I: usize, const O: usize>(
     relu: bool,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { dot::<Avx512, I, O>(n, w, b, x, y, relu) }
+    unsafe { dot::<Avx512>(fan_in, fan_out, n, w, b, x, y, relu) }
 }
 
 /// # Safety
@@ -275,7 +350,9 @@ unsafe fn forward_avx512<const I: usize, const O: usize>(
 /// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn forward_avx2<const I: usize, const O: usize>(
+unsafe fn forward_avx2(
+    fan_in: usize,
+    fan_out: usize,
     n: usize,
     w: *const f32,
     b: *const f32,
@@ -284,7 +361,7 @@ unsafe fn forward_avx2<const I: usize, const O: usize>(
     relu: bool,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { dot::<Avx2, I, O>(n, w, b, x, y, relu) }
+    unsafe { dot::<Avx2>(fan_in, fan_out, n, w, b, x, y, relu) }
 }
 
 /// # Safety
@@ -293,7 +370,9 @@ unsafe fn forward_avx2<const I: usize, const O: usize>(
 /// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn backward_avx512<const I: usize, const O: usize>(
+unsafe fn backward_avx512(
+    fan_in: usize,
+    fan_out: usize,
     n: usize,
     w: *const f32,
     x: *const f32,
@@ -305,10 +384,34 @@ unsafe fn backward_avx512<const I: usize, const O: usize>(
     // SAFETY: the caller keeps this function's contract (`# Safety`).
     unsafe {
         // dW[O×I] += dYᵀ[O×n] · X[n×I]
-        gemm::<Avx512, 12, 2>(O, I, n, (dy, gate), 1, O, x, I, dw, I, true);
+        gemm::<Avx512, 12, 2>(
+            fan_out,
+            fan_in,
+            n,
+            (dy, gate),
+            1,
+            fan_out,
+            x,
+            fan_in,
+            dw,
+            fan_in,
+            true,
+        );
         if !dx.is_null() {
             // dX[n×I] = dY[n×O] · W[O×I]
-            gemm::<Avx512, 12, 2>(n, I, O, (dy, gate), O, 1, w, I, dx, I, false);
+            gemm::<Avx512, 12, 2>(
+                n,
+                fan_in,
+                fan_out,
+                (dy, gate),
+                fan_out,
+                1,
+                w,
+                fan_in,
+                dx,
+                fan_in,
+                false,
+            );
         }
     }
 }
@@ -319,7 +422,9 @@ unsafe fn backward_avx512<const I: usize, const O: usize>(
 /// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn backward_avx2<const I: usize, const O: usize>(
+unsafe fn backward_avx2(
+    fan_in: usize,
+    fan_out: usize,
     n: usize,
     w: *const f32,
     x: *const f32,
@@ -330,9 +435,33 @@ unsafe fn backward_avx2<const I: usize, const O: usize>(
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
     unsafe {
-        gemm::<Avx2, 6, 2>(O, I, n, (dy, gate), 1, O, x, I, dw, I, true);
+        gemm::<Avx2, 6, 2>(
+            fan_out,
+            fan_in,
+            n,
+            (dy, gate),
+            1,
+            fan_out,
+            x,
+            fan_in,
+            dw,
+            fan_in,
+            true,
+        );
         if !dx.is_null() {
-            gemm::<Avx2, 6, 2>(n, I, O, (dy, gate), O, 1, w, I, dx, I, false);
+            gemm::<Avx2, 6, 2>(
+                n,
+                fan_in,
+                fan_out,
+                (dy, gate),
+                fan_out,
+                1,
+                w,
+                fan_in,
+                dx,
+                fan_in,
+                false,
+            );
         }
     }
 }
@@ -349,7 +478,9 @@ unsafe fn backward_avx2<const I: usize, const O: usize>(
 /// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn dot<S: Simd, const I: usize, const O: usize>(
+unsafe fn dot<S: Simd>(
+    fan_in: usize,
+    fan_out: usize,
     n: usize,
     w: *const f32,
     b: *const f32,
@@ -361,23 +492,31 @@ unsafe fn dot<S: Simd, const I: usize, const O: usize>(
     unsafe {
         let groups = n / 4;
         let mut o = 0;
-        while o + 4 <= O {
+        while o + 4 <= fan_out {
             for g in 0..groups {
-                let (x, y) = (x.add(4 * g * I), y.add(4 * g * O + o));
-                dot_tile::<S, I, O, 4, 4>(w.add(o * I), b.add(o), x, y, relu);
+                let (x, y) = (x.add(4 * g * fan_in), y.add(4 * g * fan_out + o));
+                dot_tile::<S, 4, 4>(fan_in, fan_out, w.add(o * fan_in), b.add(o), x, y, relu);
             }
             o += 4;
         }
-        while o < O {
+        while o < fan_out {
             for g in 0..groups {
-                let (x, y) = (x.add(4 * g * I), y.add(4 * g * O + o));
-                dot_tile::<S, I, O, 4, 1>(w.add(o * I), b.add(o), x, y, relu);
+                let (x, y) = (x.add(4 * g * fan_in), y.add(4 * g * fan_out + o));
+                dot_tile::<S, 4, 1>(fan_in, fan_out, w.add(o * fan_in), b.add(o), x, y, relu);
             }
             o += 1;
         }
         let mut s = 4 * groups;
         while s < n {
-            dot_rows::<S, I, O, 1, 8>(w, b, x.add(s * I), y.add(s * O), relu);
+            dot_rows::<S, 1, 8>(
+                fan_in,
+                fan_out,
+                w,
+                b,
+                x.add(s * fan_in),
+                y.add(s * fan_out),
+                relu,
+            );
             s += 1;
         }
     }
@@ -391,7 +530,9 @@ unsafe fn dot<S: Simd, const I: usize, const O: usize>(
 /// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn dot_rows<S: Simd, const I: usize, const O: usize, const MS: usize, const MO: usize>(
+unsafe fn dot_rows<S: Simd, const MS: usize, const MO: usize>(
+    fan_in: usize,
+    fan_out: usize,
     w: *const f32,
     b: *const f32,
     x: *const f32,
@@ -401,12 +542,28 @@ unsafe fn dot_rows<S: Simd, const I: usize, const O: usize, const MS: usize, con
     // SAFETY: the caller keeps this function's contract (`# Safety`).
     unsafe {
         let mut o = 0;
-        while o + MO <= O {
-            dot_tile::<S, I, O, MS, MO>(w.add(o * I), b.add(o), x, y.add(o), relu);
+        while o + MO <= fan_out {
+            dot_tile::<S, MS, MO>(
+                fan_in,
+                fan_out,
+                w.add(o * fan_in),
+                b.add(o),
+                x,
+                y.add(o),
+                relu,
+            );
             o += MO;
         }
-        while o < O {
-            dot_tile::<S, I, O, MS, 1>(w.add(o * I), b.add(o), x, y.add(o), relu);
+        while o < fan_out {
+            dot_tile::<S, MS, 1>(
+                fan_in,
+                fan_out,
+                w.add(o * fan_in),
+                b.add(o),
+                x,
+                y.add(o),
+                relu,
+            );
             o += 1;
         }
     }
@@ -420,7 +577,9 @@ unsafe fn dot_rows<S: Simd, const I: usize, const O: usize, const MS: usize, con
 /// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn dot_tile<S: Simd, const I: usize, const O: usize, const MS: usize, const MO: usize>(
+unsafe fn dot_tile<S: Simd, const MS: usize, const MO: usize>(
+    fan_in: usize,
+    fan_out: usize,
     w: *const f32,
     b: *const f32,
     x: *const f32,
@@ -431,30 +590,30 @@ unsafe fn dot_tile<S: Simd, const I: usize, const O: usize, const MS: usize, con
     unsafe {
         let act = |v: f32| if relu && v < 0.0 { 0.0 } else { v };
         let mut acc = [[S::zero(); MO]; MS];
-        let full = I / S::LANES;
+        let full = fan_in / S::LANES;
         for v in 0..full {
             let off = v * S::LANES;
             let mut wv = [S::zero(); MO];
             for (o, wv) in wv.iter_mut().enumerate() {
-                *wv = S::load(w.add(o * I + off));
+                *wv = S::load(w.add(o * fan_in + off));
             }
             for (s, acc) in acc.iter_mut().enumerate() {
-                let xv = S::load(x.add(s * I + off));
+                let xv = S::load(x.add(s * fan_in + off));
                 for (a, &wv) in acc.iter_mut().zip(&wv) {
                     *a = S::fma(xv, wv, *a);
                 }
             }
         }
-        let tail = I % S::LANES;
+        let tail = fan_in % S::LANES;
         if tail > 0 {
             let off = full * S::LANES;
             let m = S::first(tail);
             let mut wv = [S::zero(); MO];
             for (o, wv) in wv.iter_mut().enumerate() {
-                *wv = S::load_masked(w.add(o * I + off), m);
+                *wv = S::load_masked(w.add(o * fan_in + off), m);
             }
             for (s, acc) in acc.iter_mut().enumerate() {
-                let xv = S::load_masked(x.add(s * I + off), m);
+                let xv = S::load_masked(x.add(s * fan_in + off), m);
                 for (a, &wv) in acc.iter_mut().zip(&wv) {
                     *a = S::fma(xv, wv, *a);
                 }
@@ -464,13 +623,13 @@ unsafe fn dot_tile<S: Simd, const I: usize, const O: usize, const MS: usize, con
             let sums = lane_sums::<S, MS, MO>(&acc);
             for s in 0..MS {
                 for o in 0..MO {
-                    *y.add(s * O + o) = act(sums[s * MO + o] + *b.add(o));
+                    *y.add(s * fan_out + o) = act(sums[s * MO + o] + *b.add(o));
                 }
             }
         } else {
             for (s, acc) in acc.iter().enumerate() {
                 for (o, &a) in acc.iter().enumerate() {
-                    *y.add(s * O + o) = act(S::sum(a) + *b.add(o));
+                    *y.add(s * fan_out + o) = act(S::sum(a) + *b.add(o));
                 }
             }
         }

@@ -5,7 +5,9 @@
 /// The kernel tests' oracle: every level, the portable one included, runs a
 /// kernel of its own.
 #[cfg_attr(not(test), allow(dead_code))]
-pub fn forward<const I: usize, const O: usize>(
+pub fn forward(
+    fan_in: usize,
+    fan_out: usize,
     n: usize,
     w: &[f32],
     b: &[f32],
@@ -13,12 +15,12 @@ pub fn forward<const I: usize, const O: usize>(
     y: &mut [f32],
 ) {
     for s in 0..n {
-        for o in 0..O {
+        for o in 0..fan_out {
             let mut acc = b[o];
-            for i in 0..I {
-                acc += w[o * I + i] * x[s * I + i];
+            for i in 0..fan_in {
+                acc += w[o * fan_in + i] * x[s * fan_in + i];
             }
-            y[s * O + o] = acc;
+            y[s * fan_out + o] = acc;
         }
     }
 }
@@ -56,7 +58,9 @@ fn reaching(gate: Option<&[f32]>, dy: &[f32], j: usize) -> f32 {
 
 /// `dw[o, i] += Σ_n g[n, o] · x[n, i]`, `db[o] += Σ_n g[n, o]`, where `g`
 /// is `dy` (through a fused `relu` whose output is `gate`, when given).
-pub fn backward_params<const I: usize, const O: usize>(
+pub fn backward_params(
+    fan_in: usize,
+    fan_out: usize,
     n: usize,
     x: &[f32],
     gate: Option<&[f32]>,
@@ -65,18 +69,20 @@ pub fn backward_params<const I: usize, const O: usize>(
     db: &mut [f32],
 ) {
     for s in 0..n {
-        for o in 0..O {
-            let g = reaching(gate, dy, s * O + o);
+        for o in 0..fan_out {
+            let g = reaching(gate, dy, s * fan_out + o);
             db[o] += g;
-            for i in 0..I {
-                dw[o * I + i] += g * x[s * I + i];
+            for i in 0..fan_in {
+                dw[o * fan_in + i] += g * x[s * fan_in + i];
             }
         }
     }
 }
 
 /// `dx[n, i] = Σ_o g[n, o] · w[o, i]`, `g` as in [`backward_params`].
-pub fn backward_input<const I: usize, const O: usize>(
+pub fn backward_input(
+    fan_in: usize,
+    fan_out: usize,
     n: usize,
     w: &[f32],
     gate: Option<&[f32]>,
@@ -84,12 +90,12 @@ pub fn backward_input<const I: usize, const O: usize>(
     dx: &mut [f32],
 ) {
     for s in 0..n {
-        for i in 0..I {
+        for i in 0..fan_in {
             let mut acc = 0.0;
-            for o in 0..O {
-                acc += reaching(gate, dy, s * O + o) * w[o * I + i];
+            for o in 0..fan_out {
+                acc += reaching(gate, dy, s * fan_out + o) * w[o * fan_in + i];
             }
-            dx[s * I + i] = acc;
+            dx[s * fan_in + i] = acc;
         }
     }
 }
