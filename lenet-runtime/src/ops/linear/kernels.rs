@@ -23,10 +23,10 @@ use crate::simd::vector::{Avx2, Avx512, Simd};
 ///
 /// # Panics
 /// If a slice is shorter than the sizes require.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn forward(
     level: Level,
-    fan_in: usize,
-    fan_out: usize,
+    (fan_in, fan_out): (usize, usize),
     n: usize,
     w: &[f32],
     b: &[f32],
@@ -48,8 +48,7 @@ pub(super) fn forward(
             // SAFETY: the CPU runs AVX-512F (`runnable`); lengths checked above.
             unsafe {
                 forward_avx512(
-                    fan_in,
-                    fan_out,
+                    (fan_in, fan_out),
                     n,
                     w.as_ptr(),
                     b.as_ptr(),
@@ -64,8 +63,7 @@ pub(super) fn forward(
             // SAFETY: the CPU runs AVX2 and FMA (`runnable`); lengths checked above.
             unsafe {
                 forward_avx2(
-                    fan_in,
-                    fan_out,
+                    (fan_in, fan_out),
                     n,
                     w.as_ptr(),
                     b.as_ptr(),
@@ -75,7 +73,7 @@ pub(super) fn forward(
                 )
             }
         }
-        _ => portable(fan_in, fan_out, n, w, b, x, y, relu),
+        _ => portable((fan_in, fan_out), n, w, b, x, y, relu),
     }
 }
 
@@ -92,8 +90,7 @@ pub(super) fn forward(
 /// where the target has the instruction. The kernel tests compare with the
 /// specification within a rounding tolerance that covers both.
 fn portable(
-    fan_in: usize,
-    fan_out: usize,
+    (fan_in, fan_out): (usize, usize),
     n: usize,
     w: &[f32],
     b: &[f32],
@@ -163,8 +160,7 @@ fn rows<const MR: usize>(
 #[allow(clippy::too_many_arguments)]
 pub(super) fn backward(
     level: Level,
-    fan_in: usize,
-    fan_out: usize,
+    (fan_in, fan_out): (usize, usize),
     n: usize,
     w: &[f32],
     x: &[f32],
@@ -196,9 +192,9 @@ pub(super) fn backward(
     }
     let level = runnable(level);
     if level == Level::Portable {
-        scalar::backward_params(fan_in, fan_out, n, x, gate, dy, dw, db);
+        scalar::backward_params((fan_in, fan_out), n, x, gate, dy, dw, db);
         if let Some(dx) = dx {
-            scalar::backward_input(fan_in, fan_out, n, w, gate, dy, dx);
+            scalar::backward_input((fan_in, fan_out), n, w, gate, dy, dx);
         }
         return;
     }
@@ -224,8 +220,7 @@ pub(super) fn backward(
             unsafe {
                 products(
                     level,
-                    fan_in,
-                    fan_out,
+                    (fan_in, fan_out),
                     n,
                     w,
                     x,
@@ -260,7 +255,7 @@ pub(super) fn backward(
     let gate = gate.map_or(core::ptr::null(), |g| g.as_ptr());
     // SAFETY: the lengths were checked above (the gate's, when not null,
     // holds `n · O`), and `level` runs on this CPU (`runnable`).
-    unsafe { products(level, fan_in, fan_out, n, w, x, gate, dy.as_ptr(), dx, dw) }
+    unsafe { products(level, (fan_in, fan_out), n, w, x, gate, dy.as_ptr(), dx, dw) }
 }
 
 /// `dW += dYᵀ·X` and, when `dx` is given, `dX = dY·W`, `dY` read through
@@ -273,8 +268,7 @@ pub(super) fn backward(
 #[allow(clippy::too_many_arguments)]
 unsafe fn products(
     level: Level,
-    fan_in: usize,
-    fan_out: usize,
+    (fan_in, fan_out): (usize, usize),
     n: usize,
     w: &[f32],
     x: &[f32],
@@ -290,8 +284,7 @@ unsafe fn products(
             unsafe {
                 let dx = dx.map_or(core::ptr::null_mut(), |d| d.as_mut_ptr());
                 backward_avx512(
-                    fan_in,
-                    fan_out,
+                    (fan_in, fan_out),
                     n,
                     w.as_ptr(),
                     x.as_ptr(),
@@ -308,8 +301,7 @@ unsafe fn products(
             unsafe {
                 let dx = dx.map_or(core::ptr::null_mut(), |d| d.as_mut_ptr());
                 backward_avx2(
-                    fan_in,
-                    fan_out,
+                    (fan_in, fan_out),
                     n,
                     w.as_ptr(),
                     x.as_ptr(),
@@ -331,8 +323,7 @@ unsafe fn products(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn forward_avx512(
-    fan_in: usize,
-    fan_out: usize,
+    (fan_in, fan_out): (usize, usize),
     n: usize,
     w: *const f32,
     b: *const f32,
@@ -341,7 +332,7 @@ unsafe fn forward_avx512(
     relu: bool,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { dot::<Avx512>(fan_in, fan_out, n, w, b, x, y, relu) }
+    unsafe { dot::<Avx512>((fan_in, fan_out), n, w, b, x, y, relu) }
 }
 
 /// # Safety
@@ -351,8 +342,7 @@ unsafe fn forward_avx512(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn forward_avx2(
-    fan_in: usize,
-    fan_out: usize,
+    (fan_in, fan_out): (usize, usize),
     n: usize,
     w: *const f32,
     b: *const f32,
@@ -361,7 +351,7 @@ unsafe fn forward_avx2(
     relu: bool,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe { dot::<Avx2>(fan_in, fan_out, n, w, b, x, y, relu) }
+    unsafe { dot::<Avx2>((fan_in, fan_out), n, w, b, x, y, relu) }
 }
 
 /// # Safety
@@ -370,9 +360,9 @@ unsafe fn forward_avx2(
 /// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
 unsafe fn backward_avx512(
-    fan_in: usize,
-    fan_out: usize,
+    (fan_in, fan_out): (usize, usize),
     n: usize,
     w: *const f32,
     x: *const f32,
@@ -422,9 +412,9 @@ unsafe fn backward_avx512(
 /// check the lengths, and the layer type proves the geometry).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
 unsafe fn backward_avx2(
-    fan_in: usize,
-    fan_out: usize,
+    (fan_in, fan_out): (usize, usize),
     n: usize,
     w: *const f32,
     x: *const f32,
@@ -479,8 +469,7 @@ unsafe fn backward_avx2(
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn dot<S: Simd>(
-    fan_in: usize,
-    fan_out: usize,
+    (fan_in, fan_out): (usize, usize),
     n: usize,
     w: *const f32,
     b: *const f32,
@@ -495,22 +484,21 @@ unsafe fn dot<S: Simd>(
         while o + 4 <= fan_out {
             for g in 0..groups {
                 let (x, y) = (x.add(4 * g * fan_in), y.add(4 * g * fan_out + o));
-                dot_tile::<S, 4, 4>(fan_in, fan_out, w.add(o * fan_in), b.add(o), x, y, relu);
+                dot_tile::<S, 4, 4>((fan_in, fan_out), w.add(o * fan_in), b.add(o), x, y, relu);
             }
             o += 4;
         }
         while o < fan_out {
             for g in 0..groups {
                 let (x, y) = (x.add(4 * g * fan_in), y.add(4 * g * fan_out + o));
-                dot_tile::<S, 4, 1>(fan_in, fan_out, w.add(o * fan_in), b.add(o), x, y, relu);
+                dot_tile::<S, 4, 1>((fan_in, fan_out), w.add(o * fan_in), b.add(o), x, y, relu);
             }
             o += 1;
         }
         let mut s = 4 * groups;
         while s < n {
             dot_rows::<S, 1, 8>(
-                fan_in,
-                fan_out,
+                (fan_in, fan_out),
                 w,
                 b,
                 x.add(s * fan_in),
@@ -531,8 +519,7 @@ unsafe fn dot<S: Simd>(
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn dot_rows<S: Simd, const MS: usize, const MO: usize>(
-    fan_in: usize,
-    fan_out: usize,
+    (fan_in, fan_out): (usize, usize),
     w: *const f32,
     b: *const f32,
     x: *const f32,
@@ -544,8 +531,7 @@ unsafe fn dot_rows<S: Simd, const MS: usize, const MO: usize>(
         let mut o = 0;
         while o + MO <= fan_out {
             dot_tile::<S, MS, MO>(
-                fan_in,
-                fan_out,
+                (fan_in, fan_out),
                 w.add(o * fan_in),
                 b.add(o),
                 x,
@@ -556,8 +542,7 @@ unsafe fn dot_rows<S: Simd, const MS: usize, const MO: usize>(
         }
         while o < fan_out {
             dot_tile::<S, MS, 1>(
-                fan_in,
-                fan_out,
+                (fan_in, fan_out),
                 w.add(o * fan_in),
                 b.add(o),
                 x,
@@ -578,8 +563,7 @@ unsafe fn dot_rows<S: Simd, const MS: usize, const MO: usize>(
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn dot_tile<S: Simd, const MS: usize, const MO: usize>(
-    fan_in: usize,
-    fan_out: usize,
+    (fan_in, fan_out): (usize, usize),
     w: *const f32,
     b: *const f32,
     x: *const f32,

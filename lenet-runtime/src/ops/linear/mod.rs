@@ -28,7 +28,7 @@ impl<const I: usize, const O: usize> Layer for LinearLayer<I, O> {
     fn forward_at(level: Level, w: &[f32], b: &[f32], x: &[f32], y: &mut [f32]) {
         let () = Self::GEOMETRY;
         let n = batch_len(x.len(), I);
-        kernels::forward(level, I, O, n, w, b, x, y, false);
+        kernels::forward(level, (I, O), n, w, b, x, y, false);
     }
 
     fn backward_at(
@@ -43,7 +43,7 @@ impl<const I: usize, const O: usize> Layer for LinearLayer<I, O> {
     ) {
         let () = Self::GEOMETRY;
         let n = batch_len(x.len(), I);
-        kernels::backward(level, I, O, n, w, x, None, dy, dx, dw, db);
+        kernels::backward(level, (I, O), n, w, x, None, dy, dx, dw, db);
     }
 }
 
@@ -62,7 +62,7 @@ impl<const I: usize, const O: usize> Layer for LinearReluLayer<I, O> {
     fn forward_at(level: Level, w: &[f32], b: &[f32], x: &[f32], y: &mut [f32]) {
         let () = LinearLayer::<I, O>::GEOMETRY;
         let n = batch_len(x.len(), I);
-        kernels::forward(level, I, O, n, w, b, x, y, true);
+        kernels::forward(level, (I, O), n, w, b, x, y, true);
     }
 
     fn backward_at(
@@ -77,6 +77,6 @@ impl<const I: usize, const O: usize> Layer for LinearReluLayer<I, O> {
     ) {
         let () = LinearLayer::<I, O>::GEOMETRY;
         let n = batch_len(x.len(), I);
-        kernels::backward(level, I, O, n, w, x, Some(y), dy, dx, dw, db);
+        kernels::backward(level, (I, O), n, w, x, Some(y), dy, dx, dw, db);
     }
 }

@@ -6,8 +6,7 @@
 /// kernel of its own.
 #[cfg_attr(not(test), allow(dead_code))]
 pub fn forward(
-    fan_in: usize,
-    fan_out: usize,
+    (fan_in, fan_out): (usize, usize),
     n: usize,
     w: &[f32],
     b: &[f32],
@@ -59,8 +58,7 @@ fn reaching(gate: Option<&[f32]>, dy: &[f32], j: usize) -> f32 {
 /// `dw[o, i] += Σ_n g[n, o] · x[n, i]`, `db[o] += Σ_n g[n, o]`, where `g`
 /// is `dy` (through a fused `relu` whose output is `gate`, when given).
 pub fn backward_params(
-    fan_in: usize,
-    fan_out: usize,
+    (fan_in, fan_out): (usize, usize),
     n: usize,
     x: &[f32],
     gate: Option<&[f32]>,
@@ -81,8 +79,7 @@ pub fn backward_params(
 
 /// `dx[n, i] = Σ_o g[n, o] · w[o, i]`, `g` as in [`backward_params`].
 pub fn backward_input(
-    fan_in: usize,
-    fan_out: usize,
+    (fan_in, fan_out): (usize, usize),
     n: usize,
     w: &[f32],
     gate: Option<&[f32]>,

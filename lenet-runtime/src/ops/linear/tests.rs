@@ -18,10 +18,10 @@ fn reference<const I: usize, const O: usize>(
     db0: &[f32],
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
     let mut y = vec![0.0; n * O];
-    scalar::forward(I, O, n, w, b, x, &mut y);
+    scalar::forward((I, O), n, w, b, x, &mut y);
     let (mut dw, mut db, mut dx) = (dw0.to_vec(), db0.to_vec(), vec![0.0; n * I]);
-    scalar::backward_params(I, O, n, x, None, dy, &mut dw, &mut db);
-    scalar::backward_input(I, O, n, w, None, dy, &mut dx);
+    scalar::backward_params((I, O), n, x, None, dy, &mut dw, &mut db);
+    scalar::backward_input((I, O), n, w, None, dy, &mut dx);
     (y, dw, db, dx)
 }
 
@@ -103,7 +103,7 @@ fn portable_is_the_specification_exactly() {
         let mut rng = Rng::new(seed);
         let (w, b, x) = (rng.vec(O * I), rng.vec(O), rng.vec(n * I));
         let mut want = vec![0.0; n * O];
-        scalar::forward(I, O, n, &w, &b, &x, &mut want);
+        scalar::forward((I, O), n, &w, &b, &x, &mut want);
         let mut got = vec![f32::NAN; want.len()];
         LinearLayer::<I, O>::forward_at(crate::simd::Level::Portable, &w, &b, &x, &mut got);
         assert_eq!(got, want, "linear {I}→{O}, n = {n}");
