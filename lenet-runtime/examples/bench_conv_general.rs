@@ -1,6 +1,8 @@
 //! Forward and backward time of the depthwise layers of MobileNetV1-0.25
 //! (96×96×3) and DS-CNN (1×49×10), and of DS-CNN's first convolution, at
-//! batch 1 and 64: µs per call, the median of 5 windows of 0.05 s each.
+//! batch 1 and 64, and DS-CNN's depthwise inference as the network runs it
+//! (batch norm and `relu` in the store, `forward_fused`): µs per call, the
+//! median of 5 windows of 0.05 s each.
 //!
 //! ```text
 //! cargo run --release -p lenet-runtime --example bench_conv_general [FILTER]
@@ -9,7 +11,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use lenet_runtime::ops::{DepthwiseConv2dLayer, GroupedConv2dLayer, Layer};
+use lenet_runtime::ops::{Clamp, DepthwiseConv2dLayer, EvalNorm, GroupedConv2dLayer, Layer};
 
 fn rng_vec(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed;
@@ -127,6 +129,27 @@ fn main() {
         "ds-cnn dw1-4 64x25x5",
         f,
     );
+    if "ds-cnn dw fused 64x25x5".contains(f) {
+        type DsDw = DepthwiseConv2dLayer<64, 1, 3, 3, 1, 1, 1, 1, 1, 1, false, 25, 5, 25, 5>;
+        let (w, x) = (rng_vec(DsDw::WEIGHTS, 1), rng_vec(DsDw::IN, 3));
+        let (gamma, beta, mean) = (rng_vec(64, 5), rng_vec(64, 6), rng_vec(64, 7));
+        let var: Vec<f32> = rng_vec(64, 8).iter().map(|v| v + 1.0).collect();
+        let norm = EvalNorm {
+            gamma: &gamma,
+            beta: &beta,
+            running_mean: &mean,
+            running_var: &var,
+            eps: 1e-5,
+        };
+        let mut y = vec![0.0; DsDw::OUT];
+        let t = time(&mut || {
+            DsDw::forward_fused(&w, &[], Some(norm), Clamp::Relu, black_box(&x), &mut y)
+        });
+        println!(
+            "{:<28} n=1   forward {t:>10.2} µs",
+            "ds-cnn dw fused 64x25x5"
+        );
+    }
     let c1 = layer::<GroupedConv2dLayer<1, 64, 10, 4, 2, 2, 5, 1, 1, 1, 1, true, 49, 10, 25, 5>>(
         "ds-cnn conv1 1->64 10x4 s2",
         f,
