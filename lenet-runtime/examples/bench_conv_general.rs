@@ -78,6 +78,58 @@ fn layer<L: Layer>(name: &str, filter: &str) -> (f64, f64) {
     (fwd[0], fwd[1])
 }
 
+/// Prints the forward µs at batch 1 of depthwise layer `L` as a network runs
+/// it: the batch norm and `relu` applied in the store.
+fn fused<L: Layer + Fused>(name: &str, filter: &str) {
+    if !name.contains(filter) {
+        return;
+    }
+    let (w, x) = (rng_vec(L::WEIGHTS, 1), rng_vec(L::IN, 3));
+    let c = L::OUT_CHANNELS;
+    let (gamma, beta, mean) = (rng_vec(c, 5), rng_vec(c, 6), rng_vec(c, 7));
+    let var: Vec<f32> = rng_vec(c, 8).iter().map(|v| v + 1.0).collect();
+    let norm = EvalNorm {
+        gamma: &gamma,
+        beta: &beta,
+        running_mean: &mean,
+        running_var: &var,
+        eps: 1e-5,
+    };
+    let mut y = vec![0.0; L::OUT];
+    let t = time(&mut || L::run(&w, norm, black_box(&x), &mut y));
+    println!("{name:<28} n=1   forward {t:>10.2} µs");
+}
+
+/// A depthwise layer's fused forward.
+trait Fused {
+    const OUT_CHANNELS: usize;
+    fn run(w: &[f32], norm: EvalNorm<'_>, x: &[f32], y: &mut [f32]);
+}
+
+impl<
+        const C: usize,
+        const M: usize,
+        const KH: usize,
+        const KW: usize,
+        const SH: usize,
+        const SW: usize,
+        const PH: usize,
+        const PW: usize,
+        const DH: usize,
+        const DW: usize,
+        const BIAS: bool,
+        const H: usize,
+        const W: usize,
+        const HO: usize,
+        const WO: usize,
+    > Fused for DepthwiseConv2dLayer<C, M, KH, KW, SH, SW, PH, PW, DH, DW, BIAS, H, W, HO, WO>
+{
+    const OUT_CHANNELS: usize = C * M;
+    fn run(w: &[f32], norm: EvalNorm<'_>, x: &[f32], y: &mut [f32]) {
+        Self::forward_fused(w, &[], Some(norm), Clamp::Relu, x, y)
+    }
+}
+
 type Dw<const C: usize, const S: usize, const H: usize, const HO: usize> =
     DepthwiseConv2dLayer<C, 1, 3, 3, S, S, 1, 1, 1, 1, false, H, H, HO, HO>;
 
@@ -129,27 +181,13 @@ fn main() {
         "ds-cnn dw1-4 64x25x5",
         f,
     );
-    if "ds-cnn dw fused 64x25x5".contains(f) {
-        type DsDw = DepthwiseConv2dLayer<64, 1, 3, 3, 1, 1, 1, 1, 1, 1, false, 25, 5, 25, 5>;
-        let (w, x) = (rng_vec(DsDw::WEIGHTS, 1), rng_vec(DsDw::IN, 3));
-        let (gamma, beta, mean) = (rng_vec(64, 5), rng_vec(64, 6), rng_vec(64, 7));
-        let var: Vec<f32> = rng_vec(64, 8).iter().map(|v| v + 1.0).collect();
-        let norm = EvalNorm {
-            gamma: &gamma,
-            beta: &beta,
-            running_mean: &mean,
-            running_var: &var,
-            eps: 1e-5,
-        };
-        let mut y = vec![0.0; DsDw::OUT];
-        let t = time(&mut || {
-            DsDw::forward_fused(&w, &[], Some(norm), Clamp::Relu, black_box(&x), &mut y)
-        });
-        println!(
-            "{:<28} n=1   forward {t:>10.2} µs",
-            "ds-cnn dw fused 64x25x5"
-        );
-    }
+    fused::<DepthwiseConv2dLayer<64, 1, 3, 3, 1, 1, 1, 1, 1, 1, false, 25, 5, 25, 5>>(
+        "ds-cnn dw fused 64x25x5",
+        f,
+    );
+    fused::<Dw<8, 1, 48, 48>>("mobilenet dw1 fused 8x48x48", f);
+    fused::<Dw<32, 1, 24, 24>>("mobilenet dw3 fused 32x24x24", f);
+    fused::<Dw<128, 1, 6, 6>>("mobilenet dw7 fused 128x6x6", f);
     let c1 = layer::<GroupedConv2dLayer<1, 64, 10, 4, 2, 2, 5, 1, 1, 1, 1, true, 49, 10, 25, 5>>(
         "ds-cnn conv1 1->64 10x4 s2",
         f,

@@ -15,7 +15,12 @@ pub fn forward<const H: usize, const W: usize>(planes: usize, x: &[f32], y: &mut
                 *a += v;
             }
         }
-        for (a, &v) in acc.iter_mut().zip(rest) {
+        // The rest as a last chunk of 16, padded with +0: a partial sum
+        // starts at +0 and so is never −0, and `s + 0 = s` (the same bits
+        // as adding only the rest, in vectors).
+        let mut last = [0.0f32; 16];
+        last[..rest.len()].copy_from_slice(rest);
+        for (a, &v) in acc.iter_mut().zip(&last) {
             *a += v;
         }
         for half in [8, 4, 2, 1] {

@@ -11,6 +11,45 @@ use crate::simd::{runnable, Level};
 #[cfg(target_arch = "x86_64")]
 use crate::simd::vector::{Avx2, Avx512, Simd};
 
+/// [`scalar::eval_coefficients`](super::scalar::eval_coefficients), eight
+/// channels at a time on AVX-512 (its square roots and divisions are
+/// IEEE's, correctly rounded at any width: the same bits).
+///
+/// # Panics
+/// If a slice is shorter than `s`.
+pub(super) fn coefficients(
+    level: Level,
+    stats: (&[f32], &[f32], &[f32]),
+    eps: f32,
+    s: &mut [f32],
+    a: &mut [f32],
+) {
+    let c = s.len();
+    assert!(
+        stats.0.len() >= c && stats.1.len() >= c && stats.2.len() >= c && a.len() >= c,
+        "batch_norm: {c} channels"
+    );
+    match runnable(level) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the CPU runs AVX-512F (`runnable`).
+        Level::Avx512 => unsafe { coefficients_avx512(stats, eps, s, a) },
+        _ => super::scalar::eval_coefficients(stats, eps, s, a),
+    }
+}
+
+/// # Safety
+/// The CPU runs AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn coefficients_avx512(
+    stats: (&[f32], &[f32], &[f32]),
+    eps: f32,
+    s: &mut [f32],
+    a: &mut [f32],
+) {
+    super::scalar::eval_coefficients(stats, eps, s, a)
+}
+
 /// `y[i, ch, p] = a[ch] · (x[i, ch, p] + s[ch]) + k[ch]` for every image `i`
 /// of `x` (`a.len()` channels of `hw` values each).
 ///

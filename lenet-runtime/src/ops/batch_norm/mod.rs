@@ -537,11 +537,7 @@ pub(crate) fn eval_coefficients(
         &gamma[..c],
         &mut a[..c],
     );
-    for ch in 0..c {
-        let inv_std = scalar::inv_sqrt(var[ch] as f64 + eps as f64) as f32;
-        s[ch] = -mean[ch];
-        a[ch] = gamma[ch] * inv_std;
-    }
+    kernels::coefficients(simd::level(), (mean, var, gamma), eps, s, a);
 }
 
 /// Folds an evaluation-mode batch norm into the layer before it (a

@@ -52,6 +52,25 @@ pub fn inv_sqrt_newton(v: f64) -> f64 {
     y * scale
 }
 
+/// The coefficients of evaluation mode for the `s.len()` channels (every
+/// slice as long): `s = −running_mean`, `a = γ · (1 / √(running_var + eps))`,
+/// the square root in f64.
+#[inline(always)]
+pub fn eval_coefficients(
+    (mean, var, gamma): (&[f32], &[f32], &[f32]),
+    eps: f32,
+    s: &mut [f32],
+    a: &mut [f32],
+) {
+    let c = s.len();
+    let (mean, var, gamma, a) = (&mean[..c], &var[..c], &gamma[..c], &mut a[..c]);
+    for ch in 0..c {
+        let inv_std = inv_sqrt(var[ch] as f64 + eps as f64) as f32;
+        s[ch] = -mean[ch];
+        a[ch] = gamma[ch] * inv_std;
+    }
+}
+
 /// Mean and sum of squared deviations of each channel over `x`'s images
 /// (`mean.len()` channels of `hw` values each), two passes, written to
 /// `mean` and `m2`; returns the values per channel (left unwritten when

@@ -271,3 +271,27 @@ fn inv_sqrt_without_std_is_exact_to_rounding() {
     assert_eq!(scalar::inv_sqrt_newton(f64::INFINITY), 0.0);
     assert!(scalar::inv_sqrt_newton(-1.0).is_nan() && scalar::inv_sqrt_newton(f64::NAN).is_nan());
 }
+
+#[test]
+fn eval_coefficients_are_the_specifications_bits_at_every_level() {
+    let mut rng = Rng::new(11);
+    // 37 channels: whole vectors and a tail; variances from 0 (with eps)
+    // to large, one negative (NaN), one infinite.
+    let c = 37;
+    let mean = rng.vec(c);
+    let gamma = rng.vec(c);
+    let mut var: Vec<f32> = rng.vec(c).iter().map(|v| v.abs() * 10f32.powi(4)).collect();
+    var[0] = 0.0;
+    var[1] = 1e-30;
+    var[2] = -1.0;
+    var[3] = f32::INFINITY;
+    let mut want = (vec![f32::NAN; c], vec![f32::NAN; c]);
+    scalar::eval_coefficients((&mean, &var, &gamma), 1e-5, &mut want.0, &mut want.1);
+    let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    for level in levels("batch_norm coefficients") {
+        let mut got = (vec![f32::NAN; c], vec![f32::NAN; c]);
+        super::kernels::coefficients(level, (&mean, &var, &gamma), 1e-5, &mut got.0, &mut got.1);
+        assert_eq!(bits(&got.0), bits(&want.0), "{level:?}: s");
+        assert_eq!(bits(&got.1), bits(&want.1), "{level:?}: a");
+    }
+}

@@ -10,11 +10,7 @@
 //! masked load and one fused multiply-add; a lane is masked off where its
 //! row or column falls in the padding. The masks are a row mask per kernel
 //! row and a column mask per kernel column for each vector, computed once
-//! per call and shared by every channel and image. The vectors of a
-//! channel are taken [`BLOCK`] at a time, tap by tap, so that each weight is
-//! broadcast once per block and the block's sums are independent chains of
-//! multiply-adds (one chain per vector waits on each multiply-add's
-//! latency).
+//! per call and shared by every channel and image.
 
 use super::ConvGeometry;
 use crate::ops::epilogue::{Epilogue, Raw};
@@ -24,8 +20,6 @@ use crate::simd::{runnable, Level};
 const MAX_VECTORS: usize = 256;
 /// The most rows or columns of a kernel.
 const MAX_SIDE: usize = 8;
-/// Vectors summed side by side.
-const BLOCK: usize = 8;
 
 /// Whether the flat kernel takes this geometry.
 fn applies(g: &ConvGeometry) -> bool {
@@ -99,9 +93,8 @@ unsafe fn forward_avx512(
     let vectors = p.div_ceil(l);
     // Per vector, the lanes whose input row is inside the image for each
     // kernel row, and whose input column is for each kernel column.
-    // A last block's vectors past the plane keep masks of 0.
-    let mut rows = [[0u16; MAX_SIDE]; MAX_VECTORS + BLOCK];
-    let mut cols = [[0u16; MAX_SIDE]; MAX_VECTORS + BLOCK];
+    let mut rows = [[0u16; MAX_SIDE]; MAX_VECTORS];
+    let mut cols = [[0u16; MAX_SIDE]; MAX_VECTORS];
     // SAFETY: the CPU runs AVX-512F (this function's contract); the lane
     // counters stay below `ho` and `wo`, and the masks only ever select
     // lanes below `p`.
@@ -169,8 +162,8 @@ unsafe fn forward_avx512(
 /// The masks and offsets of [`forward_avx512`], computed once per call.
 #[cfg(target_arch = "x86_64")]
 struct Tables<'a> {
-    rows: &'a [[u16; MAX_SIDE]; MAX_VECTORS + BLOCK],
-    cols: &'a [[u16; MAX_SIDE]; MAX_VECTORS + BLOCK],
+    rows: &'a [[u16; MAX_SIDE]; MAX_VECTORS],
+    cols: &'a [[u16; MAX_SIDE]; MAX_VECTORS],
     offsets: &'a [isize; MAX_SIDE * MAX_SIDE],
     vectors: usize,
 }
@@ -201,13 +194,12 @@ unsafe fn channels<const KH: usize, const KW: usize, const BIAS: bool, const NOR
     let (p, plane, taps) = (g.ho * g.wo, g.h * g.w, kh * kw);
     let m = g.co / g.ci;
     // SAFETY: the CPU runs AVX-512F. A lane of a tap's load is selected only
-    // where its input row and column are inside the image (the masks; all 0
-    // for a block's vectors past the plane), so the address `q + offset` it
-    // reads is inside channel `o / m`'s plane of image `s`; the pointer to
-    // the vector's first lane is formed with wrapping arithmetic, as it may
-    // fall outside. Each store is masked to the `p` positions of output
-    // channel `o` of image `s`, inside `y`. Weights `o·taps ..` are inside
-    // `w`, and `raw` covers channel `o`.
+    // where its input row and column are inside the image (the masks), so
+    // the address `q + offset` it reads is inside channel `o / m`'s plane of
+    // image `s`; the pointer to the vector's first lane is formed with
+    // wrapping arithmetic, as it may fall outside. Each store is masked to
+    // the `p` positions of output channel `o` of image `s`, inside `y`.
+    // Weights `o·taps ..` are inside `w`, and `raw` covers channel `o`.
     unsafe {
         let lo = Avx512::splat(raw.lo());
         let hi = Avx512::splat(raw.hi());
@@ -223,32 +215,30 @@ unsafe fn channels<const KH: usize, const KW: usize, const BIAS: bool, const NOR
                     Avx512::splat(av),
                     Avx512::splat(kv),
                 );
-                for j in (0..t.vectors).step_by(BLOCK) {
-                    let mut sums = [Avx512::zero(); BLOCK];
-                    for kr in 0..kh {
-                        for kc in 0..kw {
+                for j in 0..t.vectors {
+                    let at = xc.wrapping_add(j * l);
+                    let (rows, cols) = (&t.rows[j], &t.cols[j]);
+                    // One sum per kernel row (up to 3), added at the end:
+                    // three short chains of multiply-adds, not one long one.
+                    let mut sums = [Avx512::zero(); 3];
+                    for (kr, &rm) in rows.iter().enumerate().take(kh) {
+                        let sum = &mut sums[kr % 3];
+                        for (kc, &cm) in cols.iter().enumerate().take(kw) {
                             let k = kr * kw + kc;
-                            let wk = Avx512::splat(*wc.add(k));
-                            let at = xc.wrapping_add(j * l).wrapping_offset(t.offsets[k]);
-                            for (v, sum) in sums.iter_mut().enumerate() {
-                                let mask = t.rows[j + v][kr] & t.cols[j + v][kc];
-                                let x = _mm512_maskz_loadu_ps(mask, at.wrapping_add(v * l));
-                                *sum = Avx512::fma(wk, x, *sum);
-                            }
+                            let v =
+                                _mm512_maskz_loadu_ps(rm & cm, at.wrapping_offset(t.offsets[k]));
+                            *sum = Avx512::fma(Avx512::splat(*wc.add(k)), v, *sum);
                         }
                     }
-                    for (v, &sum) in sums.iter().enumerate().take(t.vectors - j) {
-                        let q = (j + v) * l;
-                        let mut acc = sum;
-                        if BIAS {
-                            acc = Avx512::add(acc, bias);
-                        }
-                        if NORM {
-                            acc = Avx512::fma(av, Avx512::add(acc, sv), kv);
-                        }
-                        let v = Avx512::min(hi, Avx512::max(lo, acc));
-                        Avx512::store_masked(yc.add(q), v, Avx512::first(p - q));
+                    let mut acc = Avx512::add(Avx512::add(sums[0], sums[1]), sums[2]);
+                    if BIAS {
+                        acc = Avx512::add(acc, bias);
                     }
+                    if NORM {
+                        acc = Avx512::fma(av, Avx512::add(acc, sv), kv);
+                    }
+                    let v = Avx512::min(hi, Avx512::max(lo, acc));
+                    Avx512::store_masked(yc.add(j * l), v, Avx512::first(p - j * l));
                 }
             }
         }
