@@ -79,15 +79,24 @@ fn layer<L: Layer>(name: &str, filter: &str) -> (f64, f64) {
 }
 
 /// Prints the forward µs at batch 1 of depthwise layer `L` as a network runs
-/// it: the batch norm and `relu` applied in the store.
-fn fused<L: Layer + Fused>(name: &str, filter: &str) {
+/// it, `run(w, norm, x, y)` being its `forward_fused` with the batch norm
+/// and `relu` applied in the store.
+fn fused<L: Layer>(
+    name: &str,
+    filter: &str,
+    channels: usize,
+    run: impl Fn(&[f32], EvalNorm<'_>, &[f32], &mut [f32]),
+) {
     if !name.contains(filter) {
         return;
     }
     let (w, x) = (rng_vec(L::WEIGHTS, 1), rng_vec(L::IN, 3));
-    let c = L::OUT_CHANNELS;
-    let (gamma, beta, mean) = (rng_vec(c, 5), rng_vec(c, 6), rng_vec(c, 7));
-    let var: Vec<f32> = rng_vec(c, 8).iter().map(|v| v + 1.0).collect();
+    let (gamma, beta, mean) = (
+        rng_vec(channels, 5),
+        rng_vec(channels, 6),
+        rng_vec(channels, 7),
+    );
+    let var: Vec<f32> = rng_vec(channels, 8).iter().map(|v| v + 1.0).collect();
     let norm = EvalNorm {
         gamma: &gamma,
         beta: &beta,
@@ -96,38 +105,8 @@ fn fused<L: Layer + Fused>(name: &str, filter: &str) {
         eps: 1e-5,
     };
     let mut y = vec![0.0; L::OUT];
-    let t = time(&mut || L::run(&w, norm, black_box(&x), &mut y));
+    let t = time(&mut || run(&w, norm, black_box(&x), &mut y));
     println!("{name:<28} n=1   forward {t:>10.2} µs");
-}
-
-/// A depthwise layer's fused forward.
-trait Fused {
-    const OUT_CHANNELS: usize;
-    fn run(w: &[f32], norm: EvalNorm<'_>, x: &[f32], y: &mut [f32]);
-}
-
-impl<
-        const C: usize,
-        const M: usize,
-        const KH: usize,
-        const KW: usize,
-        const SH: usize,
-        const SW: usize,
-        const PH: usize,
-        const PW: usize,
-        const DH: usize,
-        const DW: usize,
-        const BIAS: bool,
-        const H: usize,
-        const W: usize,
-        const HO: usize,
-        const WO: usize,
-    > Fused for DepthwiseConv2dLayer<C, M, KH, KW, SH, SW, PH, PW, DH, DW, BIAS, H, W, HO, WO>
-{
-    const OUT_CHANNELS: usize = C * M;
-    fn run(w: &[f32], norm: EvalNorm<'_>, x: &[f32], y: &mut [f32]) {
-        Self::forward_fused(w, &[], Some(norm), Clamp::Relu, x, y)
-    }
 }
 
 type Dw<const C: usize, const S: usize, const H: usize, const HO: usize> =
@@ -181,13 +160,19 @@ fn main() {
         "ds-cnn dw1-4 64x25x5",
         f,
     );
-    fused::<DepthwiseConv2dLayer<64, 1, 3, 3, 1, 1, 1, 1, 1, 1, false, 25, 5, 25, 5>>(
-        "ds-cnn dw fused 64x25x5",
-        f,
-    );
-    fused::<Dw<8, 1, 48, 48>>("mobilenet dw1 fused 8x48x48", f);
-    fused::<Dw<32, 1, 24, 24>>("mobilenet dw3 fused 32x24x24", f);
-    fused::<Dw<128, 1, 6, 6>>("mobilenet dw7 fused 128x6x6", f);
+    type DsDw = DepthwiseConv2dLayer<64, 1, 3, 3, 1, 1, 1, 1, 1, 1, false, 25, 5, 25, 5>;
+    fused::<DsDw>("ds-cnn dw fused 64x25x5", f, 64, |w, n, x, y| {
+        DsDw::forward_fused(w, &[], Some(n), Clamp::Relu, x, y)
+    });
+    fused::<Dw<8, 1, 48, 48>>("mobilenet dw1 fused 8x48x48", f, 8, |w, n, x, y| {
+        Dw::<8, 1, 48, 48>::forward_fused(w, &[], Some(n), Clamp::Relu, x, y)
+    });
+    fused::<Dw<32, 1, 24, 24>>("mobilenet dw3 fused 32x24x24", f, 32, |w, n, x, y| {
+        Dw::<32, 1, 24, 24>::forward_fused(w, &[], Some(n), Clamp::Relu, x, y)
+    });
+    fused::<Dw<128, 1, 6, 6>>("mobilenet dw7 fused 128x6x6", f, 128, |w, n, x, y| {
+        Dw::<128, 1, 6, 6>::forward_fused(w, &[], Some(n), Clamp::Relu, x, y)
+    });
     let c1 = layer::<GroupedConv2dLayer<1, 64, 10, 4, 2, 2, 5, 1, 1, 1, 1, true, 49, 10, 25, 5>>(
         "ds-cnn conv1 1->64 10x4 s2",
         f,
