@@ -362,7 +362,7 @@ unsafe fn forward_avx2(
 #[target_feature(enable = "avx512f")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn backward_avx512(
-    (fan_in, fan_out): (usize, usize),
+    fans: (usize, usize),
     n: usize,
     w: *const f32,
     x: *const f32,
@@ -372,38 +372,7 @@ unsafe fn backward_avx512(
     dw: *mut f32,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
-    unsafe {
-        // dW[O×I] += dYᵀ[O×n] · X[n×I]
-        gemm::<Avx512, 12, 2>(
-            fan_out,
-            fan_in,
-            n,
-            (dy, gate),
-            1,
-            fan_out,
-            x,
-            fan_in,
-            dw,
-            fan_in,
-            true,
-        );
-        if !dx.is_null() {
-            // dX[n×I] = dY[n×O] · W[O×I]
-            gemm::<Avx512, 12, 2>(
-                n,
-                fan_in,
-                fan_out,
-                (dy, gate),
-                fan_out,
-                1,
-                w,
-                fan_in,
-                dx,
-                fan_in,
-                false,
-            );
-        }
-    }
+    unsafe { products_with::<Avx512, 12>(fans, n, w, x, (dy, gate), dx, dw) }
 }
 
 /// # Safety
@@ -414,7 +383,7 @@ unsafe fn backward_avx512(
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn backward_avx2(
-    (fan_in, fan_out): (usize, usize),
+    fans: (usize, usize),
     n: usize,
     w: *const f32,
     x: *const f32,
@@ -424,33 +393,34 @@ unsafe fn backward_avx2(
     dw: *mut f32,
 ) {
     // SAFETY: the caller keeps this function's contract (`# Safety`).
+    unsafe { products_with::<Avx2, 6>(fans, n, w, x, (dy, gate), dx, dw) }
+}
+
+/// `dW[O×I] += dYᵀ[O×n] · X[n×I]` and, unless `dx` is null,
+/// `dX[n×I] = dY[n×O] · W[O×I]`, in tiles of `MR` rows.
+///
+/// # Safety
+/// The CPU runs `S`'s instruction set; every pointer is valid
+/// for the floats its sizes imply.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn products_with<S: Simd, const MR: usize>(
+    (fan_in, fan_out): (usize, usize),
+    n: usize,
+    w: *const f32,
+    x: *const f32,
+    dy: (*const f32, *const f32),
+    dx: *mut f32,
+    dw: *mut f32,
+) {
+    // SAFETY: the caller keeps this function's contract (`# Safety`).
     unsafe {
-        gemm::<Avx2, 6, 2>(
-            fan_out,
-            fan_in,
-            n,
-            (dy, gate),
-            1,
-            fan_out,
-            x,
-            fan_in,
-            dw,
-            fan_in,
-            true,
+        gemm::<S, MR, 2>(
+            fan_out, fan_in, n, dy, 1, fan_out, x, fan_in, dw, fan_in, true,
         );
         if !dx.is_null() {
-            gemm::<Avx2, 6, 2>(
-                n,
-                fan_in,
-                fan_out,
-                (dy, gate),
-                fan_out,
-                1,
-                w,
-                fan_in,
-                dx,
-                fan_in,
-                false,
+            gemm::<S, MR, 2>(
+                n, fan_in, fan_out, dy, fan_out, 1, w, fan_in, dx, fan_in, false,
             );
         }
     }
