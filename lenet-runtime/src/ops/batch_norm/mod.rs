@@ -118,14 +118,14 @@ impl<const C: usize> BatchStats<C> {
 
     /// The biased variance of channel `ch` (what training normalises with).
     pub fn var(&self, ch: usize) -> f64 {
-        self.m2[ch] / self.count as f64
+        scalar::var(self.m2[ch], self.count)
     }
 
     /// The unbiased variance of channel `ch` (what the running statistics
     /// take); infinite or NaN with a single value per channel, which
     /// PyTorch refuses to train on.
     pub fn var_unbiased(&self, ch: usize) -> f64 {
-        self.m2[ch] / (self.count as f64 - 1.0)
+        scalar::var_unbiased(self.m2[ch], self.count)
     }
 
     /// The mean and `1 / √(var + eps)` of each channel.
@@ -530,14 +530,8 @@ pub(crate) fn eval_coefficients(
     s: &mut [f32],
     a: &mut [f32],
 ) {
-    let c = s.len();
-    let (mean, var, gamma, a) = (
-        &running_mean[..c],
-        &running_var[..c],
-        &gamma[..c],
-        &mut a[..c],
-    );
-    kernels::coefficients(simd::level(), (mean, var, gamma), eps, s, a);
+    let stats = (running_mean, running_var, gamma);
+    kernels::coefficients(simd::level(), stats, eps, s, a);
 }
 
 /// Folds an evaluation-mode batch norm into the layer before it (a

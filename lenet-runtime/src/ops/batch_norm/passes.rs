@@ -70,10 +70,10 @@ pub(super) fn update_running(
     running_var: &mut [f32],
 ) {
     let m = momentum as f64;
-    let unbiased = count as f64 - 1.0;
     for ch in 0..mean.len() {
+        let var = scalar::var_unbiased(m2[ch], count);
         running_mean[ch] = (m * mean[ch] + (1.0 - m) * running_mean[ch] as f64) as f32;
-        running_var[ch] = (m * (m2[ch] / unbiased) + (1.0 - m) * running_var[ch] as f64) as f32;
+        running_var[ch] = (m * var + (1.0 - m) * running_var[ch] as f64) as f32;
     }
 }
 
@@ -87,7 +87,7 @@ pub(super) fn normalisation(
 ) {
     for ch in 0..mean.len() {
         out_mean[ch] = mean[ch] as f32;
-        inv_std[ch] = scalar::inv_sqrt(m2[ch] / count as f64 + eps as f64) as f32;
+        inv_std[ch] = scalar::inv_sqrt(scalar::var(m2[ch], count) + eps as f64) as f32;
     }
 }
 

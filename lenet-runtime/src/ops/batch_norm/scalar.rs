@@ -52,6 +52,20 @@ pub fn inv_sqrt_newton(v: f64) -> f64 {
     y * scale
 }
 
+/// The biased variance of `count` values whose squared deviations from
+/// their mean sum to `m2` (what training normalises with).
+#[inline]
+pub fn var(m2: f64, count: usize) -> f64 {
+    m2 / count as f64
+}
+
+/// The unbiased variance of the same (what the running statistics take);
+/// infinite or NaN with a single value, which PyTorch refuses to train on.
+#[inline]
+pub fn var_unbiased(m2: f64, count: usize) -> f64 {
+    m2 / (count as f64 - 1.0)
+}
+
 /// The coefficients of evaluation mode for the `s.len()` channels (every
 /// slice as long): `s = −running_mean`, `a = γ · (1 / √(running_var + eps))`,
 /// the square root in f64.

@@ -440,11 +440,7 @@ pub(super) fn forward(
     g.assert_valid();
     let (inl, outl, kk, p) = (g.in_len(), g.out_len(), g.ci * g.kh * g.kw, g.ho * g.wo);
     assert!(
-        g.groups == 1
-            && x.len() >= n * inl
-            && y.len() >= n * outl
-            && w.len() >= g.weights()
-            && epi.covers(g.co),
+        g.groups == 1 && g.holds(n, w, x, y) && epi.covers(g.co),
         "conv2d_gemm: slices too short for {n} images"
     );
     let level = runnable(level);
@@ -492,10 +488,8 @@ pub(super) fn backward(
     let (inl, outl, kk, p) = (g.in_len(), g.out_len(), g.ci * g.kh * g.kw, g.ho * g.wo);
     assert!(
         g.groups == 1
-            && x.len() >= n * inl
-            && dy.len() >= n * outl
+            && g.holds(n, w, x, dy)
             && dx.as_ref().is_none_or(|dx| dx.len() >= n * inl)
-            && w.len() >= g.weights()
             && dw.len() >= g.weights()
             && db.len() >= g.biases(),
         "conv2d_gemm: slices too short for {n} images"

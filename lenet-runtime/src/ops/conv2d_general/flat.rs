@@ -53,10 +53,7 @@ pub(super) fn forward(
     }
     g.assert_valid();
     assert!(
-        x.len() >= n * g.in_len()
-            && y.len() >= n * g.out_len()
-            && w.len() >= g.weights()
-            && epi.covers(g.co),
+        g.holds(n, w, x, y) && epi.covers(g.co),
         "conv2d: slices too short for {n} images"
     );
     #[cfg(target_arch = "x86_64")]

@@ -315,10 +315,7 @@ pub(super) unsafe fn forward(
     y: &mut [f32],
 ) {
     assert!(
-        x.len() >= n * g.in_len()
-            && y.len() >= n * g.out_len()
-            && w.len() >= g.weights()
-            && b.len() >= g.biases(),
+        g.holds(n, w, x, y) && b.len() >= g.biases(),
         "conv2d: slices too short for {n} images"
     );
     match runnable(level) {
@@ -385,10 +382,8 @@ pub(super) unsafe fn backward(
     db: &mut [f32],
 ) {
     assert!(
-        x.len() >= n * g.in_len()
-            && dy.len() >= n * g.out_len()
+        g.holds(n, w, x, dy)
             && dx.as_ref().is_none_or(|dx| dx.len() >= n * g.in_len())
-            && w.len() >= g.weights()
             && dw.len() >= g.weights()
             && db.len() >= g.biases(),
         "conv2d: slices too short for {n} images"

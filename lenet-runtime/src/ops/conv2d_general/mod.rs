@@ -117,6 +117,13 @@ impl ConvGeometry {
     pub const fn out_len(&self) -> usize {
         self.co * self.ho * self.wo
     }
+    /// Whether `x` holds `n` input images, `y` (an output or its gradient)
+    /// `n` output images and `w` the weights (the products checked for
+    /// overflow).
+    pub fn holds(&self, n: usize, w: &[f32], x: &[f32], y: &[f32]) -> bool {
+        let fits = |len: usize, per: usize| n.checked_mul(per).is_some_and(|need| need <= len);
+        fits(x.len(), self.in_len()) && fits(y.len(), self.out_len()) && w.len() >= self.weights()
+    }
     /// Input channels per group.
     pub const fn ci_per_group(&self) -> usize {
         self.ci / self.groups
