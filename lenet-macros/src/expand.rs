@@ -603,11 +603,12 @@ fn forward_one(plan: &Plan) -> TokenStream {
     let storage = lit(plan.param_count + plan.buffer_floats);
     quote! {
         /// The logits of one image. No allocation: the activations live in
-        /// one stack array of `FORWARD_SCRATCH_FLOATS` floats, placed by the
-        /// memory plan.
+        /// one stack array of `FORWARD_SCRATCH_FLOATS` floats on a cache
+        /// line's boundary, placed by the memory plan.
         pub fn forward(&self, x: &[f32; #in_len]) -> [f32; #out_len] {
-            let mut scratch = <Self as ::lenet::__private::Forward>::scratch();
-            self.forward_with_scratch(x, &mut scratch)
+            let mut scratch =
+                ::lenet::__private::Aligned(<Self as ::lenet::__private::Forward>::scratch());
+            self.forward_with_scratch(x, &mut scratch.0)
         }
 
         /// The logits of one image, working in `scratch` (what it holds

@@ -6,6 +6,13 @@
 
 use core::ops::Range;
 
+/// A value on a cache line's boundary (64 bytes): the arena of `forward`,
+/// so that the kernels' vectors over its buffers (placed at multiples of 16
+/// floats) do not straddle two lines.
+#[repr(C, align(64))]
+#[derive(Debug, Clone, Copy)]
+pub struct Aligned<T>(pub T);
+
 /// The arena cut for one step: `reads` as shared slices, `write` as the one
 /// mutable slice. A read range that is empty may lie anywhere.
 ///

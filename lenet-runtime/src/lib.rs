@@ -82,7 +82,7 @@ macro_rules! __if_std {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::__if_std as if_std;
-    pub use crate::arena::split;
+    pub use crate::arena::{split, Aligned};
     pub use crate::network::{
         init, named_buffers, named_parameters, reset_buffers, BufferDtype, BufferRef, BufferSpec,
         Forward, LayerInfo, Network, ParamInit, ParamSpec, Pass,

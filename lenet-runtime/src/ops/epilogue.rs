@@ -7,9 +7,10 @@
 //!
 //! [`Epilogue::apply`] is the specification; the kernels apply it to
 //! vectors with [`Raw`] (the same operations in the same order, the
-//! multiply-add fused as in the batch norm's kernels), and
-//! [`apply_in_place`] is a pass over a finished map, for the kernels that
-//! store otherwise.
+//! multiply-add fused as in the batch norm's kernels; the flat depthwise
+//! kernel folds it into its weights instead, see `conv2d_general::flat`),
+//! and [`apply_in_place`] is a pass over a finished map, for the kernels
+//! that store otherwise.
 #![cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 
 use super::batch_norm::{eval_coefficients, EvalNorm};
@@ -111,11 +112,6 @@ impl Raw {
             lo,
             hi,
         }
-    }
-
-    /// Whether there is a bias, and a normalisation.
-    pub fn parts(&self) -> (bool, bool) {
-        (!self.bias.is_null(), !self.a.is_null())
     }
 
     /// The clamp's lower bound.
