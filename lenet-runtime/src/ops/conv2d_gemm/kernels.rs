@@ -19,7 +19,7 @@
 
 use super::{scalar, Epilogue};
 use crate::ops::conv2d_general::{scalar as direct, ConvGeometry};
-use crate::ops::epilogue::Raw;
+use crate::ops::epilogue::{apply_in_place, Raw};
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
 use crate::simd::scratch;
 use crate::simd::{runnable, Level};
@@ -445,6 +445,34 @@ pub(super) fn forward(
     );
     let level = runnable(level);
     let images = x.chunks_exact(inl).zip(y.chunks_exact_mut(outl)).take(n);
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    if is_pointwise(g) && p < Avx512::LANES && level == Level::Avx512 {
+        // A map smaller than a vector (MobileNet's 3×3 layers): the products
+        // would fill a fraction of each vector's lanes. As dot products along
+        // the input channels instead, every lane works: each image's
+        // positions transposed to rows of `ci` floats, `y = w · xᵀ`, then
+        // the epilogue over the map.
+        scratch::with_reused(p * g.ci, |xt| {
+            for (xs, ys) in images {
+                for (j, row) in xt.chunks_exact_mut(g.ci).enumerate() {
+                    for (k, t) in row.iter_mut().enumerate() {
+                        *t = xs[k * p + j];
+                    }
+                }
+                ys.fill(0.0);
+                dots_at(
+                    level,
+                    [1, g.ci],
+                    (w, 0, g.ci, g.co),
+                    (xt, 0, g.ci, p),
+                    ys,
+                    p,
+                );
+                apply_in_place(level, epi, g.co, p, ys);
+            }
+        });
+        return;
+    }
     if is_pointwise(g) {
         for (xs, ys) in images {
             gemm_at(level, [g.co, p, kk], w, [kk, 1], xs, p, ys, p, epi);
@@ -789,8 +817,8 @@ unsafe fn dots_avx2(d: &Dots) {
     unsafe { dots::<Avx2, 4, 2>(d) }
 }
 
-/// Every `(i, j)` once: blocks of `MI × NJ`, then the last columns one at a
-/// time, then the last rows.
+/// Every `(i, j)` once: blocks of `MI × NJ`, then the last columns (as one
+/// block when there are one or two), then the last rows.
 ///
 /// # Safety
 /// As [`dots_avx512`], for `S`'s instruction set.
@@ -807,9 +835,17 @@ unsafe fn dots<S: Simd, const MI: usize, const NJ: usize>(d: &Dots) {
                 dot_block::<S, MI, NJ>(d, i, j);
                 j += NJ;
             }
-            while j < d.nj {
-                dot_block::<S, MI, 1>(d, i, j);
-                j += 1;
+            // The last columns as one block (a map of 9 positions: 4, 4, 1).
+            match d.nj - j {
+                0 => {}
+                1 => dot_block::<S, MI, 1>(d, i, j),
+                2 => dot_block::<S, MI, 2>(d, i, j),
+                _ => {
+                    while j < d.nj {
+                        dot_block::<S, MI, 1>(d, i, j);
+                        j += 1;
+                    }
+                }
             }
             i += MI;
         }
@@ -873,9 +909,43 @@ unsafe fn dot_block<S: Simd, const MI: usize, const NJ: usize>(d: &Dots, i: usiz
                 q += l;
             }
         }
-        for (r, acc) in acc.iter().enumerate() {
-            for (t, &v) in acc.iter().enumerate() {
-                *d.c.add((i + r) * d.ldc + j + t) += S::sum(v);
+        if MI * NJ >= 4 && MI * NJ <= S::LANES {
+            // One sum per lane of one vector: a tree of pair sums, not a
+            // reduction per accumulator. The accumulators are padded with
+            // zeros to a power of two `P`; after level `h`, lane `q` of
+            // vector `k` holds part of the sum of accumulator
+            // `k·2^h + q / (LANES / 2^h)`; past one vector, each level pairs
+            // it with zeros, until lane `n` is the sum of accumulator `n`.
+            let mut v = [S::zero(); 16];
+            for (r, acc) in acc.iter().enumerate() {
+                v[r * NJ..][..NJ].copy_from_slice(acc);
+            }
+            let mut len = (MI * NJ).next_power_of_two();
+            let mut width = 1;
+            while width < S::LANES {
+                for q in 0..len.div_ceil(2) {
+                    let b = if 2 * q + 1 < len {
+                        v[2 * q + 1]
+                    } else {
+                        S::zero()
+                    };
+                    v[q] = S::pair_sums(v[2 * q], b);
+                }
+                len = len.div_ceil(2);
+                width *= 2;
+            }
+            let mut sums = [0.0f32; 16];
+            S::store(sums.as_mut_ptr(), v[0]);
+            for r in 0..MI {
+                for t in 0..NJ {
+                    *d.c.add((i + r) * d.ldc + j + t) += sums[r * NJ + t];
+                }
+            }
+        } else {
+            for (r, acc) in acc.iter().enumerate() {
+                for (t, &v) in acc.iter().enumerate() {
+                    *d.c.add((i + r) * d.ldc + j + t) += S::sum(v);
+                }
             }
         }
     }

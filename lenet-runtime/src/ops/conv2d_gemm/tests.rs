@@ -32,6 +32,7 @@ macro_rules! gemm_conv {
 gemm_conv! {
     pw_dscnn: (64, 64, (1, 1), (1, 1), (0, 0), (1, 1), true, 25, 5);
     pw_mobilenet_small_map: (24, 40, (1, 1), (1, 1), (0, 0), (1, 1), false, 3, 3);
+    pw_small_map_bias: (19, 21, (1, 1), (1, 1), (0, 0), (1, 1), true, 2, 5);
     pw_mobilenet_6x6: (16, 19, (1, 1), (1, 1), (0, 0), (1, 1), false, 6, 6);
     pw_wide_map: (3, 13, (1, 1), (1, 1), (0, 0), (1, 1), true, 9, 21);
     pw_one_channel: (1, 1, (1, 1), (1, 1), (0, 0), (1, 1), true, 1, 1);
@@ -132,6 +133,8 @@ fn dot_products_and_row_sums_match_plain_loops() {
         (3, 36, 8, 4),
         (1, 125, 9, 6),
         (4, 17, 3, 11),
+        (2, 40, 7, 9),
+        (1, 256, 4, 5),
     ] {
         let (a_img, b_img) = (mi * len + 2, nj * len + 5);
         let a = rng.vec(imgs * a_img);
