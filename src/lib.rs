@@ -40,6 +40,9 @@ pub use lenet_runtime::{
     include_weights, BufferRef, Error, Forward, LayerInfo, Network, ParamSpec, WeightsView,
 };
 
+/// The most floats of scratch a network's `forward` keeps on the stack.
+pub use lenet_runtime::arena::STACK_SCRATCH_FLOATS;
+
 #[cfg(feature = "std")]
 pub use lenet_runtime::Batched;
 

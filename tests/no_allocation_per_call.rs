@@ -1,7 +1,10 @@
 //! Batch inference and a training step allocate nothing after their first
 //! call: the planned workspace is kept per thread, the chunks' gradients by
-//! the calling thread, the optimiser's state by the optimiser. Counted by a
-//! global allocator of this test binary's own, at 1 and 2 rayon threads.
+//! the calling thread, the optimiser's state by the optimiser. `forward`
+//! allocates nothing after a thread's first call either, with its arena on
+//! the stack (LeNet-5) or, larger than `STACK_SCRATCH_FLOATS`, in the
+//! thread's workspace. Counted by a global allocator of this test binary's
+//! own, at 1 and 2 rayon threads.
 
 // A global allocator is an `unsafe` trait: this binary counts allocations.
 #![allow(unsafe_code)]
@@ -151,10 +154,54 @@ fn at_threads(threads: usize) {
     });
 }
 
+lenet::network! {
+    /// An arena of 2·8×40×40 floats: more than `STACK_SCRATCH_FLOATS`.
+    struct Wide {
+        input: [3, 40, 40],
+        conv1: Conv2d(3, 8, 3, padding = 1),
+        bn1: BatchNorm2d(8),
+        relu,
+        conv2: Conv2d(8, 8, 3, padding = 1, groups = 8, bias = false),
+        relu6,
+        pool: AvgPool2d(4),
+        flatten,
+        fc: Linear(800, 5),
+    }
+}
+
+fn single_image_forward() {
+    let net = LeNet5::new(3);
+    let x = [0.25f32; 1024];
+    // The first call grows the thread's kernel scratch (the map a fused
+    // convolution pools from), once.
+    let want = net.forward(&x);
+    for call in 0..5 {
+        let n = allocations(|| assert_eq!(net.forward(&x), want));
+        assert_eq!(n, 0, "LeNet-5's forward, call {call}");
+    }
+
+    let wide = Wide::new(4);
+    const { assert!(Wide::FORWARD_SCRATCH_FLOATS > lenet::STACK_SCRATCH_FLOATS) };
+    let x: Vec<f32> = (0..Wide::INPUT_LEN)
+        .map(|i| (i % 13) as f32 / 13.0)
+        .collect();
+    let x: &[f32; 4800] = x.as_slice().try_into().unwrap();
+    let first = wide.forward(x);
+    for call in 0..5 {
+        let n = allocations(|| assert_eq!(wide.forward(x), first));
+        assert_eq!(n, 0, "a large arena's forward, call {call}");
+    }
+    // The same logits as in a scratch of the caller's.
+    let mut scratch = vec![0.0; Wide::FORWARD_SCRATCH_FLOATS];
+    let scratch = scratch.as_mut_slice().try_into().unwrap();
+    assert_eq!(wide.forward_with_scratch(x, scratch), first);
+}
+
 // One test function: the count is process-wide, so no other test may run
 // beside it.
 #[test]
 fn no_allocation_per_call_after_the_first() {
+    single_image_forward();
     at_threads(1);
     at_threads(2);
 }

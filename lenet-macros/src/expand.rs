@@ -602,10 +602,25 @@ fn forward_one(plan: &Plan) -> TokenStream {
     let out_len = lit(plan.output_len());
     let storage = lit(plan.param_count + plan.buffer_floats);
     quote! {
-        /// The logits of one image. No allocation: the activations live in
-        /// one stack array of `FORWARD_SCRATCH_FLOATS` floats on a cache
-        /// line's boundary, placed by the memory plan.
+        /// The logits of one image. The activations live in one arena of
+        /// `FORWARD_SCRATCH_FLOATS` floats, placed by the memory plan: a
+        /// stack array on a cache line's boundary. With `std`, an arena of
+        /// more than `lenet::STACK_SCRATCH_FLOATS` floats is the thread's
+        /// workspace instead, kept between calls (no zeroing of a large
+        /// array per call, no large value on the stack). Without `std`
+        /// nothing is allocated; with it, only on a thread's first call.
         pub fn forward(&self, x: &[f32; #in_len]) -> [f32; #out_len] {
+            ::lenet::__private::if_std! {
+                if Self::FORWARD_SCRATCH_FLOATS > ::lenet::__private::STACK_SCRATCH_FLOATS {
+                    let mut out = [0.0f32; #out_len];
+                    ::lenet::__private::with_workspace(Self::FORWARD_SCRATCH_FLOATS, |ws| {
+                        <Self as ::lenet::__private::Forward>::forward_planned(
+                            self.params.as_slice(), x, &mut out, ws,
+                        )
+                    });
+                    return out;
+                }
+            }
             let mut scratch =
                 ::lenet::__private::Aligned(<Self as ::lenet::__private::Forward>::scratch());
             self.forward_with_scratch(x, &mut scratch.0)

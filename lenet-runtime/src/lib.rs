@@ -82,7 +82,7 @@ macro_rules! __if_std {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::__if_std as if_std;
-    pub use crate::arena::{split, Aligned};
+    pub use crate::arena::{split, Aligned, STACK_SCRATCH_FLOATS};
     pub use crate::network::{
         init, named_buffers, named_parameters, reset_buffers, BufferDtype, BufferRef, BufferSpec,
         Forward, LayerInfo, Network, ParamInit, ParamSpec, Pass,
@@ -106,6 +106,8 @@ pub mod __private {
     /// check that it is not).
     pub const STD: bool = cfg!(feature = "std");
 
+    #[cfg(feature = "std")]
+    pub use crate::arena::with_workspace;
     #[cfg(feature = "std")]
     pub use crate::batch::{forward_batch, forward_batch_into, loss_and_grad, loss_and_grad_into};
     #[cfg(feature = "std")]
