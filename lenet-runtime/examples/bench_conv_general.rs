@@ -1,8 +1,8 @@
 //! Forward and backward time of the depthwise layers of MobileNetV1-0.25
 //! (96×96×3) and DS-CNN (1×49×10), and of DS-CNN's first convolution, at
-//! batch 1 and 64, and DS-CNN's depthwise inference as the network runs it
-//! (batch norm and `relu` in the store, `forward_fused`): µs per call, the
-//! median of 5 windows of 0.05 s each.
+//! batch 1 and 64, and the depthwise inference of both as the networks run
+//! it (batch norm and `relu` in the store, `forward_fused`): µs per call,
+//! the median of 5 windows of 0.05 s each.
 //!
 //! ```text
 //! cargo run --release -p lenet-runtime --example bench_conv_general [FILTER]
@@ -172,6 +172,18 @@ fn main() {
     });
     fused::<Dw<128, 1, 6, 6>>("mobilenet dw7 fused 128x6x6", f, 128, |w, n, x, y| {
         Dw::<128, 1, 6, 6>::forward_fused(w, &[], Some(n), Clamp::Relu, x, y)
+    });
+    fused::<Dw<16, 2, 48, 24>>("mobilenet dw2 fused s2 16x48x48", f, 16, |w, n, x, y| {
+        Dw::<16, 2, 48, 24>::forward_fused(w, &[], Some(n), Clamp::Relu, x, y)
+    });
+    fused::<Dw<32, 2, 24, 12>>("mobilenet dw4 fused s2 32x24x24", f, 32, |w, n, x, y| {
+        Dw::<32, 2, 24, 12>::forward_fused(w, &[], Some(n), Clamp::Relu, x, y)
+    });
+    fused::<Dw<64, 2, 12, 6>>("mobilenet dw6 fused s2 64x12x12", f, 64, |w, n, x, y| {
+        Dw::<64, 2, 12, 6>::forward_fused(w, &[], Some(n), Clamp::Relu, x, y)
+    });
+    fused::<Dw<128, 2, 6, 3>>("mobilenet dw12 fused s2 128x6x6", f, 128, |w, n, x, y| {
+        Dw::<128, 2, 6, 3>::forward_fused(w, &[], Some(n), Clamp::Relu, x, y)
     });
     let c1 = layer::<GroupedConv2dLayer<1, 64, 10, 4, 2, 2, 5, 1, 1, 1, 1, true, 49, 10, 25, 5>>(
         "ds-cnn conv1 1->64 10x4 s2",
