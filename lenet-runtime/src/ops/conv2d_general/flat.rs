@@ -194,11 +194,7 @@ unsafe fn channels<const KH: usize, const KW: usize>(
     raw: &Raw,
     t: &Tables,
 ) {
-    let paired = if KH * KW == 9 && g.dw == 1 {
-        g.co / 2 * 2
-    } else {
-        0
-    };
+    let paired = if rows3::<KH, KW>(g) { g.co / 2 * 2 } else { 0 };
     // SAFETY: as this function's contract; every `o` below is a channel.
     unsafe {
         for s in 0..n {
@@ -210,6 +206,15 @@ unsafe fn channels<const KH: usize, const KW: usize>(
             }
         }
     }
+}
+
+/// Whether a `KH`×`KW` kernel (`0`: the geometry's) is 3×3 with adjacent
+/// taps in a row: the case [`block`] runs two channels at a time, each
+/// kernel row one [`fma_row3`].
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn rows3<const KH: usize, const KW: usize>(g: &ConvGeometry) -> bool {
+    KH == 3 && KW == 3 && g.dw == 1
 }
 
 /// Output channels `o .. o + G` of image `s`, vector by vector: the masks
@@ -237,9 +242,9 @@ unsafe fn block<const G: usize, const KH: usize, const KW: usize>(
     let l = Avx512::LANES;
     let (kh, kw) = if KH == 0 { (g.kh, g.kw) } else { (KH, KW) };
     let (p, plane, taps) = (g.ho * g.wo, g.h * g.w, kh * kw);
-    // Three taps a row, adjacent: the kernel rows as `fma_row3`, with the
+    // Three adjacent taps a row: the kernel rows as `fma_row3`, with the
     // weights in registers; otherwise one channel, tap by tap.
-    let rows3 = KH == 3 && KW == 3 && g.dw == 1;
+    let rows3 = rows3::<KH, KW>(g);
     debug_assert!(rows3 || G == 1);
     let m = g.co / g.ci;
     // SAFETY: the CPU runs AVX-512F. A lane of a tap's load is selected only

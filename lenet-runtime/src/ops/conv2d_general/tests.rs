@@ -277,12 +277,12 @@ depthwise_fused! {
     fused_taller_output: (2, 1, (1, 3), (1, 1), (2, 1), (1, 1), true, 4, 6);
     fused_wide_plane: (2, 1, (3, 3), (1, 1), (1, 1), (1, 1), true, 30, 61);
     fused_stride2_pass: (4, 1, (3, 3), (2, 2), (1, 1), (1, 1), true, 9, 8);
-    fused_stride2_phases: (8, 1, (3, 3), (2, 2), (1, 1), (1, 1), false, 12, 12);
-    fused_stride2_phases_odd_channels: (5, 1, (3, 3), (2, 2), (1, 1), (1, 1), true, 6, 10);
-    fused_stride2_phases_wide: (3, 1, (3, 3), (2, 2), (1, 1), (1, 1), true, 4, 70);
-    fused_stride2_phases_multiplier: (3, 2, (3, 3), (2, 2), (1, 1), (1, 1), true, 10, 14);
-    fused_stride2_phases_k5: (2, 1, (5, 5), (2, 2), (2, 2), (1, 1), true, 8, 8);
-    fused_stride2_phases_dilated: (2, 1, (3, 3), (2, 2), (2, 2), (2, 2), false, 8, 10);
+    fused_stride2_even: (8, 1, (3, 3), (2, 2), (1, 1), (1, 1), false, 12, 12);
+    fused_stride2_even_odd_channels: (5, 1, (3, 3), (2, 2), (1, 1), (1, 1), true, 6, 10);
+    fused_stride2_even_wide: (3, 1, (3, 3), (2, 2), (1, 1), (1, 1), true, 4, 70);
+    fused_stride2_even_multiplier: (3, 2, (3, 3), (2, 2), (1, 1), (1, 1), true, 10, 14);
+    fused_stride2_even_k5: (2, 1, (5, 5), (2, 2), (2, 2), (1, 1), true, 8, 8);
+    fused_stride2_even_dilated: (2, 1, (3, 3), (2, 2), (2, 2), (2, 2), false, 8, 10);
     fused_mobilenet_s2: (16, 1, (3, 3), (2, 2), (1, 1), (1, 1), false, 48, 48);
     fused_not_same_width: (2, 1, (3, 3), (1, 1), (0, 0), (1, 1), false, 8, 8);
 }
